@@ -1,0 +1,7 @@
+#include "kernel/version.h"
+
+namespace lichen {
+
+const char kVersion[] = "0.1.0";
+
+}  // namespace lichen
