@@ -1,0 +1,212 @@
+// Runs before the MMU is on (compiled with -mstrict-align): no unaligned accesses, no atomics,
+// nothing but the table pool and the read-only BootInfo.
+#include "platform/aarch64/mmu.h"
+
+#include <cstddef>
+
+#include "platform/aarch64/asm_defs.h"
+#include "platform/aarch64/image.h"
+
+extern "C" {
+// The pool, page-aligned in .bss (zeroed by boot.S before any of this runs).
+[[gnu::section(".bss.pagetables")]] alignas(LICHEN_PAGE_SIZE) uint64_t
+    lichen_page_tables[lichen::aarch64::kPageTablePoolPages][512];
+}
+
+namespace lichen::aarch64 {
+
+namespace {
+
+// Stage-1 descriptor bits (Arm ARM D8.3, 4 KiB granule).
+constexpr uint64_t kDescValid = uint64_t{1} << 0;
+constexpr uint64_t kDescTableOrPage = uint64_t{1} << 1;  // level 1-2: table; level 3: page
+constexpr uint64_t kDescAttrIndxShift = 2;               // AttrIndx[2:0] selects a MAIR field
+constexpr uint64_t kDescApReadOnly = uint64_t{1} << 7;  // AP[2]: read-only at EL1 (AP[1]=0: no EL0)
+constexpr uint64_t kDescShInner = uint64_t{3} << 8;     // SH: inner shareable
+constexpr uint64_t kDescAf = uint64_t{1} << 10;         // access flag (no hardware AF update)
+constexpr uint64_t kDescPxn = uint64_t{1} << 53;        // never executable at EL1
+constexpr uint64_t kDescUxn = uint64_t{1} << 54;        // never executable at EL0
+constexpr uint64_t kDescAddressMask = 0x0000fffffffff000ULL;  // output address [47:12]
+
+constexpr uint64_t kPageSize = LICHEN_PAGE_SIZE;
+constexpr uint64_t kVaLimit = uint64_t{1} << (64 - LICHEN_TCR_T0SZ);  // 512 GiB
+
+constexpr uint64_t AlignDown(uint64_t v, uint64_t a) {
+  return v & ~(a - 1);
+}
+constexpr uint64_t AlignUp(uint64_t v, uint64_t a) {
+  return (v + a - 1) & ~(a - 1);
+}
+
+// Attribute bits of a block or page descriptor for `kind`.
+constexpr uint64_t Attributes(MapKind kind) {
+  constexpr uint64_t kNormal =
+      (uint64_t{LICHEN_MAIR_NORMAL_INDEX} << kDescAttrIndxShift) | kDescShInner | kDescAf;
+  switch (kind) {
+    case MapKind::kText:
+      return kNormal | kDescApReadOnly | kDescUxn;
+    case MapKind::kReadOnly:
+      return kNormal | kDescApReadOnly | kDescPxn | kDescUxn;
+    case MapKind::kData:
+      return kNormal | kDescPxn | kDescUxn;
+    case MapKind::kDevice:
+      return (uint64_t{LICHEN_MAIR_DEVICE_INDEX} << kDescAttrIndxShift) | kDescAf | kDescPxn |
+             kDescUxn;
+  }
+  return 0;
+}
+
+uint32_t g_pages_used = 0;  // pool pages handed out; page 0 is the root
+
+uint64_t* Root() {
+  return lichen_page_tables[0];
+}
+
+void ClearPool() {
+  for (uint32_t p = 0; p < kPageTablePoolPages; ++p) {
+    for (uint32_t i = 0; i < 512; ++i)
+      lichen_page_tables[p][i] = 0;
+  }
+  g_pages_used = 1;
+}
+
+// Hands out a zeroed table page, or nullptr when the pool is exhausted.
+uint64_t* AllocTable() {
+  if (g_pages_used == kPageTablePoolPages) return nullptr;
+  return lichen_page_tables[g_pages_used++];
+}
+
+// Maps [va, end) identically at `level` (1: 1 GiB entries, 2: 2 MiB, 3: 4 KiB). Uses a block
+// where one fits exactly and `pages_only` is false; otherwise descends into a next-level
+// table, creating it if needed. Existing mappings are never overwritten.
+Status MapLevel(uint64_t* table, int level, uint64_t va, uint64_t end, uint64_t attrs,
+                bool pages_only) {
+  const uint32_t shift = 39 - 9 * static_cast<uint32_t>(level);
+  const uint64_t entry_size = uint64_t{1} << shift;
+  while (va < end) {
+    const uint64_t index = (va >> shift) & 511;
+    const uint64_t next =
+        AlignDown(va, entry_size) + entry_size < end ? AlignDown(va, entry_size) + entry_size : end;
+    uint64_t& entry = table[index];
+    if (level == 3) {
+      if (entry & kDescValid) return Status::Error("page tables: overlapping mappings", va);
+      entry = va | attrs | kDescValid | kDescTableOrPage;
+    } else if (!pages_only && entry == 0 && va % entry_size == 0 && next - va == entry_size) {
+      entry = va | attrs | kDescValid;  // a block descriptor: bit 1 clear
+    } else {
+      if (entry == 0) {
+        uint64_t* child = AllocTable();
+        if (child == nullptr) {
+          return Status::Error("page tables: table pool exhausted", kPageTablePoolPages);
+        }
+        entry = reinterpret_cast<uint64_t>(child) | kDescValid | kDescTableOrPage;
+      } else if ((entry & (kDescValid | kDescTableOrPage)) != (kDescValid | kDescTableOrPage)) {
+        return Status::Error("page tables: range overlaps an existing block mapping", va);
+      }
+      LICHEN_TRY_STATUS(MapLevel(reinterpret_cast<uint64_t*>(entry & kDescAddressMask), level + 1,
+                                 va, next, attrs, pages_only));
+    }
+    va = next;
+  }
+  return Status::Ok();
+}
+
+// Identity-maps the pages covering [base, base + size).
+Status Map(uint64_t base, uint64_t size, MapKind kind, bool pages_only) {
+  const uint64_t start = AlignDown(base, kPageSize);
+  const uint64_t end = AlignUp(base + size, kPageSize);
+  if (end <= start) return Status::Ok();
+  if (end > kVaLimit) return Status::Error("page tables: address beyond the 39-bit VA space", end);
+  return MapLevel(Root(), 1, start, end, Attributes(kind), pages_only);
+}
+
+// Identity-maps the whole pages inside [base, base + size) (RAM: partial pages stay unmapped).
+Status MapInner(uint64_t base, uint64_t size, MapKind kind) {
+  const uint64_t start = AlignUp(base, kPageSize);
+  const uint64_t end = AlignDown(base + size, kPageSize);
+  if (end <= start) return Status::Ok();
+  if (end > kVaLimit) return Status::Error("page tables: RAM beyond the 39-bit VA space", end);
+  return MapLevel(Root(), 1, start, end, Attributes(kind), false);
+}
+
+// Removes the 4 KiB page at `va`, which must be mapped by a level-3 page descriptor.
+Status UnmapPage(uint64_t va) {
+  uint64_t* table = Root();
+  for (int level = 1; level < 3; ++level) {
+    const uint64_t entry = table[(va >> (39 - 9 * level)) & 511];
+    if ((entry & (kDescValid | kDescTableOrPage)) != (kDescValid | kDescTableOrPage)) {
+      return Status::Error("page tables: guard page not mapped with 4 KiB pages", va);
+    }
+    table = reinterpret_cast<uint64_t*>(entry & kDescAddressMask);
+  }
+  table[(va >> 12) & 511] = 0;
+  return Status::Ok();
+}
+
+uint64_t Addr(const char* symbol) {
+  return reinterpret_cast<uint64_t>(symbol);
+}
+
+// The kernel image with per-section permissions, and the unmapped stack guard pages.
+Status MapImage() {
+  LICHEN_TRY_STATUS(
+      Map(Addr(__text_start), Addr(__text_end) - Addr(__text_start), MapKind::kText, true));
+  LICHEN_TRY_STATUS(Map(Addr(__rodata_start), Addr(__rodata_end) - Addr(__rodata_start),
+                        MapKind::kReadOnly, true));
+  LICHEN_TRY_STATUS(
+      Map(Addr(__data_start), Addr(__kernel_end) - Addr(__data_start), MapKind::kData, true));
+  for (uint32_t cpu = 0; cpu < LICHEN_AARCH64_MAX_CPUS; ++cpu) {
+    LICHEN_TRY_STATUS(UnmapPage(BootStackGuard(cpu)));
+    LICHEN_TRY_STATUS(UnmapPage(ExceptionStackGuard(cpu)));
+  }
+  return Status::Ok();
+}
+
+Status BuildFull(const BootInfo& info) {
+  ClearPool();
+  LICHEN_TRY_STATUS(MapImage());
+  // RAM, minus the image (already mapped page by page).
+  const uint64_t image_start = Addr(__kernel_start);
+  const uint64_t image_end = Addr(__kernel_end);
+  for (uint32_t i = 0; i < info.mem_count; ++i) {
+    const MemRange& r = info.mem[i];
+    if (r.end() <= image_start || r.base >= image_end) {
+      LICHEN_TRY_STATUS(MapInner(r.base, r.size, MapKind::kData));
+      continue;
+    }
+    if (r.base < image_start)
+      LICHEN_TRY_STATUS(MapInner(r.base, image_start - r.base, MapKind::kData));
+    if (r.end() > image_end)
+      LICHEN_TRY_STATUS(MapInner(image_end, r.end() - image_end, MapKind::kData));
+  }
+  // Devices: only what the platform drives.
+  LICHEN_TRY_STATUS(Map(info.gicd_base, 0x10000, MapKind::kDevice, false));
+  for (uint32_t i = 0; i < info.gicr_region_count; ++i) {
+    LICHEN_TRY_STATUS(
+        Map(info.gicr_regions[i].base, info.gicr_regions[i].size, MapKind::kDevice, false));
+  }
+  LICHEN_TRY_STATUS(Map(info.uart_base, kPageSize, MapKind::kDevice, false));
+  return Status::Ok();
+}
+
+}  // namespace
+
+void BuildFallbackPageTables() {
+  ClearPool();
+  // Neither can fail on an empty pool with the linker's layout; if they did, the MMU would
+  // come up without a console and the boot CPU would fault into the exception stack.
+  (void)MapImage();
+  (void)Map(kQemuVirtUartBase, kPageSize, MapKind::kDevice, false);
+}
+
+Status BuildKernelPageTables(const BootInfo& info) {
+  const Status status = BuildFull(info);
+  if (!status.ok()) BuildFallbackPageTables();
+  return status;
+}
+
+uint32_t PageTablePagesUsed() {
+  return g_pages_used;
+}
+
+}  // namespace lichen::aarch64
