@@ -1,0 +1,65 @@
+#include "kernel/mm/kmem.h"
+
+#include <new>
+
+#include "kernel/debug.h"
+#include "lib/assert.h"
+#include "lib/atomic.h"
+
+namespace lichen::mm {
+
+namespace {
+
+// Raw storage for the two singletons: constant-initialised (zero) bytes, so no constructor
+// runs before main()/kernel entry; InitMemory constructs the objects in place. They are never
+// destroyed.
+alignas(PageAllocator) constinit unsigned char g_pages_storage[sizeof(PageAllocator)] = {};
+alignas(Heap) constinit unsigned char g_heap_storage[sizeof(Heap)] = {};
+
+// Set (release) once both objects are constructed; read (acquire) by the accessors' checks
+// and by MemoryInitialized on any CPU.
+constinit Atomic<bool> g_initialized{false};
+
+PageAllocator* PagesObject() {
+  return std::launder(reinterpret_cast<PageAllocator*>(g_pages_storage));
+}
+
+Heap* HeapObject() {
+  return std::launder(reinterpret_cast<Heap*>(g_heap_storage));
+}
+
+}  // namespace
+
+void InitMemory(uintptr_t base, size_t bytes) {
+  LICHEN_ASSERT(!g_initialized.Load(std::memory_order_acquire), "InitMemory called twice");
+  PageAllocator* pages = new (g_pages_storage) PageAllocator();
+  const Result<size_t> added = pages->AddRegion(base, bytes);
+  LICHEN_ASSERT(added.ok(), "InitMemory({:#x}, {}): {}", base, bytes,
+                added.ok() ? "" : ErrorName(added.error()));
+  new (g_heap_storage) Heap(*pages);
+  g_initialized.Store(true, std::memory_order_release);
+}
+
+bool MemoryInitialized() {
+  return g_initialized.Load(std::memory_order_acquire);
+}
+
+PageAllocator& Pages() {
+  LICHEN_DEBUG_ASSERT(MemoryInitialized(), "Pages() before InitMemory()");
+  return *PagesObject();
+}
+
+Heap& KernelHeap() {
+  LICHEN_DEBUG_ASSERT(MemoryInitialized(), "KernelHeap() before InitMemory()");
+  return *HeapObject();
+}
+
+#if defined(LICHEN_HOST)
+void ResetMemoryForSimulation() {
+  // The objects hold nothing but pointers into the managed memory (no resources), so
+  // constructing new ones over them in the next InitMemory loses nothing.
+  g_initialized.Store(false, std::memory_order_release);
+}
+#endif
+
+}  // namespace lichen::mm

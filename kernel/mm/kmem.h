@@ -1,0 +1,41 @@
+// The kernel's memory: one page allocator and one heap, in static storage.
+//
+//   InitMemory(ram_base, ram_bytes);          // boot CPU, once, before any allocation
+//   void* p = LICHEN_TRY(KernelHeap().Alloc(64));
+//   uintptr_t page = LICHEN_TRY(Pages().AllocPages(0));
+//
+// Both objects live in static byte arrays and are constructed by InitMemory, so there is no
+// global constructor to run and nothing to order at startup; before InitMemory the accessors
+// panic (debug builds) instead of handing out an unconstructed object. More regions (RAM
+// banks from the device tree) can be added later with Pages().AddRegion().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernel/mm/heap.h"
+#include "kernel/mm/page_alloc.h"
+
+namespace lichen::mm {
+
+// Constructs the kernel page allocator over [base, base + bytes) and the kernel heap on top
+// of it. Boot CPU, once; panics if called twice or if the region cannot be used.
+void InitMemory(uintptr_t base, size_t bytes);
+
+// True once InitMemory has run.
+bool MemoryInitialized();
+
+// The kernel page allocator (IRQ-safe).
+PageAllocator& Pages();
+
+// The kernel heap (IRQ-safe), backed by Pages().
+Heap& KernelHeap();
+
+#if defined(LICHEN_HOST)
+// Simulator only: forgets the kernel page allocator and heap so that the next simulation's
+// InitMemory starts afresh. They are abandoned, not destroyed (a simulation may end with
+// live allocations); the caller may reuse or release the memory they managed.
+void ResetMemoryForSimulation();
+#endif
+
+}  // namespace lichen::mm

@@ -1,0 +1,54 @@
+// The lock seam of the memory allocators.
+//
+// BasicPageAllocator<Lock> and BasicHeap<Lock> take their lock type as a template parameter.
+// The kernel instantiates them with SpinLock, which saves and masks IRQs before taking its
+// ticket, so an interrupt handler that allocates can never find the allocator's lock held by
+// the code it interrupted on the same CPU. IrqUnsafeLock below is the other instantiation: the
+// seed discussion's design (a plain spinlock around the heap), kept so that a regression
+// scenario can run the real allocator code with the naive lock and watch it deadlock.
+//
+// A Lock type provides: a constexpr constructor from a lockdep::LockClass&, Acquire(),
+// Release() and AssertHeld(), annotated as a clang capability.
+#pragma once
+
+#include "kernel/sync/lockdep.h"
+#include "kernel/sync/spinlock.h"
+#include "lib/thread_annotations.h"
+
+namespace lichen::mm {
+
+// The naive allocator lock: a TicketLock that leaves IRQs as they are. If an interrupt
+// arrives while it is held and the handler takes it again on the same CPU, that CPU spins on
+// its own ticket forever -- the seed's heap deadlock. Only for regression tests; the kernel
+// never instantiates an allocator with it.
+class TA_CAP("irq_unsafe_lock") IrqUnsafeLock {
+ public:
+  constexpr explicit IrqUnsafeLock(lockdep::LockClass& cls) : raw_(cls) {}
+  IrqUnsafeLock(const IrqUnsafeLock&) = delete;
+  IrqUnsafeLock& operator=(const IrqUnsafeLock&) = delete;
+
+  // Takes the ticket lock without touching the IRQ mask.
+  void Acquire() TA_ACQ() { raw_.Lock(); }
+  // Serves the next ticket.
+  void Release() TA_REL() { raw_.Unlock(); }
+  // Tells the analysis (and, in debug builds, checks) that this CPU holds the lock.
+  void AssertHeld() const TA_ASSERT() { raw_.AssertHeld(); }
+
+ private:
+  TicketLock raw_;
+};
+
+// Holds any allocator Lock for its scope (SpinLockGuard, generalised over the lock type).
+template <typename Lock>
+class TA_SCOPED_CAP MmLockGuard {
+ public:
+  explicit MmLockGuard(Lock& lock) TA_ACQ(lock) : lock_(lock) { lock_.Acquire(); }
+  ~MmLockGuard() TA_REL() { lock_.Release(); }
+  MmLockGuard(const MmLockGuard&) = delete;
+  MmLockGuard& operator=(const MmLockGuard&) = delete;
+
+ private:
+  Lock& lock_;
+};
+
+}  // namespace lichen::mm
