@@ -67,7 +67,9 @@ class Atomic {
 
   // Owner-only convenience for counters that exactly one CPU writes and others read:
   // a relaxed load and store, not an atomic read-modify-write.
-  void AddRelaxedOwner(T delta) { Store(Load(std::memory_order_relaxed) + delta, std::memory_order_relaxed); }
+  void AddRelaxedOwner(T delta) {
+    Store(Load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  }
 
  private:
   std::atomic<T> value_;

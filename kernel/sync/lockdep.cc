@@ -1,0 +1,299 @@
+#include "kernel/sync/lockdep.h"
+
+#include "kernel/debug.h"
+#include "kernel/irq.h"
+#include "kernel/platform.h"
+#include "lib/assert.h"
+#include "lib/format.h"
+
+namespace lichen::lockdep {
+
+// Grants this file access to LockClass's private id.
+struct Access {
+  static Atomic<uint32_t>& Id(LockClass& c) { return c.id_; }
+  static uint32_t IdOf(const LockClass& c) {
+    return const_cast<LockClass&>(c).id_.Load(std::memory_order_acquire);
+  }
+};
+
+namespace {
+
+// A set of class ids as a bitmap (ids are 1-based; bit i-1).
+struct ClassSet {
+  uint64_t words[kMaxClasses / 64] = {};
+  bool Test(uint32_t id) const { return (words[(id - 1) / 64] >> ((id - 1) % 64)) & 1; }
+  void Set(uint32_t id) { words[(id - 1) / 64] |= uint64_t{1} << ((id - 1) % 64); }
+};
+
+// Usage bits per class.
+constexpr uint32_t kUsedInIrq = 1;
+constexpr uint32_t kUsedIrqsEnabled = 2;
+
+struct HeldStack {
+  LockClass* locks[kMaxHeld];
+  uint32_t depth = 0;
+};
+
+// The graph and its guard. The guard is a plain test-and-set flag taken with IRQs masked;
+// it is never held while calling out, so it cannot take part in a deadlock itself.
+Atomic<bool> g_graph_busy{false};
+LockClass* g_classes[kMaxClasses];  // id-1 -> class
+uint32_t g_class_count = 0;
+ClassSet g_after[kMaxClasses];  // g_after[a-1] holds b when "a held while taking b" was seen
+uint32_t g_usage[kMaxClasses];
+bool g_overflow_reported = false;
+
+// Per-CPU stacks of held locks. A CPU's stack is only touched by that CPU (locks are held
+// with IRQs masked, or the release path reports a foreign release instead of touching it).
+HeldStack g_held[kMaxCpus];
+
+Atomic<uint32_t> g_report_count{0};
+Atomic<ReportHandler> g_handler{nullptr};
+
+class GraphGuard {
+ public:
+  GraphGuard() : irq_(platform::SaveAndMaskIrqs()) {
+    for (;;) {
+      bool expected = false;
+      if (g_graph_busy.CompareExchange(expected, true, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return;
+      }
+      platform::CpuRelax();
+    }
+  }
+  ~GraphGuard() {
+    g_graph_busy.Store(false, std::memory_order_release);
+    platform::RestoreIrqs(irq_);
+  }
+
+ private:
+  platform::IrqState irq_;
+};
+
+void Emit(ReportKind kind, const LockClass* acquiring, const LockClass* other, const char* text) {
+  Report report{kind, acquiring, other, {}};
+  FormatTo(report.text, sizeof(report.text), "{}", text);
+  g_report_count.FetchAdd(1, std::memory_order_relaxed);
+  ReportHandler handler = g_handler.Load(std::memory_order_acquire);
+  if (handler != nullptr) {
+    handler(report);
+    return;
+  }
+  LICHEN_PANIC("{}", report.text);
+}
+
+// Registers `cls` if needed; returns its id, or 0 when the table is full. Graph guard held.
+uint32_t RegisterLocked(LockClass& cls) {
+  uint32_t id = Access::Id(cls).Load(std::memory_order_relaxed);
+  if (id != 0) return id;
+  if (g_class_count == kMaxClasses) return 0;
+  g_classes[g_class_count] = &cls;
+  id = ++g_class_count;
+  Access::Id(cls).Store(id, std::memory_order_release);
+  return id;
+}
+
+// Depth-first search for a path from `from` to `to` in the order graph; on success writes the
+// path (ids, from first) into `path` and returns its length. Graph guard held.
+uint32_t FindPath(uint32_t from, uint32_t to, uint32_t* path, uint32_t path_cap) {
+  ClassSet visited;
+  uint32_t stack[kMaxClasses];
+  uint32_t next_candidate[kMaxClasses];
+  uint32_t depth = 0;
+  stack[depth] = from;
+  next_candidate[depth] = 1;
+  visited.Set(from);
+  while (true) {
+    uint32_t node = stack[depth];
+    if (node == to) {
+      uint32_t n = depth + 1 < path_cap ? depth + 1 : path_cap;
+      for (uint32_t i = 0; i < n; ++i)
+        path[i] = stack[i];
+      return n;
+    }
+    uint32_t cand = next_candidate[depth];
+    while (cand <= g_class_count && (!g_after[node - 1].Test(cand) || visited.Test(cand)))
+      ++cand;
+    if (cand > g_class_count) {
+      if (depth == 0) return 0;
+      --depth;
+      continue;
+    }
+    next_candidate[depth] = cand + 1;
+    visited.Set(cand);
+    ++depth;
+    stack[depth] = cand;
+    next_candidate[depth] = 1;
+  }
+}
+
+void AppendPath(BufferSink& out, const uint32_t* path, uint32_t len) {
+  for (uint32_t i = 0; i < len; ++i) {
+    Format(out, "{}'{}'", i == 0 ? "" : " -> ", g_classes[path[i] - 1]->name());
+  }
+}
+
+}  // namespace
+
+void SetReportHandler(ReportHandler handler) {
+  g_handler.Store(handler, std::memory_order_release);
+}
+
+void OnAcquire(LockClass& cls, bool irqs_enabled) {
+  if constexpr (!kDebugChecks) return;
+  const uint32_t cpu = platform::ThisCpu();
+  const bool in_irq = irq::InHandler();
+  char text[512];
+  BufferSink out(text, sizeof(text));
+  ReportKind kind{};
+  const LockClass* other = nullptr;
+  bool report = false;
+  {
+    GraphGuard guard;
+    const uint32_t id = RegisterLocked(cls);
+    if (id == 0) {
+      if (!g_overflow_reported) {
+        g_overflow_reported = true;
+        kind = ReportKind::kTooManyClasses;
+        Format(out, "lockdep: more than {} lock classes; '{}' is not checked", kMaxClasses,
+               cls.name());
+        report = true;
+      }
+    } else {
+      HeldStack& held = g_held[cpu];
+      // 1. Recursion: this CPU already holds the class.
+      for (uint32_t i = 0; i < held.depth && !report; ++i) {
+        if (held.locks[i] == &cls) {
+          kind = ReportKind::kRecursive;
+          other = &cls;
+          Format(out,
+                 "lockdep: recursive acquisition of '{}' on CPU {}{}: this CPU already holds "
+                 "it, so it would spin forever (held:",
+                 cls.name(), cpu, in_irq ? " in an interrupt handler" : "");
+          for (uint32_t j = 0; j < held.depth; ++j)
+            Format(out, " '{}'", held.locks[j]->name());
+          Format(out, ")");
+          report = true;
+        }
+      }
+      // 2. Order: add held -> cls edges; a path cls ->* held closes a cycle.
+      for (uint32_t i = 0; i < held.depth && !report; ++i) {
+        const uint32_t h = Access::IdOf(*held.locks[i]);
+        if (h == 0 || g_after[h - 1].Test(id)) continue;
+        uint32_t path[kMaxClasses];
+        const uint32_t len = FindPath(id, h, path, kMaxClasses);
+        if (len != 0) {
+          kind = ReportKind::kOrderCycle;
+          other = held.locks[i];
+          Format(out, "lockdep: lock order cycle: CPU {} takes '{}' while holding '{}', but ", cpu,
+                 cls.name(), held.locks[i]->name());
+          AppendPath(out, path, len);
+          Format(out, " was seen before; together: '{}' -> ", held.locks[i]->name());
+          AppendPath(out, path, len);
+          report = true;
+        } else {
+          g_after[h - 1].Set(id);
+        }
+      }
+      // 3. IRQ safety: in-IRQ use and IRQs-enabled use of the same class.
+      if (!report) {
+        uint32_t& usage = g_usage[id - 1];
+        usage |= in_irq ? kUsedInIrq : 0;
+        usage |= irqs_enabled ? kUsedIrqsEnabled : 0;
+        if ((usage & (kUsedInIrq | kUsedIrqsEnabled)) == (kUsedInIrq | kUsedIrqsEnabled)) {
+          usage = kUsedInIrq;  // report once per class
+          kind = ReportKind::kIrqUnsafe;
+          other = &cls;
+          Format(out,
+                 "lockdep: '{}' is taken inside an interrupt handler and also with IRQs "
+                 "enabled: an interrupt that arrives while it is held deadlocks that CPU "
+                 "(use an IRQ-saving SpinLock)",
+                 cls.name());
+          report = true;
+        }
+      }
+      if (held.depth < kMaxHeld) {
+        held.locks[held.depth++] = &cls;
+      } else if (!report) {
+        kind = ReportKind::kTooDeep;
+        Format(out, "lockdep: CPU {} holds more than {} locks", cpu, kMaxHeld);
+        report = true;
+      }
+    }
+  }
+  if (report) Emit(kind, &cls, other, text);
+}
+
+void OnRelease(LockClass& cls) {
+  if constexpr (!kDebugChecks) return;
+  const uint32_t cpu = platform::ThisCpu();
+  char text[256];
+  bool report = false;
+  {
+    GraphGuard guard;
+    if (Access::IdOf(cls) == 0) return;  // not tracked (table full)
+    HeldStack& held = g_held[cpu];
+    uint32_t i = held.depth;
+    while (i > 0 && held.locks[i - 1] != &cls)
+      --i;
+    if (i == 0) {
+      FormatTo(text, sizeof(text),
+               "lockdep: CPU {} releases '{}' which it does not hold (taken on another CPU "
+               "and carried across a preemption?)",
+               cpu, cls.name());
+      report = true;
+      // Drop it from whichever CPU's stack holds it, so checking can go on.
+      for (uint32_t c = 0; c < kMaxCpus; ++c) {
+        HeldStack& other = g_held[c];
+        for (uint32_t j = other.depth; j > 0; --j) {
+          if (other.locks[j - 1] == &cls) {
+            for (uint32_t k = j; k < other.depth; ++k)
+              other.locks[k - 1] = other.locks[k];
+            --other.depth;
+            break;
+          }
+        }
+      }
+    } else {
+      for (uint32_t k = i; k < held.depth; ++k)
+        held.locks[k - 1] = held.locks[k];
+      --held.depth;
+    }
+  }
+  if (report) Emit(ReportKind::kForeignRelease, &cls, nullptr, text);
+}
+
+uint32_t HeldCount() {
+  if constexpr (!kDebugChecks) return 0;
+  GraphGuard guard;
+  return g_held[platform::ThisCpu()].depth;
+}
+
+const char* InnermostHeld() {
+  if constexpr (!kDebugChecks) return nullptr;
+  GraphGuard guard;
+  const HeldStack& held = g_held[platform::ThisCpu()];
+  return held.depth == 0 ? nullptr : held.locks[held.depth - 1]->name();
+}
+
+void Reset() {
+  GraphGuard guard;
+  for (uint32_t i = 0; i < g_class_count; ++i) {
+    Access::Id(*g_classes[i]).Store(0, std::memory_order_relaxed);
+    g_classes[i] = nullptr;
+    g_after[i] = ClassSet();
+    g_usage[i] = 0;
+  }
+  g_class_count = 0;
+  g_overflow_reported = false;
+  for (HeldStack& held : g_held)
+    held.depth = 0;
+  g_report_count.Store(0, std::memory_order_relaxed);
+}
+
+uint32_t ReportCount() {
+  return g_report_count.Load(std::memory_order_relaxed);
+}
+
+}  // namespace lichen::lockdep
