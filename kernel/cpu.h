@@ -1,0 +1,106 @@
+// One CPU's state, split by who may touch it.
+//
+// CpuLocal is the owner's: the run queue, the current task, the timer queue. Only its own
+// CPU reaches it, through PerCpu<CpuLocal>::Borrow with IRQs masked (kernel/smp/percpu.h).
+//
+// CpuShared is what other CPUs may use: the mailbox they send messages to, and published
+// copies of the owner's numbers (run-queue length and load, counters), each an atomic that
+// the owner writes and anyone reads. Nothing in CpuShared lets another CPU change the
+// owner's scheduling state; it can only ask, by message.
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/sched/eevdf.h"
+#include "kernel/smp/message.h"
+#include "kernel/smp/percpu.h"
+#include "kernel/time/timer.h"
+#include "lib/atomic.h"
+#include "lib/cpumask.h"
+
+namespace lichen {
+
+struct Task;
+
+// Per-CPU event counters. Each is written only by its own CPU (relaxed), read by anyone.
+struct CpuCounters {
+  Atomic<uint64_t> context_switches{0};
+  Atomic<uint64_t> tasks_run{0};  // distinct switches into a non-idle task
+  Atomic<uint64_t> ipis_sent{0};
+  Atomic<uint64_t> ipis_received{0};
+  Atomic<uint64_t> messages_received{0};
+  Atomic<uint64_t> steals{0};          // tasks this CPU obtained by asking
+  Atomic<uint64_t> steal_requests{0};  // requests this CPU sent
+  Atomic<uint64_t> migrations_in{0};   // tasks that arrived from another CPU
+  Atomic<uint64_t> migrations_out{0};  // tasks this CPU gave away (steal or balance)
+  Atomic<uint64_t> preemptions{0};     // involuntary switches (slice expiry, wakeup)
+  Atomic<uint64_t> wakeups{0};         // tasks enqueued here after a sleep
+  Atomic<uint64_t> idle_ns{0};         // time spent waiting for interrupts
+  Atomic<uint64_t> timer_interrupts{0};
+};
+
+struct alignas(64) CpuShared {
+  smp::Mailbox mailbox;
+  // Published copies of the owner's run-queue state.
+  Atomic<uint32_t> nr_running{0};            // queued + running tasks, idle task excluded
+  Atomic<uint64_t> load{0};                  // sum of their weights
+  Atomic<uint64_t> enqueue_generation{0};    // bumped on every enqueue (steal retry hysteresis)
+  Atomic<uint64_t> oldest_wait_start_ns{0};  // when the longest-waiting queued task began
+                                             // waiting; 0 when none waits
+  Atomic<uint64_t> last_decision_ns{0};      // last pick / slice-expiry / wakeup-preemption check
+  Atomic<bool> idle{false};                  // in the idle loop, waiting for interrupts
+  Atomic<bool> online{false};
+  Atomic<uint64_t> current_task_id{0};  // for diagnostics and watchdogs
+  CpuCounters counters;
+};
+
+struct CpuLocal {
+  uint32_t id = 0;
+  bool initialized = false;
+
+  // ---- Scheduler ----
+  sched::RunQueue rq;
+  Task* current = nullptr;
+  Task* idle = nullptr;
+  // The task this CPU just switched away from; FinishSwitch() settles its state.
+  Task* switch_from = nullptr;
+  // Set when the current task should give up the CPU at the next safe point.
+  bool need_resched = false;
+  // The slice-expiry event of whatever task runs here: always on this CPU.
+  time::TimerEvent slice_timer{nullptr};
+  // The periodic balance, armed while more than one task is runnable here.
+  time::TimerEvent balance_timer{nullptr};
+  // Work stealing: at most one request in flight.
+  bool steal_outstanding = false;
+  uint32_t steal_victim = 0;
+  // Victim's enqueue generation when it last refused; ask again only after it changed.
+  uint64_t steal_refused_generation[kMaxCpus] = {};
+  bool steal_refused[kMaxCpus] = {};
+
+  // ---- Time ----
+  time::TimerQueue timers;
+  uint64_t armed_deadline_ns = time::kNever;  // what the hardware timer is armed for
+  uint64_t idle_since_ns = 0;
+};
+
+// This CPU's private state. Requires masked IRQs; see PerCpu.
+PerCpu<CpuLocal>::Ref ThisCpuLocal(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+
+// True while this CPU's CpuLocal is borrowed (debug builds): an interrupt must not arrive then.
+bool ThisCpuLocalBorrowed();
+
+// Any CPU's shared state.
+CpuShared& Shared(uint32_t cpu);
+
+// The CPUs that are online (fixed after boot).
+CpuMask OnlineCpus();
+// Boot: marks `cpu` online (its scheduler is ready to receive tasks).
+void MarkCpuOnline(uint32_t cpu);
+
+#if defined(LICHEN_HOST)
+// The simulator runs many kernels, one after another, in one process: this puts every CPU's
+// state back to its initial value between runs.
+void ResetCpusForSimulation();
+#endif
+
+}  // namespace lichen

@@ -1,0 +1,99 @@
+#include "kernel/smp/messenger.h"
+
+#include "kernel/cpu.h"
+#include "kernel/debug.h"
+#include "kernel/sched/sched.h"
+#include "kernel/trace.h"
+#include "lib/assert.h"
+#include "lib/container_of.h"
+
+namespace lichen::smp {
+
+void Kick(uint32_t cpu) {
+  Mailbox& mailbox = Shared(cpu).mailbox;
+  // seq_cst pairs with the owner's seq_cst clear before it drains (Drain): either the owner's
+  // drain sees our message, or we see the flag clear and send a fresh IPI.
+  if (mailbox.ipi_pending.Exchange(true, std::memory_order_seq_cst)) return;
+  {
+    IrqGuard guard;
+    Shared(platform::ThisCpu()).counters.ipis_sent.AddRelaxedOwner(1);
+  }
+  platform::SendIpi(CpuMask::Single(cpu));
+}
+
+void PostTask(uint32_t cpu, Task& task) {
+  task.message.kind = MessageKind::kTask;
+  // The push's release publishes task.cpu, task.transit and the task's whole state to the
+  // receiver, which acquires it in TakeAll().
+  Shared(cpu).mailbox.inbox.Push(task.message);
+  if (LICHEN_FAULT(no_wake_ipi)) return;  // the seed's bug: nobody tells the target
+  Kick(cpu);
+}
+
+void PostSmall(uint32_t cpu, const SmallMessage& message) {
+  LICHEN_ASSERT(Shared(cpu).mailbox.small.TryPush(message), "CPU {}'s small-message ring is full",
+                cpu);
+  Kick(cpu);
+}
+
+void CallOn(uint32_t cpu, void (*fn)(void* arg), void* arg) {
+  CallRequest request;
+  request.fn = fn;
+  request.arg = arg;
+  request.waiter = sched::Current();
+  Shared(cpu).mailbox.inbox.Push(request.msg);
+  Kick(cpu);
+  for (;;) {
+    sched::PrepareToBlock();
+    if (request.done.Load(std::memory_order_acquire)) {
+      sched::CancelBlock();
+      return;
+    }
+    sched::Block();
+  }
+}
+
+void Drain(IrqsOff irqs_off) {
+  const uint32_t self = platform::ThisCpu();
+  CpuShared& shared = Shared(self);
+  Mailbox& mailbox = shared.mailbox;
+  mailbox.ipi_pending.Store(false, std::memory_order_seq_cst);
+  auto batch = mailbox.inbox.TakeAll();
+  while (Message* message = batch.PopFront()) {
+    shared.counters.messages_received.AddRelaxedOwner(1);
+    switch (message->kind) {
+      case MessageKind::kTask: {
+        Task& task = *ContainerOf<Task, Message, &Task::message>(message);
+        sched::ReceiveTask(task, irqs_off);
+        break;
+      }
+      case MessageKind::kCall: {
+        CallRequest& request = *ContainerOf<CallRequest, Message, &CallRequest::msg>(message);
+        request.fn(request.arg);
+        // Read the waiter before `done`: once done is set the request (on the caller's
+        // stack) may vanish.
+        Task* waiter = request.waiter;
+        request.done.Store(true, std::memory_order_release);
+        sched::Wake(waiter);
+        break;
+      }
+    }
+  }
+  SmallMessage small;
+  while (mailbox.small.TryPop(small)) {
+    shared.counters.messages_received.AddRelaxedOwner(1);
+    switch (small.kind) {
+      case SmallKind::kStealRequest:
+        sched::OnStealRequest(small.from, irqs_off);
+        break;
+      case SmallKind::kStealNack:
+        sched::OnStealRefused(small.from, small.arg, irqs_off);
+        break;
+      case SmallKind::kReschedule:
+        sched::RequestReschedule(irqs_off);
+        break;
+    }
+  }
+}
+
+}  // namespace lichen::smp

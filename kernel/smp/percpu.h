@@ -1,0 +1,86 @@
+// PerCpu<T>: state that only its own CPU may touch.
+//
+// The only way in is Borrow(IrqsOff), which returns this CPU's T -- never another CPU's: no
+// API takes a CPU id. The IrqsOff token (and the TA_REQ(g_irqs_off) annotation) proves that
+// interrupts are masked, so no interrupt handler on this CPU can observe a half-done update
+// and the task cannot migrate while it holds the borrow.
+//
+// In debug builds a borrow also records itself on its CPU. An interrupt that arrives while
+// the CPU's state is borrowed is a bug (the seed's "timer interrupt while the scheduler state
+// is borrowed"); irq::Enter() checks BorrowedHere() and panics. A borrow used on another CPU
+// than the one that made it (a task that migrated while holding a reference) panics too.
+#pragma once
+
+#include <cstdint>
+#include <new>
+
+#include "kernel/debug.h"
+#include "kernel/platform.h"
+#include "kernel/sync/irq.h"
+#include "lib/assert.h"
+#include "lib/cpumask.h"
+
+namespace lichen {
+
+template <typename T>
+class PerCpu {
+  struct Slot;
+
+ public:
+  // A borrowed reference to this CPU's T. Move-only; the borrow ends with the handle.
+  class Ref {
+   public:
+    Ref(Ref&& other) : slot_(other.slot_), cpu_(other.cpu_) { other.slot_ = nullptr; }
+    Ref(const Ref&) = delete;
+    Ref& operator=(const Ref&) = delete;
+    ~Ref() {
+      if (slot_ != nullptr && kDebugChecks) --slot_->borrows;
+    }
+    T* operator->() const { return &Get(); }
+    T& operator*() const { return Get(); }
+    // The underlying reference, for passing down to helpers that take T&.
+    T& Get() const {
+      if constexpr (kDebugChecks) {
+        LICHEN_ASSERT(platform::ThisCpu() == cpu_,
+                      "CPU {}'s per-CPU state used on CPU {} (the task migrated while holding "
+                      "a borrow)",
+                      cpu_, platform::ThisCpu());
+      }
+      return slot_->value;
+    }
+
+   private:
+    friend class PerCpu;
+    Ref(Slot* slot, uint32_t cpu) : slot_(slot), cpu_(cpu) {
+      if constexpr (kDebugChecks) ++slot_->borrows;
+    }
+    Slot* slot_;
+    uint32_t cpu_;
+  };
+
+  constexpr PerCpu() = default;
+  PerCpu(const PerCpu&) = delete;
+  PerCpu& operator=(const PerCpu&) = delete;
+
+  // Borrows this CPU's T.
+  Ref Borrow(IrqsOff) TA_REQ(g_irqs_off) {
+    const uint32_t cpu = platform::ThisCpu();
+    if (!LICHEN_FAULT(irq_guard_does_not_mask)) {
+      LICHEN_DEBUG_ASSERT(platform::IrqsMasked(), "per-CPU state borrowed with IRQs enabled");
+    }
+    return Ref(&slots_[cpu], cpu);
+  }
+
+  // True if this CPU's state is borrowed right now (debug builds; always false otherwise).
+  bool BorrowedHere() const { return kDebugChecks && slots_[platform::ThisCpu()].borrows != 0; }
+
+ private:
+  // One cache line (at least) per CPU, so owners never false-share.
+  struct alignas(64) Slot {
+    T value;
+    uint32_t borrows = 0;  // debug: live Refs on this CPU
+  };
+  Slot slots_[kMaxCpus];
+};
+
+}  // namespace lichen
