@@ -1,0 +1,39 @@
+// Bringing the kernel core up on a platform.
+//
+// Boot CPU:      EarlyInit(config), then InitThisCpu(0), then start the other CPUs;
+// every CPU:     InitThisCpu(id) on its boot stack, then RunIdle() -- the boot context
+//                becomes the CPU's idle task.
+// The platform spawns its first task after InitThisCpu(0) (sched::Spawn).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernel/sched/config.h"
+
+namespace lichen::kernel {
+
+struct BootConfig {
+  uint32_t ncpus = 1;
+  sched::Config sched;
+  // Free RAM for the page allocator and the heap.
+  uintptr_t memory_base = 0;
+  size_t memory_bytes = 0;
+};
+
+// Boot CPU, before any other CPU runs: memory and the scheduler's configuration.
+void EarlyInit(const BootConfig& config);
+
+// Each CPU once, IRQs masked: its scheduler state; the running context becomes its idle task.
+void InitThisCpu(uint32_t cpu);
+
+// Each CPU last: the idle loop. Never returns.
+[[noreturn]] void RunIdle();
+
+#if defined(LICHEN_HOST)
+// Puts every global of the core back to its boot state, so that the simulator can boot a
+// fresh kernel in the same process.
+void ResetForSimulation();
+#endif
+
+}  // namespace lichen::kernel

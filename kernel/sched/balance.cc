@@ -1,0 +1,115 @@
+// Load balancing: work stealing by idle CPUs, and a periodic push by busy ones.
+//
+// Stealing (pull): a CPU with nothing to run looks at the published run-queue lengths,
+// picks the busiest CPU that has a task waiting, and sends it a steal request. It never
+// looks inside that CPU's run queue: the owner decides what to give (a task that is not
+// running, allowed on the thief by its affinity, the one that has waited longest) and sends
+// it back through the messenger -- or answers that it has nothing, with its enqueue
+// generation, and the thief does not ask that CPU again until the generation moved. One
+// request in flight per thief bounds the traffic and the rings.
+//
+// Balancing (push): while a CPU has more than one runnable task, a timer fires every
+// balance_interval_ns; if some CPU runs at least balance_imbalance fewer tasks, the busy CPU
+// pushes its longest-waiting movable task there. The imbalance threshold is the hysteresis:
+// moving one task can never reverse the imbalance, so tasks do not ping-pong; a migrated
+// task also stays put for migration_cooldown_ns.
+#include "kernel/cpu.h"
+#include "kernel/sched/config.h"
+#include "kernel/sched/internal.h"
+#include "kernel/sched/sched.h"
+#include "kernel/smp/messenger.h"
+#include "kernel/trace.h"
+
+namespace lichen::sched {
+
+void MaybeSteal(CpuLocal& cpu) {
+  if (!config().steal || cpu.steal_outstanding) return;
+  uint32_t victim = kMaxCpus;
+  uint32_t victim_nr = 1;  // a victim needs at least one task waiting besides its current one
+  for (uint32_t other : OnlineCpus()) {
+    if (other == cpu.id) continue;
+    CpuShared& shared = Shared(other);
+    const uint32_t nr = shared.nr_running.Load(std::memory_order_relaxed);
+    if (nr <= victim_nr) continue;
+    if (cpu.steal_refused[other] && cpu.steal_refused_generation[other] ==
+                                        shared.enqueue_generation.Load(std::memory_order_relaxed)) {
+      continue;  // it had nothing for us and nothing new arrived since
+    }
+    victim = other;
+    victim_nr = nr;
+  }
+  if (victim == kMaxCpus) return;
+  cpu.steal_outstanding = true;
+  cpu.steal_victim = victim;
+  Shared(cpu.id).counters.steal_requests.AddRelaxedOwner(1);
+  trace::Record(cpu.id, trace::Kind::kStealRequest, victim, victim_nr);
+  smp::PostSmall(victim, smp::SmallMessage{smp::SmallKind::kStealRequest, cpu.id, 0});
+}
+
+namespace {
+
+// The longest-waiting queued task that may move to `target` and did not move recently
+// (`cooldown_ns` = 0 ignores the last migration).
+Task* PickMovable(CpuLocal& cpu, uint32_t target, uint64_t now_ns, uint64_t cooldown_ns) {
+  for (SchedEntity* se = cpu.rq.OldestWaiting(); se != nullptr; se = cpu.rq.NextWaiting(*se)) {
+    Task& task = TaskOf(*se);
+    if (!task.affinity.Test(target)) continue;
+    if (cooldown_ns != 0 && task.last_migrated_ns != 0 &&
+        now_ns - task.last_migrated_ns < cooldown_ns) {
+      continue;
+    }
+    return &task;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void OnStealRequest(uint32_t from, IrqsOff irqs_off) {
+  auto ref = ThisCpuLocal(irqs_off);
+  CpuLocal& cpu = *ref;
+  const uint64_t now = platform::Now();
+  // An idle CPU gets any waiting task it may run: an idle CPU beats a cache-warm queue.
+  if (Task* task = PickMovable(cpu, from, now, 0)) {
+    MigrateOut(cpu, *task, from, Transit::kStolen, now);
+    return;
+  }
+  const uint64_t generation = Shared(cpu.id).enqueue_generation.Load(std::memory_order_relaxed);
+  smp::PostSmall(from, smp::SmallMessage{smp::SmallKind::kStealNack, cpu.id, generation});
+}
+
+void OnStealRefused(uint32_t victim, uint64_t generation, IrqsOff irqs_off) {
+  auto cpu = ThisCpuLocal(irqs_off);
+  if (cpu->steal_outstanding && cpu->steal_victim == victim) cpu->steal_outstanding = false;
+  cpu->steal_refused[victim] = true;
+  cpu->steal_refused_generation[victim] = generation;
+}
+
+void ArmBalanceTimer(CpuLocal& cpu, uint64_t now_ns) {
+  if (!config().periodic_balance || cpu.balance_timer.queued || cpu.rq.NrQueued() < 2) return;
+  cpu.timers.Add(cpu.balance_timer, now_ns + config().balance_interval_ns);
+}
+
+void OnBalanceTimer(time::TimerEvent&, CpuLocal& cpu) {
+  const uint64_t now = platform::Now();
+  const uint32_t mine = cpu.rq.NrQueued();
+  if (mine < 2) return;  // re-armed by the next enqueue that makes it 2
+  uint32_t target = kMaxCpus;
+  uint32_t target_nr = mine;
+  for (uint32_t other : OnlineCpus()) {
+    if (other == cpu.id) continue;
+    const uint32_t nr = Shared(other).nr_running.Load(std::memory_order_relaxed);
+    if (nr < target_nr) {
+      target = other;
+      target_nr = nr;
+    }
+  }
+  if (target != kMaxCpus && mine >= target_nr + config().balance_imbalance) {
+    if (Task* task = PickMovable(cpu, target, now, config().migration_cooldown_ns)) {
+      MigrateOut(cpu, *task, target, Transit::kMigrated, now);
+    }
+  }
+  ArmBalanceTimer(cpu, now);
+}
+
+}  // namespace lichen::sched

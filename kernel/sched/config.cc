@@ -1,0 +1,29 @@
+#include "kernel/sched/config.h"
+
+namespace lichen::sched {
+
+namespace {
+Config g_config;
+}  // namespace
+
+const Config& config() {
+  return g_config;
+}
+
+void Configure(const Config& config) {
+  g_config = config;
+}
+
+const char* PlacementName(Placement placement) {
+  switch (placement) {
+    case Placement::kRoundRobin:
+      return "round-robin";
+    case Placement::kLocalFirst:
+      return "local-first";
+    case Placement::kLeastLoaded:
+      return "least-loaded";
+  }
+  return "?";
+}
+
+}  // namespace lichen::sched

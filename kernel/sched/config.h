@@ -1,0 +1,43 @@
+// Scheduler policy knobs, chosen once at boot (before secondary CPUs start) and read-only
+// afterwards.
+#pragma once
+
+#include <cstdint>
+
+namespace lichen::sched {
+
+// Where a new or woken task goes. All three read only published per-CPU loads.
+enum class Placement : uint8_t {
+  // Next CPU in turn (the seed kernel's policy; the baseline). Wakeups return to the CPU the
+  // task last ran on.
+  kRoundRobin,
+  // Stay on this CPU (spawn) or the task's previous CPU (wake) unless its queue is longer
+  // than the least-loaded allowed CPU's by at least `local_first_threshold`.
+  kLocalFirst,
+  // The allowed CPU with the fewest runnable tasks (ties: prefer the previous CPU, then the
+  // lowest id).
+  kLeastLoaded,
+};
+
+const char* PlacementName(Placement placement);
+
+struct Config {
+  Placement placement = Placement::kLocalFirst;
+  // An idle CPU asks the busiest CPU for work.
+  bool steal = true;
+  // A busy CPU periodically pushes a task to a CPU with at least `balance_imbalance` fewer
+  // runnable tasks.
+  bool periodic_balance = true;
+  uint32_t local_first_threshold = 2;
+  uint32_t balance_imbalance = 2;
+  uint64_t balance_interval_ns = 4'000'000;
+  // A task migrated by the balancer stays put at least this long (anti ping-pong).
+  uint64_t migration_cooldown_ns = 8'000'000;
+};
+
+// The active configuration.
+const Config& config();
+// Sets the configuration. Boot CPU only, before other CPUs run tasks.
+void Configure(const Config& config);
+
+}  // namespace lichen::sched

@@ -1,0 +1,52 @@
+// Scheduler internals shared by scheduler.cc, placement.cc, balance.cc and faults.cc.
+// Everything here runs on the CPU that owns `cpu`, with IRQs masked.
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/cpu.h"
+#include "kernel/sched/task.h"
+#include "kernel/sync/irq.h"
+
+namespace lichen::sched {
+
+// Copies the run queue's length, load and oldest waiter to the CPU's published atomics.
+void Publish(CpuLocal& cpu);
+// Arms the hardware timer for the earliest timer event, or disarms it (tickless idle).
+void ProgramTimer(CpuLocal& cpu);
+// (Re)arms the running task's slice-expiry event on this CPU's timer queue.
+void ArmSliceTimer(CpuLocal& cpu, uint64_t now_ns);
+// Adds a kRunnable task whose `cpu` is this CPU to the run queue, placing it by its
+// `transit`, and decides wakeup preemption.
+void EnqueueLocal(CpuLocal& cpu, Task& task, uint64_t now_ns);
+// Takes a queued, not running task off this CPU and sends it to `target`.
+void MigrateOut(CpuLocal& cpu, Task& task, uint32_t target, Transit why, uint64_t now_ns);
+// Sends a kRunnable task that no CPU owns yet to the CPU chosen by the placement policy.
+void SendToCpu(Task& task, Transit why);
+// The placement policy: which CPU gets `task`. Reads only published per-CPU state.
+uint32_t SelectCpu(const Task& task, Transit why, uint32_t this_cpu);
+
+// Switches to the best task by EEVDF (maybe the current one). IRQs masked, no lock held.
+void ScheduleLocked(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+// Settles the task this CPU just switched away from. Runs first after every switch.
+void FinishSwitch(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+
+// Balancing (balance.cc).
+void MaybeSteal(CpuLocal& cpu);
+void ArmBalanceTimer(CpuLocal& cpu, uint64_t now_ns);
+void OnBalanceTimer(time::TimerEvent& event, CpuLocal& cpu);
+
+// Publishes that this CPU just decided who runs (the simulator checks that a CPU with
+// several runnable tasks keeps deciding), and in debug builds checks the EEVDF lag bounds.
+void NoteSchedulingDecision(CpuLocal& cpu, uint64_t now_ns);
+void CheckLagBounds(CpuLocal& cpu);
+
+// Wake-to-run latency statistics (stats.cc): called when `task` is switched in.
+void RecordWakeLatency(Task& task, uint64_t now_ns);
+
+// The seed's bugs, re-enabled by kernel/debug.h's faults (faults.cc; host builds only).
+void ArmGlobalSliceEventForFault(CpuLocal& cpu, uint64_t deadline_ns);
+void RunGlobalSliceEventsForFault(CpuLocal& cpu, uint64_t now_ns);
+void YieldWithSchedLockForFault(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+
+}  // namespace lichen::sched

@@ -1,0 +1,69 @@
+// Placement policies: which CPU a new or woken task goes to. They read only what CPUs
+// publish (nr_running), never another CPU's run queue.
+#include "kernel/cpu.h"
+#include "kernel/sched/config.h"
+#include "kernel/sched/internal.h"
+#include "lib/assert.h"
+
+namespace lichen::sched {
+
+namespace {
+
+Atomic<uint32_t> g_round_robin{0};
+
+uint32_t NrRunning(uint32_t cpu) {
+  return Shared(cpu).nr_running.Load(std::memory_order_relaxed);
+}
+
+// The allowed CPU with the fewest runnable tasks; ties go to `prefer`, then the lowest id.
+uint32_t LeastLoaded(CpuMask allowed, uint32_t prefer) {
+  uint32_t best = allowed.Test(prefer) ? prefer : allowed.First();
+  uint32_t best_nr = NrRunning(best);
+  for (uint32_t cpu : allowed) {
+    const uint32_t nr = NrRunning(cpu);
+    if (nr < best_nr) {
+      best = cpu;
+      best_nr = nr;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+uint32_t SelectCpu(const Task& task, Transit why, uint32_t this_cpu) {
+  const CpuMask allowed = task.affinity & OnlineCpus();
+  LICHEN_ASSERT(!allowed.Empty(), "task {} may run on no online CPU", task.id);
+  // Where the task "is": its previous CPU for a wakeup, the spawning CPU for a new task.
+  const uint32_t prev = task.cpu.Load(std::memory_order_relaxed);
+  const uint32_t home = why == Transit::kNew ? this_cpu : prev;
+  switch (config().placement) {
+    case Placement::kRoundRobin: {
+      if (why != Transit::kNew) return allowed.Test(prev) ? prev : allowed.First();
+      // The next allowed CPU in turn: the k-th of the allowed set.
+      uint32_t k = g_round_robin.FetchAdd(1, std::memory_order_relaxed) % allowed.Count();
+      for (uint32_t cpu : allowed) {
+        if (k-- == 0) return cpu;
+      }
+      return allowed.First();
+    }
+    case Placement::kLocalFirst: {
+      const uint32_t least = LeastLoaded(allowed, home);
+      if (!allowed.Test(home)) return least;
+      return NrRunning(home) >= NrRunning(least) + config().local_first_threshold ? least : home;
+    }
+    case Placement::kLeastLoaded:
+      return LeastLoaded(allowed, home);
+  }
+  return home;
+}
+
+}  // namespace lichen::sched
+
+#if defined(LICHEN_HOST)
+namespace lichen::sched {
+void ResetPlacementForSimulation() {
+  g_round_robin.Store(0, std::memory_order_relaxed);
+}
+}  // namespace lichen::sched
+#endif

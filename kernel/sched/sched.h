@@ -1,0 +1,101 @@
+// The scheduler's API: what tasks, interrupt handlers and the boot code call.
+//
+// Each CPU schedules its own run queue and nobody else's. Everything that crosses CPUs --
+// placing a new task, waking a sleeping one, stealing, balancing -- travels as a message to
+// the owning CPU's mailbox (kernel/smp/messenger.h), which kicks that CPU out of idle with
+// one IPI per burst. No lock is held across a context switch.
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/sched/config.h"
+#include "kernel/sched/task.h"
+#include "kernel/sync/irq.h"
+#include "lib/cpumask.h"
+#include "lib/result.h"
+
+namespace lichen::sched {
+
+// ---- Tasks -----------------------------------------------------------------------------------
+
+struct SpawnOptions {
+  const char* name = "task";
+  Task::Entry entry = nullptr;
+  void* arg = nullptr;
+  int nice = 0;
+  uint64_t slice_ns = 0;  // 0: the base slice
+  CpuMask affinity = CpuMask::FirstN(kMaxCpus);
+  bool detached = false;  // nobody will Join(); freed when it exits
+  size_t stack_size = 0;  // 0: kDefaultStackSize
+};
+
+inline constexpr size_t kDefaultStackSize = 16 * 1024;
+
+// Creates a task and sends it to the CPU the placement policy picks. The Task and its stack
+// come from the kernel heap and page allocator; kNoMemory if they are exhausted.
+Result<Task*> Spawn(const SpawnOptions& options);
+
+// Waits until `task` has exited, then frees it. Each non-detached task is joined exactly once.
+void Join(Task* task);
+
+// The calling task.
+Task* Current();
+
+// Leaves the calling task. Never returns.
+[[noreturn]] void Exit();
+
+// Gives up the CPU; the task stays runnable (EEVDF decides whether another task goes first).
+void Yield();
+
+// Sleeps for `ns` / until `deadline_ns` on the monotonic clock.
+void SleepFor(uint64_t ns);
+void SleepUntil(uint64_t deadline_ns);
+
+// Changes a task's nice level. The change is made by the task's owning CPU (by message when
+// that is another CPU).
+void SetNice(Task* task, int nice);
+
+// ---- Blocking protocol (see task.h) ------------------------------------------------------------
+
+// Announces that the calling task is about to sleep: call it, re-check the condition, then
+// Block(). A Wake() anywhere after PrepareToBlock() is not lost.
+void PrepareToBlock();
+// The condition came true after PrepareToBlock(): stay running after all.
+void CancelBlock();
+// Sleeps until a Wake(), unless one already came after PrepareToBlock().
+void Block();
+// Makes a sleeping (or about-to-sleep) task runnable. Safe from any CPU, task or interrupt
+// context. Returns true if this call was the one that woke it.
+bool Wake(Task* task);
+
+// ---- Called by the core itself (interrupt paths, idle, boot) ---------------------------------
+
+// Reschedules this CPU now: picks the next task by EEVDF and switches to it.
+void Schedule();
+// Reschedule if the current task was asked to give up the CPU (safe points).
+void PreemptPoint();
+
+// Number of CPUs the scheduler was started with.
+uint32_t CpuCount();
+
+// Boot: per-CPU scheduler state for this CPU, adopting the running context as its idle task.
+void InitCpu(uint32_t cpu, uint32_t ncpus);
+// The idle loop of this CPU. Never returns.
+[[noreturn]] void IdleLoop();
+
+// Interrupt-side hooks (kernel/irq.cc, kernel/smp/messenger.cc).
+void OnTimerInterrupt(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+void ReceiveTask(Task& task, IrqsOff irqs_off) TA_REQ(g_irqs_off);
+void OnStealRequest(uint32_t from, IrqsOff irqs_off) TA_REQ(g_irqs_off);
+void OnStealRefused(uint32_t victim, uint64_t generation, IrqsOff irqs_off) TA_REQ(g_irqs_off);
+void RequestReschedule(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+// Interrupt exit: switch if a reschedule is pending and the interrupted context allows it.
+void OnInterruptExit(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+
+#if defined(LICHEN_HOST)
+// Forget all scheduler globals (the simulator, between runs).
+void ResetForSimulation();
+void ResetPlacementForSimulation();
+#endif
+
+}  // namespace lichen::sched

@@ -1,0 +1,712 @@
+// The per-CPU scheduler: switching, blocking and waking, timers, idle.
+//
+// Reading guide. Everything that touches a CpuLocal runs on its own CPU with IRQs masked
+// (TA_REQ(g_irqs_off) / an IrqGuard). ScheduleLocked() is the one place that switches
+// tasks; FinishSwitch() runs right after every switch, on the new task's stack, and settles
+// the task that was switched away from (it is only then that a blocking task becomes
+// kSleeping and visible to wakers, see task.h). Cross-CPU work is done by SendToCpu() and
+// the handlers the messenger calls (ReceiveTask, OnStealRequest, ...). Balancing lives in
+// balance.cc, placement in placement.cc.
+#include <array>
+#include <new>
+
+#include "kernel/cpu.h"
+#include "kernel/debug.h"
+#include "kernel/irq.h"
+#include "kernel/mm/kmem.h"
+#include "kernel/sched/internal.h"
+#include "kernel/sched/registry.h"
+#include "kernel/sched/sched.h"
+#include "kernel/smp/messenger.h"
+#include "kernel/sync/lockdep.h"
+#include "kernel/trace.h"
+#include "lib/assert.h"
+#include "lib/container_of.h"
+#include "lib/log.h"
+#include "lib/no_destroy.h"
+
+namespace lichen::sched {
+
+namespace {
+
+NoDestroy<std::array<Task, kMaxCpus>> g_idle_tasks;
+Atomic<uint64_t> g_next_task_id{1};
+uint32_t g_ncpus = 1;
+
+// The page order holding `bytes` of stack.
+uint32_t StackOrder(size_t bytes) {
+  uint32_t order = 0;
+  while ((size_t{4096} << order) < bytes)
+    ++order;
+  return order;
+}
+
+// Copies at most sizeof(name)-1 characters.
+void SetName(Task& task, const char* name) {
+  size_t i = 0;
+  for (; name != nullptr && name[i] != '\0' && i + 1 < sizeof(task.name); ++i) {
+    task.name[i] = name[i];
+  }
+  task.name[i] = '\0';
+}
+
+// Frees a task that no CPU uses any more (exited and switched away from for good).
+void FreeTask(Task* task) {
+  registry::Remove(*task);
+  mm::Pages().FreePages(reinterpret_cast<uintptr_t>(task->stack), StackOrder(task->stack_size));
+  mm::KernelHeap().Delete(task);
+}
+
+void OnSliceTimer(time::TimerEvent& event, CpuLocal& cpu);
+void OnSleepTimer(time::TimerEvent& event, CpuLocal& cpu);
+
+// The first code every spawned task runs (platform::InitContext's entry).
+void TaskTrampoline(void* arg) {
+  Task* task = static_cast<Task*>(arg);
+  FinishSwitch(AssumeIrqsOff());
+  platform::RestoreIrqs(platform::IrqState{false});
+  task->entry(task->arg);
+  Exit();
+}
+
+}  // namespace
+
+// ---- Bookkeeping helpers (internal.h) -------------------------------------------------------
+
+void Publish(CpuLocal& cpu) {
+  CpuShared& shared = Shared(cpu.id);
+  shared.nr_running.Store(cpu.rq.NrQueued(), std::memory_order_relaxed);
+  shared.load.Store(cpu.rq.Load(), std::memory_order_relaxed);
+  const SchedEntity* oldest = cpu.rq.OldestWaiting();
+  shared.oldest_wait_start_ns.Store(oldest != nullptr ? oldest->wait_start_ns : 0,
+                                    std::memory_order_relaxed);
+}
+
+void ProgramTimer(CpuLocal& cpu) {
+  const uint64_t next = cpu.timers.Earliest();
+  if (next == cpu.armed_deadline_ns) return;
+  cpu.armed_deadline_ns = next;
+  if (next == time::kNever) {
+    platform::DisarmTimer();
+  } else {
+    platform::ArmTimer(next);
+  }
+}
+
+void ArmSliceTimer(CpuLocal& cpu, uint64_t now_ns) {
+  // A slice timer only matters when another task could go first: with one runnable task the
+  // CPU runs it tick-free until something is enqueued (EnqueueLocal re-arms then).
+  if (cpu.current->is_idle || cpu.rq.NrQueued() < 2) {
+    cpu.timers.Cancel(cpu.slice_timer);
+    return;
+  }
+  const uint64_t ns = cpu.rq.NsUntilDeadline(now_ns);
+  if (ns == kNoDeadline) {
+    cpu.timers.Cancel(cpu.slice_timer);
+    return;
+  }
+  if (LICHEN_FAULT(global_slice_events)) {
+    ArmGlobalSliceEventForFault(cpu, now_ns + ns);
+    return;
+  }
+  cpu.timers.Add(cpu.slice_timer, now_ns + ns);
+}
+
+void NoteSchedulingDecision(CpuLocal& cpu, uint64_t now_ns) {
+  Shared(cpu.id).last_decision_ns.Store(now_ns, std::memory_order_relaxed);
+  CheckLagBounds(cpu);
+}
+
+void CheckLagBounds(CpuLocal& cpu) {
+  if constexpr (!kDebugChecks) return;
+  // EEVDF keeps every task's lag within about one request (Stoica & Abdel-Wahab:
+  // -r_max < lag < max(r_max, q)). Waking tasks come back with up to two slices of saved lag
+  // and the current task is protected to its deadline, so allow three of the largest slice
+  // here, plus two ticks for timer and interrupt latency.
+  uint64_t max_slice = 0;
+  SchedEntity* curr = cpu.rq.Current();
+  if (curr != nullptr) max_slice = curr->slice_ns;
+  for (SchedEntity* se = cpu.rq.OldestWaiting(); se != nullptr; se = cpu.rq.NextWaiting(*se)) {
+    if (se->slice_ns > max_slice) max_slice = se->slice_ns;
+  }
+  const int64_t bound = static_cast<int64_t>(3 * max_slice + 2 * kTickNs);
+  auto check = [&](SchedEntity& se) {
+    const int64_t lag_ns = cpu.rq.Lag(se) / static_cast<int64_t>(kNice0Weight);
+    LICHEN_ASSERT(lag_ns <= bound && lag_ns >= -bound,
+                  "EEVDF lag bound broken on CPU {}: task {} has lag {} ns (bound {} ns, weight "
+                  "{}, {} queued)",
+                  cpu.id, TaskOf(se).id, lag_ns, bound, se.weight, cpu.rq.NrQueued());
+  };
+  if (curr != nullptr) check(*curr);
+  for (SchedEntity* se = cpu.rq.OldestWaiting(); se != nullptr; se = cpu.rq.NextWaiting(*se)) {
+    check(*se);
+  }
+}
+
+void DebugNoteQueued(Task& task, uint32_t cpu) {
+  if constexpr (!kDebugChecks) return;
+  uint32_t expected = Task::kNotOnCpu;
+  if (!task.debug_queued_on.CompareExchange(expected, cpu, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+    LICHEN_PANIC("task {} '{}' enqueued on CPU {} while queued on CPU {}", task.id, task.name, cpu,
+                 expected);
+  }
+}
+
+void DebugNoteDequeued(Task& task, uint32_t cpu) {
+  if constexpr (!kDebugChecks) return;
+  uint32_t expected = cpu;
+  if (!task.debug_queued_on.CompareExchange(expected, Task::kNotOnCpu, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+    LICHEN_PANIC("task {} '{}' dequeued on CPU {} but queued on CPU {}", task.id, task.name, cpu,
+                 expected);
+  }
+}
+
+void EnqueueLocal(CpuLocal& cpu, Task& task, uint64_t now_ns) {
+  LICHEN_DEBUG_ASSERT(task.cpu.Load(std::memory_order_relaxed) == cpu.id,
+                      "task {} for CPU {} enqueued on CPU {}", task.id,
+                      task.cpu.Load(std::memory_order_relaxed), cpu.id);
+  LICHEN_DEBUG_ASSERT(task.state.Load(std::memory_order_relaxed) == TaskState::kRunnable,
+                      "enqueue of task {} in state {}", task.id,
+                      TaskStateName(task.state.Load(std::memory_order_relaxed)));
+  DebugNoteQueued(task, cpu.id);
+  EnqueueFlags flags = kEnqueueNone;
+  CpuCounters& counters = Shared(cpu.id).counters;
+  switch (task.transit) {
+    case Transit::kNew:
+      flags = kEnqueueNew;
+      break;
+    case Transit::kWakeup:
+      flags = kEnqueueWakeup;
+      counters.wakeups.AddRelaxedOwner(1);
+      break;
+    case Transit::kStolen:
+      cpu.steal_outstanding = false;
+      counters.steals.AddRelaxedOwner(1);
+      [[fallthrough]];
+    case Transit::kMigrated:
+      flags = kEnqueueMigrated;
+      counters.migrations_in.AddRelaxedOwner(1);
+      break;
+  }
+  cpu.rq.Enqueue(task.se, flags, now_ns);
+  Shared(cpu.id).enqueue_generation.AddRelaxedOwner(1);
+  Publish(cpu);
+  trace::Record(cpu.id, trace::Kind::kEnqueue, task.id, static_cast<uint64_t>(task.transit));
+  if (cpu.rq.ShouldPreempt(task.se, now_ns)) cpu.need_resched = true;
+  NoteSchedulingDecision(cpu, now_ns);
+  if (!cpu.current->is_idle && !cpu.slice_timer.queued) ArmSliceTimer(cpu, now_ns);
+  ArmBalanceTimer(cpu, now_ns);
+  ProgramTimer(cpu);
+}
+
+void MigrateOut(CpuLocal& cpu, Task& task, uint32_t target, Transit why, uint64_t now_ns) {
+  LICHEN_DEBUG_ASSERT(&task != cpu.current, "migrating the running task");
+  cpu.rq.Dequeue(task.se, kDequeueMigrate, now_ns);
+  DebugNoteDequeued(task, cpu.id);
+  Publish(cpu);
+  task.last_migrated_ns = now_ns;
+  task.transit = why;
+  task.cpu.Store(target, std::memory_order_relaxed);
+  Shared(cpu.id).counters.migrations_out.AddRelaxedOwner(1);
+  trace::Record(cpu.id, trace::Kind::kMigrate, task.id, target);
+  smp::PostTask(target, task);
+  if (!cpu.current->is_idle) ArmSliceTimer(cpu, now_ns);
+  ProgramTimer(cpu);
+}
+
+void FinishSwitch(IrqsOff irqs_off) {
+  Task* from = nullptr;
+  {
+    auto cpu = ThisCpuLocal(irqs_off);
+    from = cpu->switch_from;
+    cpu->switch_from = nullptr;
+    if (from == nullptr) return;
+    if constexpr (kDebugChecks) {
+      uint32_t expected = cpu->id;
+      LICHEN_ASSERT(
+          from->debug_running_on.CompareExchange(
+              expected, Task::kNotOnCpu, std::memory_order_acq_rel, std::memory_order_acquire),
+          "task {} switched out on CPU {} but running on CPU {}", from->id, cpu->id, expected);
+    }
+    if (from->is_idle) return;
+    TaskState state = from->state.Load(std::memory_order_acquire);
+    if (state == TaskState::kBlocking) {
+      // Its registers are saved now: publish it as sleeping, for wakers to take.
+      if (from->state.CompareExchange(state, TaskState::kSleeping, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return;
+      }
+      // A wakeup came while it was switching out: state is now kWokenWhileRunning.
+    }
+    if (state == TaskState::kWokenWhileRunning) {
+      from->state.Store(TaskState::kRunnable, std::memory_order_relaxed);
+      from->transit = Transit::kWakeup;
+      EnqueueLocal(*cpu, *from, platform::Now());
+      return;
+    }
+    if (state != TaskState::kExiting) return;  // kRunning/kRunnable: preempted, still queued
+    from->state.Store(TaskState::kExited, std::memory_order_release);
+    trace::Record(cpu->id, trace::Kind::kExit, from->id, 0);
+  }
+  // No CPU runs on its stack any more: the joiner may free it, or we do if it is detached.
+  if (from->detached) {
+    FreeTask(from);
+  } else {
+    from->exited.Complete();
+  }
+}
+
+void ScheduleLocked(IrqsOff irqs_off) {
+  if constexpr (kDebugChecks) {
+    const char* held = lockdep::InnermostHeld();
+    LICHEN_ASSERT(held == nullptr, "spinlock '{}' held across schedule()", held);
+  }
+  Task* prev = nullptr;
+  Task* next = nullptr;
+  {
+    auto ref = ThisCpuLocal(irqs_off);
+    CpuLocal& cpu = *ref;
+    cpu.need_resched = false;
+    const uint64_t now = platform::Now();
+    prev = cpu.current;
+    bool prev_still_runnable = false;
+    if (!prev->is_idle) {
+      const TaskState state = prev->state.Load(std::memory_order_acquire);
+      switch (state) {
+        case TaskState::kRunning:
+          prev_still_runnable = true;
+          break;
+        case TaskState::kWokenWhileRunning:
+          // Woken before it got to sleep: it keeps running (wakers ignore this state, so a
+          // plain store is enough).
+          prev->state.Store(TaskState::kRunning, std::memory_order_relaxed);
+          prev_still_runnable = true;
+          break;
+        case TaskState::kBlocking:
+        case TaskState::kExiting:
+          cpu.rq.Dequeue(prev->se, kDequeueSleep, now);
+          DebugNoteDequeued(*prev, cpu.id);
+          break;
+        default:
+          LICHEN_PANIC("schedule() from task {} in state {}", prev->id, TaskStateName(state));
+      }
+    }
+    sched::SchedEntity* se = cpu.rq.PickNext(now);
+    next = se != nullptr ? &TaskOf(*se) : cpu.idle;
+    NoteSchedulingDecision(cpu, now);
+    cpu.rq.SetCurrent(se, now);
+    if (!prev->is_idle) {
+      prev->published_runtime_ns.Store(prev->se.sum_exec_ns, std::memory_order_relaxed);
+    }
+    if (next == prev) {
+      ArmSliceTimer(cpu, now);
+      ProgramTimer(cpu);
+      Publish(cpu);
+      return;
+    }
+    CpuShared& shared = Shared(cpu.id);
+    if (prev_still_runnable) {
+      // Preempted: it waits in the queue again (wakers ignore kRunnable as they do kRunning).
+      prev->state.Store(TaskState::kRunnable, std::memory_order_relaxed);
+      shared.counters.preemptions.AddRelaxedOwner(1);
+    }
+    shared.counters.context_switches.AddRelaxedOwner(1);
+    if (!next->is_idle) {
+      shared.counters.tasks_run.AddRelaxedOwner(1);
+      next->state.Store(TaskState::kRunning, std::memory_order_relaxed);
+      next->published_switches.FetchAdd(1, std::memory_order_relaxed);
+      RecordWakeLatency(*next, now);
+    }
+    if constexpr (kDebugChecks) {
+      uint32_t expected = Task::kNotOnCpu;
+      LICHEN_ASSERT(next->debug_running_on.CompareExchange(
+                        expected, cpu.id, std::memory_order_acq_rel, std::memory_order_acquire),
+                    "task {} '{}' switched in on CPU {} while running on CPU {}", next->id,
+                    next->name, cpu.id, expected);
+      cpu.rq.CheckInvariants();
+    }
+    cpu.current = next;
+    cpu.switch_from = prev;
+    shared.current_task_id.Store(next->id, std::memory_order_relaxed);
+    ArmSliceTimer(cpu, now);
+    ProgramTimer(cpu);
+    Publish(cpu);
+    trace::Record(cpu.id, trace::Kind::kSwitch, prev->id, next->id);
+  }
+  platform::SwitchContext(prev->context, next->context);
+  // Back in `prev`, maybe much later and on another CPU.
+  FinishSwitch(irqs_off);
+}
+
+// ---- Public API -----------------------------------------------------------------------------
+
+Task* Current() {
+  IrqGuard guard;
+  return ThisCpuLocal(guard.token())->current;
+}
+
+void Schedule() {
+  IrqGuard guard;
+  ScheduleLocked(guard.token());
+}
+
+void PreemptPoint() {
+  // Only from a context that may switch: IRQs on (so no spinlock held) and not in a handler
+  // (the handler's exit path reschedules instead).
+  if (platform::IrqsMasked() || irq::InHandler()) return;
+  IrqGuard guard;
+  bool resched = false;
+  {
+    auto cpu = ThisCpuLocal(guard.token());
+    resched = cpu->need_resched;
+  }
+  if (resched) ScheduleLocked(guard.token());
+}
+
+void RequestReschedule(IrqsOff irqs_off) {
+  ThisCpuLocal(irqs_off)->need_resched = true;
+}
+
+void OnInterruptExit(IrqsOff irqs_off) {
+  bool resched = false;
+  {
+    auto cpu = ThisCpuLocal(irqs_off);
+    resched = cpu->need_resched;
+  }
+  if (resched) ScheduleLocked(irqs_off);
+}
+
+void PrepareToBlock() {
+  Task* self = Current();
+  // Only the task itself leaves kRunning, and wakers ignore kRunning: a plain store would do,
+  // but release orders it before the caller's condition re-check as seen by a waker.
+  self->state.Store(TaskState::kBlocking, std::memory_order_seq_cst);
+}
+
+void CancelBlock() {
+  Task* self = Current();
+  TaskState state = TaskState::kBlocking;
+  if (!self->state.CompareExchange(state, TaskState::kRunning, std::memory_order_acq_rel,
+                                   std::memory_order_acquire)) {
+    LICHEN_ASSERT(state == TaskState::kWokenWhileRunning, "CancelBlock in state {}",
+                  TaskStateName(state));
+    self->state.Store(TaskState::kRunning, std::memory_order_relaxed);
+  }
+}
+
+void Block() {
+  Schedule();
+}
+
+bool Wake(Task* task) {
+  TaskState state = task->state.Load(std::memory_order_acquire);
+  for (;;) {
+    switch (state) {
+      case TaskState::kBlocking:
+        if (task->state.CompareExchange(state, TaskState::kWokenWhileRunning,
+                                        std::memory_order_acq_rel, std::memory_order_acquire)) {
+          return true;
+        }
+        continue;  // `state` holds the new value
+      case TaskState::kSleeping:
+        if (task->state.CompareExchange(state, TaskState::kRunnable, std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {
+          // We own it now: nobody else can wake or enqueue it.
+          SendToCpu(*task, Transit::kWakeup);
+          return true;
+        }
+        continue;
+      default:
+        return false;  // already awake (or exited)
+    }
+  }
+}
+
+void SendToCpu(Task& task, Transit why) {
+  {
+    IrqGuard guard;
+    const uint64_t now = platform::Now();
+    const uint32_t self = platform::ThisCpu();
+    const uint32_t target = SelectCpu(task, why, self);
+    task.transit = why;
+    task.runnable_since_ns = now;
+    task.cpu.Store(target, std::memory_order_relaxed);  // published by the mailbox push
+    if (target == self) {
+      // Local fast path: no message, no IPI.
+      EnqueueLocal(*ThisCpuLocal(guard.token()), task, now);
+    } else {
+      smp::PostTask(target, task);
+    }
+  }
+  PreemptPoint();
+}
+
+void ReceiveTask(Task& task, IrqsOff irqs_off) {
+  auto cpu = ThisCpuLocal(irqs_off);
+  EnqueueLocal(*cpu, task, platform::Now());
+}
+
+Result<Task*> Spawn(const SpawnOptions& options) {
+  if (options.entry == nullptr) return Error::kInvalidArgument;
+  const CpuMask allowed = options.affinity & OnlineCpus();
+  if (allowed.Empty()) return Error::kInvalidArgument;
+  Task* task = LICHEN_TRY(mm::KernelHeap().New<Task>());
+  const size_t stack_size = options.stack_size != 0 ? options.stack_size : kDefaultStackSize;
+  Result<uintptr_t> stack = mm::Pages().AllocPages(StackOrder(stack_size));
+  if (!stack.ok()) {
+    mm::KernelHeap().Delete(task);
+    return stack.error();
+  }
+  task->id = g_next_task_id.FetchAdd(1, std::memory_order_relaxed);
+  SetName(*task, options.name);
+  task->entry = options.entry;
+  task->arg = options.arg;
+  task->affinity = options.affinity;
+  task->detached = options.detached;
+  task->stack = reinterpret_cast<void*>(stack.value());
+  task->stack_size = size_t{4096} << StackOrder(stack_size);
+  task->se.id = task->id;
+  task->se.SetNice(options.nice);
+  task->published_nice.Store(options.nice, std::memory_order_relaxed);
+  if (options.slice_ns != 0) task->se.SetSliceNs(options.slice_ns);
+  task->sleep_timer.fire = &OnSleepTimer;
+  platform::InitContext(task->context, task->stack, task->stack_size, &TaskTrampoline, task);
+  task->state.Store(TaskState::kRunnable, std::memory_order_relaxed);
+  {
+    IrqGuard guard;
+    task->cpu.Store(platform::ThisCpu(), std::memory_order_relaxed);
+  }
+  registry::Add(*task);
+  LICHEN_LOG_TRACE("spawn task {} '{}' nice {}", task->id, task->name, options.nice);
+  SendToCpu(*task, Transit::kNew);
+  return task;
+}
+
+void Join(Task* task) {
+  LICHEN_ASSERT(!task->detached, "Join() on detached task {}", task->id);
+  task->exited.Wait();
+  FreeTask(task);
+}
+
+void Exit() {
+  {
+    IrqGuard guard;
+    Current()->state.Store(TaskState::kExiting, std::memory_order_release);
+    ScheduleLocked(guard.token());
+  }
+  LICHEN_PANIC("an exited task was switched back in");
+}
+
+void Yield() {
+  IrqGuard guard;
+  if (LICHEN_FAULT(yield_holds_sched_lock)) {
+    YieldWithSchedLockForFault(guard.token());
+    return;
+  }
+  {
+    auto cpu = ThisCpuLocal(guard.token());
+    if (!cpu->current->is_idle) cpu->rq.YieldCurrent(platform::Now());
+  }
+  ScheduleLocked(guard.token());
+}
+
+void SleepUntil(uint64_t deadline_ns) {
+  Task* self = Current();
+  self->sleep_done.Store(false, std::memory_order_relaxed);
+  {
+    IrqGuard guard;
+    auto cpu = ThisCpuLocal(guard.token());
+    cpu->timers.Add(self->sleep_timer, deadline_ns);
+    ProgramTimer(*cpu);
+  }
+  // The timer event stays on this CPU's queue even if we move: it fires there and wakes us
+  // through the messenger. Only after it fired (sleep_done) may the event be reused.
+  for (;;) {
+    PrepareToBlock();
+    if (self->sleep_done.Load(std::memory_order_acquire)) {
+      CancelBlock();
+      return;
+    }
+    Block();
+  }
+}
+
+void SleepFor(uint64_t ns) {
+  SleepUntil(platform::Now() + ns);
+}
+
+void SetNice(Task* task, int nice) {
+  // Only the owning CPU may reweight; ask it. If the task moved on meanwhile, follow it.
+  struct Request {
+    Task* task;
+    int nice;
+    bool done;
+  } request{task, nice, false};
+  auto apply = [](void* p) TA_NO_THREAD_SAFETY_ANALYSIS {
+    // Runs on the target CPU with IRQs masked: from its mailbox drain, or inline below.
+    Request& r = *static_cast<Request*>(p);
+    auto cpu = ThisCpuLocal(AssumeIrqsOff());
+    if (r.task->cpu.Load(std::memory_order_acquire) != cpu->id) return;  // moved: retry
+    if (r.task->se.on_rq) {
+      cpu->rq.Reweight(r.task->se, r.nice, platform::Now());
+      Publish(*cpu);
+    } else {
+      r.task->se.SetNice(r.nice);
+    }
+    r.task->published_nice.Store(r.nice, std::memory_order_relaxed);
+    r.done = true;
+  };
+  while (!request.done) {
+    const uint32_t owner = task->cpu.Load(std::memory_order_acquire);
+    bool local = false;
+    {
+      IrqGuard guard;
+      if (owner == platform::ThisCpu()) {
+        local = true;
+        apply(&request);
+      }
+    }
+    if (!local) smp::CallOn(owner, apply, &request);
+  }
+}
+
+// ---- Timers ----------------------------------------------------------------------------------
+
+void OnTimerInterrupt(IrqsOff irqs_off) {
+  auto ref = ThisCpuLocal(irqs_off);
+  CpuLocal& cpu = *ref;
+  cpu.armed_deadline_ns = time::kNever;  // the one-shot timer has fired
+  Shared(cpu.id).counters.timer_interrupts.AddRelaxedOwner(1);
+  const uint64_t now = platform::Now();
+  while (time::TimerEvent* event = cpu.timers.PopExpired(now))
+    event->fire(*event, cpu);
+  if (LICHEN_FAULT(global_slice_events)) RunGlobalSliceEventsForFault(cpu, now);
+  ProgramTimer(cpu);
+}
+
+namespace {
+
+void OnSliceTimer(time::TimerEvent&, CpuLocal& cpu) {
+  const uint64_t now = platform::Now();
+  cpu.rq.UpdateCurrent(now);
+  sched::SchedEntity* next = cpu.rq.PickNext(now);
+  NoteSchedulingDecision(cpu, now);
+  trace::Record(cpu.id, trace::Kind::kSliceExpired, cpu.current->id, 0);
+  if (next != nullptr && next != &cpu.current->se) {
+    cpu.need_resched = true;
+  } else {
+    ArmSliceTimer(cpu, now);
+  }
+}
+
+void OnSleepTimer(time::TimerEvent& event, CpuLocal&) {
+  Task& task = *ContainerOf<Task, time::TimerEvent, &Task::sleep_timer>(&event);
+  task.sleep_done.Store(true, std::memory_order_release);
+  Wake(&task);
+}
+
+}  // namespace
+
+// ---- Boot and idle ---------------------------------------------------------------------------
+
+void InitCpu(uint32_t cpu_id, uint32_t ncpus) {
+  IrqGuard guard;
+  auto ref = ThisCpuLocal(guard.token());
+  CpuLocal& cpu = *ref;
+  LICHEN_ASSERT(!cpu.initialized, "CPU {} initialised twice", cpu_id);
+  g_ncpus = ncpus;
+  cpu.id = cpu_id;
+  cpu.rq.SetCpuCount(ncpus);
+  Task& idle = (*g_idle_tasks)[cpu_id];
+  new (&idle) Task();  // a fresh idle task (previous contents are abandoned, not destroyed)
+  idle.id = 0;
+  FormatTo(idle.name, sizeof(idle.name), "idle/{}", cpu_id);
+  idle.is_idle = true;
+  idle.detached = true;
+  idle.affinity = CpuMask::Single(cpu_id);
+  idle.cpu.Store(cpu_id, std::memory_order_relaxed);
+  idle.state.Store(TaskState::kRunning, std::memory_order_relaxed);
+  if constexpr (kDebugChecks) idle.debug_running_on.Store(cpu_id, std::memory_order_relaxed);
+  cpu.idle = &idle;
+  cpu.current = &idle;
+  cpu.slice_timer.fire = &OnSliceTimer;
+  cpu.balance_timer.fire = &OnBalanceTimer;
+  cpu.initialized = true;
+  MarkCpuOnline(cpu_id);
+}
+
+void IdleLoop() {
+  // A CPU boots with IRQs masked; its idle loop is where it starts taking interrupts. Each
+  // iteration masks them to check for work atomically with going to sleep.
+  platform::RestoreIrqs(platform::IrqState{false});
+  for (;;) {
+    IrqGuard guard;
+    smp::Drain(guard.token());
+    bool work = false;
+    {
+      auto cpu = ThisCpuLocal(guard.token());
+      work = cpu->need_resched || cpu->rq.NrQueued() > 0;
+      if (!work) {
+        MaybeSteal(*cpu);
+        cpu->idle_since_ns = platform::Now();
+        Shared(cpu->id).idle.Store(true, std::memory_order_relaxed);
+      }
+    }
+    if (work) {
+      ScheduleLocked(guard.token());
+      continue;
+    }
+    // IRQs stay masked from the check above until WFI: a message or timer that arrives in
+    // between leaves its interrupt pending, and WFI returns at once (no lost wakeup).
+    platform::WaitForInterrupt();
+    {
+      auto cpu = ThisCpuLocal(guard.token());
+      Shared(cpu->id).idle.Store(false, std::memory_order_relaxed);
+      Shared(cpu->id).counters.idle_ns.AddRelaxedOwner(platform::Now() - cpu->idle_since_ns);
+    }
+  }  // the guard unmasks here: the pending interrupt is taken
+}
+
+uint32_t CpuCount() {
+  return g_ncpus;
+}
+
+#if defined(LICHEN_HOST)
+void ResetForSimulation() {
+  g_next_task_id.Store(1, std::memory_order_relaxed);
+  g_ncpus = 1;
+  g_idle_tasks.Reset();
+}
+#endif
+
+}  // namespace lichen::sched
+
+namespace lichen {
+
+Task& TaskOf(sched::SchedEntity& se) {
+  return *ContainerOf<Task, sched::SchedEntity, &Task::se>(&se);
+}
+
+const char* TaskStateName(TaskState state) {
+  switch (state) {
+    case TaskState::kRunnable:
+      return "runnable";
+    case TaskState::kRunning:
+      return "running";
+    case TaskState::kBlocking:
+      return "blocking";
+    case TaskState::kWokenWhileRunning:
+      return "woken-while-running";
+    case TaskState::kSleeping:
+      return "sleeping";
+    case TaskState::kExiting:
+      return "exiting";
+    case TaskState::kExited:
+      return "exited";
+  }
+  return "?";
+}
+
+}  // namespace lichen

@@ -1,0 +1,119 @@
+// Task: a kernel thread and its scheduling state.
+//
+// The state machine (TaskState) is what makes lost wakeups impossible. A task that wants to
+// sleep first announces it (kRunning -> kBlocking) while still running, re-checks its
+// condition, and only then calls into the scheduler. A waker that finds kBlocking turns it
+// into kWokenWhileRunning and is done: the scheduler will not put the task to sleep. Only
+// after the task's CPU has completely switched away from it (its registers saved) does the
+// CPU turn kBlocking into kSleeping; from then on a waker that wins the kSleeping -> kRunnable
+// compare-exchange owns the task and sends it to a CPU's mailbox. Exactly one waker wins, so
+// a task is never enqueued twice, and no CPU can start a task whose context is still being
+// saved elsewhere.
+//
+//   kRunnable --picked--> kRunning --Block()--> kBlocking --switched out--> kSleeping
+//       ^                   |  ^                    |                          |
+//       |                   |  +--Wake()-- kWokenWhileRunning <--Wake()--------+ (no)
+//       +--- preempted -----+                                                  |
+//       +------------------------------- Wake() (kSleeping -> kRunnable) ------+
+//   kRunning --Exit()--> kExiting --switched out--> kExited (joinable, memory reclaimable)
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernel/platform.h"
+#include "kernel/sched/eevdf.h"
+#include "kernel/smp/message.h"
+#include "kernel/sync/completion.h"
+#include "kernel/time/timer.h"
+#include "lib/atomic.h"
+#include "lib/cpumask.h"
+#include "lib/list.h"
+
+namespace lichen {
+
+enum class TaskState : uint8_t {
+  kRunnable,           // on a run queue, or in a mailbox on its way to one
+  kRunning,            // current on its CPU
+  kBlocking,           // current, and has announced it will sleep
+  kWokenWhileRunning,  // was kBlocking when a wakeup came: it will not sleep
+  kSleeping,           // switched out, on no queue; a Wake() makes it kRunnable
+  kExiting,            // current, and has called Exit()
+  kExited,             // switched out for good; Join() returns
+};
+
+// Printable name of a state ("running", ...).
+const char* TaskStateName(TaskState state);
+
+// Why a task is travelling to a CPU: tells the receiver how to place it (EEVDF flags).
+enum class Transit : uint8_t {
+  kNew,       // spawned
+  kWakeup,    // woken from sleep
+  kMigrated,  // pushed by the periodic balance
+  kStolen,    // handed to an idle CPU that asked for work
+};
+
+struct Task {
+  using Entry = void (*)(void* arg);
+
+  // ---- Identity (immutable after spawn) ----
+  uint64_t id = 0;
+  char name[24] = {};
+  Entry entry = nullptr;
+  void* arg = nullptr;
+  // CPUs the task may run on. Immutable after spawn: every CPU may read it.
+  CpuMask affinity;
+  // Idle tasks are per-CPU, never queued, never migrated.
+  bool is_idle = false;
+  // Nobody will Join(): the CPU that switches away from it for the last time frees it.
+  bool detached = false;
+
+  // ---- Scheduling ----
+  // EEVDF state. Touched only by the CPU that owns the task (see `cpu`).
+  sched::SchedEntity se;
+  // The state machine above. Changed by compare-exchange where wakers race.
+  Atomic<TaskState> state{TaskState::kRunnable};
+  // The CPU that owns the task: the one running it, queueing it, or about to receive it; for
+  // a sleeping task, the CPU it last ran on. Written by the sender before a mailbox push
+  // (the push publishes it), read by anyone (placement, the registry).
+  Atomic<uint32_t> cpu{0};
+  // Set by the sender before the mailbox push, read by the receiver after the pop.
+  Transit transit = Transit::kNew;
+  // The mailbox node that carries the task between CPUs. A task is in at most one mailbox.
+  smp::Message message;
+  // When the task last became runnable (wake-to-run latency) and last migrated (balance
+  // hysteresis), in ns.
+  uint64_t runnable_since_ns = 0;
+  uint64_t last_migrated_ns = 0;
+
+  // ---- Execution context ----
+  platform::Context context;
+  void* stack = nullptr;
+  size_t stack_size = 0;
+
+  // ---- Sleeping ----
+  // Wakes the task from SleepUntil(); armed on the CPU the task slept on.
+  time::TimerEvent sleep_timer{nullptr};
+  Atomic<bool> sleep_done{false};
+
+  // ---- Lifetime ----
+  // Completed once the task has exited and no CPU uses its stack any more.
+  Completion exited;
+  // Link in the global task registry (kernel/sched/registry.h), under the registry's lock.
+  ListNode registry_node;
+
+  // ---- Published for the registry and diagnostics (owner writes, anyone reads) ----
+  Atomic<uint64_t> published_runtime_ns{0};
+  Atomic<int32_t> published_nice{0};
+  Atomic<uint64_t> published_switches{0};
+
+  // ---- Debug: detects a task queued or running on two CPUs at once ----
+  Atomic<uint32_t> debug_queued_on{kNotOnCpu};
+  Atomic<uint32_t> debug_running_on{kNotOnCpu};
+  static constexpr uint32_t kNotOnCpu = ~0u;
+};
+
+// The Task that embeds `se`.
+Task& TaskOf(sched::SchedEntity& se);
+
+}  // namespace lichen

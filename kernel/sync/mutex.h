@@ -1,0 +1,43 @@
+// Mutex: a sleeping lock with FIFO hand-off.
+//
+// Unlock() hands ownership straight to the longest waiter instead of letting the lock be
+// grabbed by whoever runs first, so no waiter starves under contention. Task context only;
+// may be held across blocking and preemption (unlike a SpinLock).
+#pragma once
+
+#include "kernel/sync/spinlock.h"
+#include "kernel/sync/waitqueue.h"
+#include "lib/list.h"
+
+namespace lichen {
+
+class TA_CAP("mutex") Mutex {
+ public:
+  Mutex();
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+
+  void Lock() TA_ACQ();
+  bool TryLock() TA_TRY_ACQ(true);
+  void Unlock() TA_REL();
+  // The owner, or nullptr (racy; for assertions and diagnostics).
+  Task* OwnerHint() const;
+
+ private:
+  SpinLock lock_;
+  Task* owner_ TA_GUARDED(lock_) = nullptr;
+  IntrusiveList<Waiter, &Waiter::node> waiters_ TA_GUARDED(lock_);
+};
+
+class TA_SCOPED_CAP MutexGuard {
+ public:
+  explicit MutexGuard(Mutex& m) TA_ACQ(m) : m_(m) { m_.Lock(); }
+  ~MutexGuard() TA_REL() { m_.Unlock(); }
+  MutexGuard(const MutexGuard&) = delete;
+  MutexGuard& operator=(const MutexGuard&) = delete;
+
+ private:
+  Mutex& m_;
+};
+
+}  // namespace lichen
