@@ -1,0 +1,763 @@
+#include "platform/sim/sim.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "kernel/cpu.h"
+#include "kernel/irq.h"
+#include "kernel/kernel.h"
+#include "kernel/sched/registry.h"
+#include "kernel/sched/sched.h"
+#include "kernel/sched/stats.h"
+#include "kernel/sync/lockdep.h"
+#include "kernel/trace.h"
+#include "lib/assert.h"
+#include "lib/atomic.h"
+#include "lib/log.h"
+#include "lib/random.h"
+#include "platform/sim/fiber.h"
+#include "workloads/workloads.h"
+
+namespace lichen::sim {
+
+// Internal to the simulator (this file and the platform functions at its end).
+inline namespace detail {
+
+constexpr uint32_t kNoCpu = ~0u;
+constexpr uint64_t kNever = ~uint64_t{0};
+// Virtual time starts here, not at 0 (0 means "never" in some kernel fields).
+constexpr uint64_t kStartTimeNs = 1'000'000;
+constexpr size_t kBootStackBytes = 256 * 1024;
+// A CPU counts as spinning while it called CpuRelax() within its last few points.
+constexpr uint32_t kSpinWindow = 3;
+
+enum class CpuState : uint8_t {
+  kRunnable,   // can execute its next step at the current instant
+  kComputing,  // busy until compute_until (interruptible when IRQs are unmasked)
+  kHalted,     // in WFI until an interrupt is pending
+};
+
+struct VCpu {
+  uint32_t id = 0;
+  CpuState state = CpuState::kRunnable;
+  platform::Context boot_context;
+  std::unique_ptr<char[]> boot_stack;
+  // The context executing on this CPU (its boot context, then whatever task it switched to).
+  platform::Context* running = nullptr;
+  bool irqs_masked = true;
+  bool timer_armed = false;
+  uint64_t timer_deadline = 0;
+  bool ipi_pending = false;
+  uint64_t compute_until = 0;
+  uint32_t points_since_relax = kSpinWindow;
+  uint64_t relax_epoch = 0;
+  uint32_t priority = 0;
+  uint64_t halted_since = 0;
+};
+
+struct InFlightIpi {
+  uint64_t arrival_ns;
+  uint32_t target;
+};
+
+struct Sim {
+  Options options;
+  Strategy strategy = Strategy::kPct;
+  Rng rng{1};
+  Rng workload_rng{1};
+  std::vector<VCpu> cpus;
+  uint32_t current = kNoCpu;
+  platform::Context main_context;
+  uint64_t now = kStartTimeNs;
+  uint64_t steps = 0;
+  uint64_t epoch = 0;
+  std::vector<InFlightIpi> ipis;
+  std::vector<uint64_t> change_points;  // PCT, ascending
+  size_t next_change = 0;
+  bool failed = false;
+  bool root_done = false;
+  std::string failure;
+  uint64_t fingerprint = 0xcbf29ce484222325ull;
+  RootFn root = nullptr;
+  void* root_arg = nullptr;
+  void* memory = nullptr;
+};
+
+Sim* g_sim = nullptr;
+
+void Mix(uint64_t value) {
+  // FNV-1a over the value's bytes: cheap, deterministic, good enough to tell runs apart.
+  for (int i = 0; i < 8; ++i) {
+    g_sim->fingerprint ^= (value >> (8 * i)) & 0xff;
+    g_sim->fingerprint *= 0x100000001b3ull;
+  }
+}
+
+VCpu& Cur() {
+  return g_sim->cpus[g_sim->current];
+}
+
+// "CPU 1 (task 7) at t=123 ns" into `buf`.
+void Describe(uint32_t cpu, char* buf, size_t size) {
+  const uint64_t task = Shared(cpu).current_task_id.Load(std::memory_order_relaxed);
+  std::snprintf(buf, size, "CPU %u (task %llu) at t=%llu ns", cpu,
+                static_cast<unsigned long long>(task), static_cast<unsigned long long>(g_sim->now));
+}
+
+std::string Describe(uint32_t cpu) {
+  char buf[160];
+  Describe(cpu, buf, sizeof(buf));
+  return buf;
+}
+
+// Stops the run with `message`. Called on a CPU fiber it never returns: the fiber is
+// abandoned and the main loop takes over. Nothing on the abandoned stack may own heap memory
+// (it would leak), so callers format into fixed buffers.
+[[noreturn]] void FailHere(const char* message) {
+  Sim& sim = *g_sim;
+  if (!sim.failed) {
+    sim.failed = true;
+    sim.failure = message;
+  }
+  if (sim.current == kNoCpu) {
+    std::fprintf(stderr, "simulator: failure outside any CPU: %s\n", message);
+    std::abort();
+  }
+  platform::Context dead;
+  dead.stack_base = Cur().running->stack_base;
+  dead.stack_size = Cur().running->stack_size;
+  FiberSwitch(dead, sim.main_context);
+  __builtin_trap();
+}
+
+void OnPanic(const char* file, int line, const char* message) {
+  char where[160] = "the simulator";
+  if (g_sim->current != kNoCpu) Describe(g_sim->current, where, sizeof(where));
+  char text[1024];
+  std::snprintf(text, sizeof(text), "panic on %s: %s (%s:%d)", where, message, file, line);
+  FailHere(text);
+}
+
+void OnLog(int level, const char* line, size_t len) {
+  static const int verbosity = [] {
+    const char* v = std::getenv("LICHEN_SIM_LOG");
+    return v != nullptr ? std::atoi(v) : 2;
+  }();
+  if (level > verbosity) return;
+  const uint32_t cpu = g_sim != nullptr ? g_sim->current : kNoCpu;
+  std::fprintf(stderr, "[%12llu cpu%-2d] %.*s\n",
+               static_cast<unsigned long long>(g_sim != nullptr ? g_sim->now : 0),
+               cpu == kNoCpu ? -1 : static_cast<int>(cpu), static_cast<int>(len), line);
+}
+
+// Stops this CPU's fiber and returns to the main loop; resumes when the main loop picks it.
+void Pause() {
+  Sim& sim = *g_sim;
+  VCpu& cpu = Cur();
+  FiberSwitch(*cpu.running, sim.main_context);
+}
+
+// Takes pending interrupts on the current CPU while IRQs are unmasked. Each one runs the
+// kernel's handler on the interrupted context's stack, exactly as hardware would; the
+// handler's exit may switch tasks, and this returns only when the interrupted context runs
+// again (maybe on another CPU).
+void DeliverInterrupts() {
+  Sim& sim = *g_sim;
+  for (;;) {
+    VCpu& cpu = Cur();
+    if (cpu.irqs_masked) return;
+    const bool timer = cpu.timer_armed && cpu.timer_deadline <= sim.now;
+    const bool ipi = cpu.ipi_pending;
+    if (!timer && !ipi) return;
+    cpu.irqs_masked = true;
+    Mix(0x1000 + cpu.id);
+    irq::Enter();
+    if (timer) {
+      cpu.timer_armed = false;
+      irq::OnTimer();
+    }
+    if (ipi) {
+      cpu.ipi_pending = false;
+      irq::OnIpi();
+    }
+    irq::Exit();
+    Cur().irqs_masked = false;  // the exception return restores the interrupted state
+  }
+}
+
+// Debugging aid: LICHEN_SIM_BREAK_STEP=<n> stops in the debugger (SIGTRAP) at the first
+// preemption point after step n, on the CPU's own stack, so `bt` shows what it is doing.
+uint64_t BreakStep() {
+  static const uint64_t step = [] {
+    const char* v = std::getenv("LICHEN_SIM_BREAK_STEP");
+    return v != nullptr ? std::strtoull(v, nullptr, 10) : ~uint64_t{0};
+  }();
+  return step;
+}
+
+// A preemption point: every lichen::Atomic operation on a CPU comes through here.
+void InterleaveHook() {
+  Sim* sim = g_sim;
+  if (sim == nullptr || sim->current == kNoCpu) return;
+  if (sim->steps >= BreakStep()) __builtin_debugtrap();
+  VCpu& cpu = Cur();
+  if (cpu.points_since_relax < kSpinWindow) ++cpu.points_since_relax;
+  Pause();
+  DeliverInterrupts();
+}
+
+// Occupies the current CPU for `ns`. With IRQs unmasked, pending interrupts are taken as they
+// come (and may preempt the caller, which then finishes the rest wherever it runs next).
+void Occupy(uint64_t ns) {
+  Sim& sim = *g_sim;
+  while (ns > 0) {
+    VCpu& cpu = Cur();
+    const uint64_t start = sim.now;
+    cpu.state = CpuState::kComputing;
+    cpu.compute_until = sim.now + ns;
+    Pause();
+    Cur().state = CpuState::kRunnable;
+    const uint64_t spent = sim.now - start;
+    ns -= spent < ns ? spent : ns;
+    DeliverInterrupts();
+  }
+}
+
+bool InterruptPending(const VCpu& cpu) {
+  return cpu.ipi_pending || (cpu.timer_armed && cpu.timer_deadline <= g_sim->now);
+}
+
+// True when `cpu` can take a step now.
+bool Eligible(const VCpu& cpu) {
+  if (cpu.state != CpuState::kRunnable) return false;
+  if (cpu.points_since_relax >= kSpinWindow) return true;
+  // A spinner retries only after some other CPU made progress, or to take an interrupt.
+  return cpu.relax_epoch != g_sim->epoch || (!cpu.irqs_masked && InterruptPending(cpu));
+}
+
+// Wakes CPUs whose interrupt is pending: out of WFI, or out of an interruptible compute.
+void WakeInterrupted() {
+  for (VCpu& cpu : g_sim->cpus) {
+    if (!InterruptPending(cpu)) continue;
+    if (cpu.state == CpuState::kHalted || (cpu.state == CpuState::kComputing && !cpu.irqs_masked)) {
+      cpu.state = CpuState::kRunnable;
+      ++g_sim->epoch;
+    }
+  }
+}
+
+uint32_t Choose() {
+  Sim& sim = *g_sim;
+  uint32_t chosen = kNoCpu;
+  if (sim.strategy == Strategy::kRandomWalk) {
+    uint32_t count = 0;
+    for (const VCpu& cpu : sim.cpus)
+      count += Eligible(cpu) ? 1 : 0;
+    if (count == 0) return kNoCpu;
+    uint64_t k = sim.rng.Below(count);
+    for (const VCpu& cpu : sim.cpus) {
+      if (Eligible(cpu) && k-- == 0) return cpu.id;
+    }
+    return kNoCpu;
+  }
+  for (const VCpu& cpu : sim.cpus) {
+    if (Eligible(cpu) && (chosen == kNoCpu || cpu.priority > sim.cpus[chosen].priority)) {
+      chosen = cpu.id;
+    }
+  }
+  if (chosen != kNoCpu && sim.next_change < sim.change_points.size() &&
+      sim.steps >= sim.change_points[sim.next_change]) {
+    // PCT change point: the CPU that would run drops below every initial priority.
+    sim.cpus[chosen].priority = static_cast<uint32_t>(sim.change_points.size() - sim.next_change);
+    ++sim.next_change;
+    chosen = kNoCpu;
+    for (const VCpu& cpu : sim.cpus) {
+      if (Eligible(cpu) && (chosen == kNoCpu || cpu.priority > sim.cpus[chosen].priority)) {
+        chosen = cpu.id;
+      }
+    }
+  }
+  return chosen;
+}
+
+void Resume(uint32_t id) {
+  Sim& sim = *g_sim;
+  VCpu& cpu = sim.cpus[id];
+  ++sim.steps;
+  Mix(id);
+  Mix(sim.now);
+  const bool was_spinning = cpu.points_since_relax < kSpinWindow;
+  sim.current = id;
+  FiberSwitch(sim.main_context, *cpu.running);
+  sim.current = kNoCpu;
+  if (!was_spinning || cpu.state != CpuState::kRunnable) ++sim.epoch;
+}
+
+std::string TaskList() {
+  std::string out;
+  registry::ForEach([&](const registry::TaskInfo& info) {
+    char line[160];
+    std::snprintf(line, sizeof(line), "\n    task %llu '%s' %s on CPU %u",
+                  static_cast<unsigned long long>(info.id), info.name, TaskStateName(info.state),
+                  info.cpu);
+    out += line;
+  });
+  return out;
+}
+
+// Invariants that must hold whenever no CPU can run at the current instant.
+void CheckQuiescent() {
+  Sim& sim = *g_sim;
+  const sched::Config& config = sim.options.sched;
+  uint64_t oldest_waiting = kNever;
+  uint32_t oldest_cpu = kNoCpu;
+  for (const VCpu& cpu : sim.cpus) {
+    CpuShared& shared = Shared(cpu.id);
+    const uint64_t wait_start = shared.oldest_wait_start_ns.Load(std::memory_order_relaxed);
+    const uint32_t nr = shared.nr_running.Load(std::memory_order_relaxed);
+    if (wait_start != 0 && wait_start < oldest_waiting) {
+      oldest_waiting = wait_start;
+      oldest_cpu = cpu.id;
+    }
+    const uint64_t decided = shared.last_decision_ns.Load(std::memory_order_relaxed);
+    if (sim.options.check_preemption && nr >= 2 && cpu.state != CpuState::kHalted &&
+        sim.now - decided > sim.options.preemption_bound_ns) {
+      sim.failed = true;
+      sim.failure = "no preemption: " + Describe(cpu.id) + " has " + std::to_string(nr) +
+                    " runnable tasks but made no scheduling decision for " +
+                    std::to_string(sim.now - decided) + " ns (slice expiry lost?)";
+      return;
+    }
+    if (cpu.state != CpuState::kHalted || cpu.ipi_pending) continue;
+    bool ipi_on_the_way = false;
+    for (const InFlightIpi& ipi : sim.ipis)
+      ipi_on_the_way |= ipi.target == cpu.id;
+    if (ipi_on_the_way) continue;
+    const bool mail = !shared.mailbox.inbox.EmptyHint() || !shared.mailbox.small.EmptyHint();
+    if (mail || nr != 0) {
+      sim.failed = true;
+      sim.failure = "lost wakeup: " + Describe(cpu.id) + " sleeps in WFI with " +
+                    std::to_string(nr) + " runnable tasks" +
+                    (mail ? " and messages in its mailbox" : "") + " but no IPI on the way";
+      return;
+    }
+  }
+  if (sim.options.check_idle_balance && (config.steal || config.periodic_balance) &&
+      oldest_cpu != kNoCpu && sim.now - oldest_waiting > sim.options.idle_balance_bound_ns) {
+    for (const VCpu& cpu : sim.cpus) {
+      if (cpu.state == CpuState::kHalted &&
+          sim.now - cpu.halted_since > sim.options.idle_balance_bound_ns) {
+        sim.failed = true;
+        sim.failure = "idle while work waits: CPU " + std::to_string(cpu.id) + " idle for " +
+                      std::to_string(sim.now - cpu.halted_since) + " ns while a task on " +
+                      Describe(oldest_cpu) + " has waited " +
+                      std::to_string(sim.now - oldest_waiting) + " ns";
+        return;
+      }
+    }
+  }
+}
+
+// The time of the next event, or kNever.
+uint64_t NextEventTime() {
+  Sim& sim = *g_sim;
+  uint64_t next = kNever;
+  for (const VCpu& cpu : sim.cpus) {
+    if (cpu.state == CpuState::kComputing) next = std::min(next, cpu.compute_until);
+    if (cpu.timer_armed && cpu.timer_deadline > sim.now) next = std::min(next, cpu.timer_deadline);
+  }
+  for (const InFlightIpi& ipi : sim.ipis)
+    next = std::min(next, ipi.arrival_ns);
+  return next;
+}
+
+// Moves virtual time to the next event. False when there is none.
+bool AdvanceTime() {
+  Sim& sim = *g_sim;
+  const uint64_t next = NextEventTime();
+  if (next == kNever) return false;
+  if (next > sim.now) sim.now = next;
+  ++sim.epoch;
+  Mix(0x2000);
+  Mix(sim.now);
+  for (size_t i = 0; i < sim.ipis.size();) {
+    if (sim.ipis[i].arrival_ns <= sim.now) {
+      sim.cpus[sim.ipis[i].target].ipi_pending = true;
+      sim.ipis[i] = sim.ipis.back();
+      sim.ipis.pop_back();
+    } else {
+      ++i;
+    }
+  }
+  for (VCpu& cpu : sim.cpus) {
+    if (cpu.state == CpuState::kComputing && cpu.compute_until <= sim.now) {
+      cpu.state = CpuState::kRunnable;
+    }
+  }
+  return true;
+}
+
+// Each virtual CPU's first code: bring up its scheduler, then idle.
+void CpuBoot(void* arg) {
+  const auto id = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(arg));
+  kernel::InitThisCpu(id);
+  if (id == 0) {
+    // Like a real boot CPU, wait for every CPU to come online before starting work.
+    while (OnlineCpus().Count() < g_sim->options.ncpus)
+      platform::CpuRelax();
+    sched::SpawnOptions root;
+    root.name = "root";
+    root.detached = true;
+    root.entry = [](void*) {
+      g_sim->root(g_sim->root_arg);
+      g_sim->root_done = true;
+    };
+    lichen::Result<Task*> task = sched::Spawn(root);
+    LICHEN_ASSERT(task.ok(), "cannot spawn the root task: {}", ErrorName(task.error()));
+  }
+  kernel::RunIdle();
+}
+
+// Picks the strategy and PCT schedule from the seed.
+void PlanSchedule(Sim& sim) {
+  sim.strategy = sim.options.strategy;
+  if (sim.options.auto_strategy) {
+    sim.strategy = sim.options.seed % 4 == 3 ? Strategy::kRandomWalk : Strategy::kPct;
+  }
+  // Initial priorities: a random permutation above every change-point priority.
+  const uint32_t depth = std::max<uint32_t>(1, sim.options.pct_depth);
+  std::vector<uint32_t> order(sim.cpus.size());
+  for (uint32_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  for (uint32_t i = static_cast<uint32_t>(order.size()); i > 1; --i) {
+    std::swap(order[i - 1], order[sim.rng.Below(i)]);
+  }
+  for (uint32_t i = 0; i < order.size(); ++i)
+    sim.cpus[order[i]].priority = depth + i;
+  // d-1 change points, log-uniform over 2^4 .. 2^24 steps: short and long runs both get some.
+  for (uint32_t i = 0; i + 1 < depth; ++i) {
+    const uint64_t exponent = 4 + sim.rng.Below(20);
+    sim.change_points.push_back((uint64_t{1} << exponent) + sim.rng.Below(uint64_t{1} << exponent));
+  }
+  std::sort(sim.change_points.begin(), sim.change_points.end());
+}
+
+void WriteTrace(const std::string& path) {
+  std::vector<trace::Event> all;
+  std::vector<trace::Event> buf(trace::kRingSize);
+  for (uint32_t cpu = 0; cpu < g_sim->cpus.size(); ++cpu) {
+    const uint32_t n = trace::Snapshot(cpu, buf.data(), trace::kRingSize);
+    all.insert(all.end(), buf.begin(), buf.begin() + n);
+  }
+  std::stable_sort(all.begin(), all.end(), [](const trace::Event& a, const trace::Event& b) {
+    return a.time_ns < b.time_ns;
+  });
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return;
+  std::fprintf(f, "# lichen simulator trace: workload=%s cpus=%u seed=%llu\n",
+               g_sim->options.workload.c_str(), g_sim->options.ncpus,
+               static_cast<unsigned long long>(g_sim->options.seed));
+  std::fprintf(f, "# time_ns cpu event a b\n");
+  for (const trace::Event& e : all) {
+    std::fprintf(f, "%llu %u %s %llu %llu\n", static_cast<unsigned long long>(e.time_ns), e.cpu,
+                 trace::KindName(e.kind), static_cast<unsigned long long>(e.a),
+                 static_cast<unsigned long long>(e.b));
+  }
+  std::fclose(f);
+}
+
+}  // namespace detail
+
+Result Run(const Options& options, RootFn root, void* arg) {
+  LICHEN_ASSERT(g_sim == nullptr, "simulations do not nest");
+  LICHEN_ASSERT(options.ncpus >= 1 && options.ncpus <= kMaxCpus, "1..{} CPUs", kMaxCpus);
+  auto sim = std::make_unique<Sim>();
+  g_sim = sim.get();
+  sim->options = options;
+  sim->rng = Rng(options.seed);
+  sim->workload_rng = Rng(options.seed ^ 0x9e3779b97f4a7c15ull);
+  sim->root = root;
+  sim->root_arg = arg;
+
+  // A fresh kernel: every global of the core back to its boot state.
+  kernel::ResetForSimulation();
+  SetPanicHandler(&OnPanic);
+  SetLogWriter(&OnLog);
+  lockdep::SetReportHandler(options.lockdep_panics ? nullptr : [](const lockdep::Report&) {});
+  sim->memory = std::aligned_alloc(1u << 22, options.memory_bytes);
+  kernel::BootConfig boot;
+  boot.ncpus = options.ncpus;
+  boot.sched = options.sched;
+  boot.memory_base = reinterpret_cast<uintptr_t>(sim->memory);
+  boot.memory_bytes = options.memory_bytes;
+  kernel::EarlyInit(boot);
+
+  sim->cpus.resize(options.ncpus);
+  for (uint32_t i = 0; i < options.ncpus; ++i) {
+    VCpu& cpu = sim->cpus[i];
+    cpu.id = i;
+    cpu.boot_stack = std::make_unique<char[]>(kBootStackBytes);
+    FiberInit(cpu.boot_context, cpu.boot_stack.get(), kBootStackBytes, &CpuBoot,
+              reinterpret_cast<void*>(static_cast<uintptr_t>(i)));
+    cpu.running = &cpu.boot_context;
+  }
+  PlanSchedule(*sim);
+  FiberAdoptThreadStack(sim->main_context);
+
+  g_interleave_hook = &InterleaveHook;
+  while (!sim->failed && !sim->root_done) {
+    if (sim->steps >= options.max_steps) {
+      sim->failed = true;
+      sim->failure = "livelock: step budget of " + std::to_string(options.max_steps) + " exhausted";
+      break;
+    }
+    if (sim->now - kStartTimeNs > options.max_time_ns) {
+      sim->failed = true;
+      sim->failure = "time budget exhausted (livelock or a workload that never ends)";
+      break;
+    }
+    WakeInterrupted();
+    if (sim->options.time_slip_one_in != 0 && sim->rng.Below(sim->options.time_slip_one_in) == 0) {
+      // A time slip: kernel code on the runnable CPUs "took" until the next event.
+      const uint64_t next = NextEventTime();
+      if (next != kNever && next - sim->now <= sim->options.max_time_slip_ns) {
+        AdvanceTime();
+        WakeInterrupted();
+      }
+    }
+    const uint32_t chosen = Choose();
+    if (chosen != kNoCpu) {
+      Resume(chosen);
+      continue;
+    }
+    if (!AdvanceTime()) {
+      bool spinning = false;
+      for (const VCpu& cpu : sim->cpus)
+        spinning |= cpu.state == CpuState::kRunnable;
+      sim->failed = true;
+      sim->failure = spinning ? "deadlock: every runnable CPU spins on a lock and nothing else "
+                                "can happen"
+                              : "hang: every CPU is idle with no timer or IPI pending, but the "
+                                "workload has not finished:" +
+                                    TaskList();
+      break;
+    }
+    CheckQuiescent();
+  }
+  g_interleave_hook = nullptr;
+
+  Result result;
+  result.seed = options.seed;
+  result.steps = sim->steps;
+  result.start_time_ns = kStartTimeNs;
+  result.end_time_ns = sim->now;
+  if (!sim->failed) {
+    // The root has returned: everything it started must be gone.
+    const uint32_t alive = registry::Count();
+    if (alive > 1) {
+      sim->failed = true;
+      sim->failure = "the root returned with " + std::to_string(alive - 1) +
+                     " other tasks still alive:" + TaskList();
+    }
+  }
+  result.ok = !sim->failed;
+  result.failure = sim->failure;
+  sched::LatencyHistogram latency;
+  for (uint32_t i = 0; i < options.ncpus; ++i) {
+    const CpuCounters& c = Shared(i).counters;
+    auto get = [](const Atomic<uint64_t>& a) { return a.Load(std::memory_order_relaxed); };
+    CpuReport r;
+    r.context_switches = get(c.context_switches);
+    r.tasks_run = get(c.tasks_run);
+    r.ipis_sent = get(c.ipis_sent);
+    r.ipis_received = get(c.ipis_received);
+    r.messages = get(c.messages_received);
+    r.steals = get(c.steals);
+    r.steal_requests = get(c.steal_requests);
+    r.migrations_in = get(c.migrations_in);
+    r.migrations_out = get(c.migrations_out);
+    r.preemptions = get(c.preemptions);
+    r.wakeups = get(c.wakeups);
+    r.idle_ns = get(c.idle_ns);
+    r.timer_interrupts = get(c.timer_interrupts);
+    result.cpus.push_back(r);
+    latency.MergeFrom(sched::WakeLatency(i));
+    Mix(r.context_switches);
+  }
+  result.wake_latency_samples = latency.Count();
+  result.wake_latency_p50_ns = latency.Percentile(500);
+  result.wake_latency_p99_ns = latency.Percentile(990);
+  result.fingerprint = sim->fingerprint;
+  char replay[256];
+  std::snprintf(
+      replay, sizeof(replay),
+      "sim-run --workload %s --cpus %u --seed %llu --placement %s%s%s --trace "
+      "/tmp/lichen-trace.txt",
+      options.workload.c_str(), options.ncpus, static_cast<unsigned long long>(options.seed),
+      sched::PlacementName(options.sched.placement), options.sched.steal ? "" : " --no-steal",
+      options.sched.periodic_balance ? "" : " --no-balance");
+  result.replay = replay;
+  if (!options.trace_path.empty()) WriteTrace(options.trace_path);
+
+  // Abandoned fibers: their stacks are freed below; nothing of theirs runs again.
+  std::free(sim->memory);
+  g_sim = nullptr;
+  SetPanicHandler(nullptr);
+  SetLogWriter(nullptr);
+  lockdep::SetReportHandler(nullptr);
+  return result;
+}
+
+void Compute(uint64_t ns) {
+  LICHEN_ASSERT(g_sim != nullptr && g_sim->current != kNoCpu, "Compute() outside a simulation");
+  Occupy(ns);
+}
+
+uint64_t WorkloadRandom() {
+  return g_sim->workload_rng.Next();
+}
+
+uint32_t CurrentVirtualCpu() {
+  return g_sim->current;
+}
+
+bool Active() {
+  return g_sim != nullptr;
+}
+
+void Fail(const char* message) {
+  char where[160];
+  Describe(g_sim->current, where, sizeof(where));
+  char text[1024];
+  std::snprintf(text, sizeof(text), "workload check failed on %s: %s", where, message);
+  FailHere(text);
+}
+
+}  // namespace lichen::sim
+
+// ---- kernel/platform.h for the simulator ---------------------------------------------------
+
+namespace lichen::platform {
+
+using sim::CpuState;
+using sim::Cur;
+using sim::g_sim;
+using sim::kNoCpu;
+
+namespace {
+bool OnCpu() {
+  return g_sim != nullptr && g_sim->current != kNoCpu;
+}
+}  // namespace
+
+// Outside a simulation (host unit tests of core pieces) the host thread acts as CPU 0 with
+// IRQs masked, and nothing interleaves.
+CpuId ThisCpu() {
+  return OnCpu() ? g_sim->current : 0;
+}
+
+uint32_t CpuCount() {
+  return g_sim == nullptr ? 1 : g_sim->options.ncpus;
+}
+
+IrqState SaveAndMaskIrqs() {
+  if (!OnCpu()) return IrqState{true};
+  sim::VCpu& cpu = Cur();
+  const IrqState old{cpu.irqs_masked};
+  cpu.irqs_masked = true;
+  return old;
+}
+
+void RestoreIrqs(IrqState state) {
+  if (!OnCpu()) return;
+  if (state.was_masked) {
+    Cur().irqs_masked = true;
+    return;
+  }
+  Cur().irqs_masked = false;
+  // Unmasking is a preemption point: a pending interrupt is taken right here.
+  sim::InterleaveHook();
+}
+
+bool IrqsMasked() {
+  return !OnCpu() || Cur().irqs_masked;
+}
+
+void SendIpi(CpuMask targets) {
+  sim::Sim& s = *g_sim;
+  for (uint32_t target : targets) {
+    if (target >= s.cpus.size()) continue;
+    const uint64_t latency =
+        s.rng.Range(s.options.ipi_latency_min_ns, s.options.ipi_latency_max_ns);
+    sim::Mix(0x3000 + target);
+    if (latency == 0) {
+      s.cpus[target].ipi_pending = true;
+    } else {
+      s.ipis.push_back(sim::InFlightIpi{s.now + latency, target});
+    }
+  }
+}
+
+void InitContext(Context& ctx, void* stack_base, size_t stack_size, ContextEntry entry, void* arg) {
+  sim::FiberInit(ctx, stack_base, stack_size, entry, arg);
+}
+
+void SwitchContext(Context& save, const Context& load) {
+  if (g_sim->options.switch_cost_ns != 0) sim::Occupy(g_sim->options.switch_cost_ns);
+  sim::VCpu& cpu = Cur();
+  // `save` names the running context: carry its stack bounds over (the boot context becomes
+  // the idle task's context on its first switch away).
+  if (&save != cpu.running) {
+    save.stack_base = cpu.running->stack_base;
+    save.stack_size = cpu.running->stack_size;
+  }
+  cpu.running = const_cast<Context*>(&load);
+  sim::FiberSwitch(save, load);
+}
+
+uint64_t Now() {
+  return g_sim == nullptr ? 0 : g_sim->now;
+}
+
+void ArmTimer(uint64_t deadline_ns) {
+  if (!OnCpu()) return;
+  Cur().timer_armed = true;
+  Cur().timer_deadline = deadline_ns;
+}
+
+void DisarmTimer() {
+  if (!OnCpu()) return;
+  Cur().timer_armed = false;
+}
+
+void WaitForInterrupt() {
+  sim::VCpu& cpu = Cur();
+  cpu.state = CpuState::kHalted;
+  cpu.halted_since = g_sim->now;
+  sim::Pause();
+  Cur().state = CpuState::kRunnable;
+}
+
+void CpuRelax() {
+  if (!OnCpu()) return;
+  sim::VCpu& cpu = Cur();
+  cpu.points_since_relax = 0;
+  cpu.relax_epoch = g_sim->epoch;
+  sim::Pause();
+  sim::DeliverInterrupts();
+}
+
+}  // namespace lichen::platform
+
+// ---- workloads/workloads.h for the simulator: CPU time is virtual time ----------------------
+
+namespace lichen::workload {
+
+void Burn(uint64_t ns) {
+  sim::Compute(ns);
+}
+
+}  // namespace lichen::workload

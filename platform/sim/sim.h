@@ -1,0 +1,147 @@
+// The deterministic multi-CPU simulator.
+//
+// It runs the real kernel core (kernel/, lib/) on N virtual CPUs inside one host thread.
+// Every virtual CPU and every task is a host fiber; time is virtual. The kernel's shared
+// memory operations (lichen::Atomic), spinlock spins, IRQ unmasks, mailbox pushes and the
+// workloads' Compute() calls are the points where the simulator may stop one CPU and run
+// another, or deliver a pending interrupt (timer, IPI). Which CPU runs next is chosen from
+// a seeded PRNG with PCT (probabilistic concurrency testing: random CPU priorities lowered
+// at a few random change points, which finds ordering bugs of small depth with a known
+// probability) or a uniform random walk; the same seed gives the same run, bit for bit.
+//
+// Time advances when no CPU can run at the current instant (every CPU is computing, halted
+// in WFI, or spinning on a lock held elsewhere), and now and then, chosen by the seed, while
+// a CPU is in the middle of kernel code (a "time slip", so that interrupts land inside
+// kernel code too). The clock jumps to the next event: a compute finishing, a timer deadline,
+// an IPI arriving after its randomized latency.
+//
+// The simulator checks, while it runs, what must always hold:
+//   - no CPU sleeps in WFI while its mailbox or run queue holds work and no IPI is on the way
+//     (a lost wakeup);
+//   - a CPU with several runnable tasks keeps making scheduling decisions (a lost slice
+//     expiry lets one task hog the CPU), and every task's EEVDF lag stays bounded (checked by
+//     the kernel in debug builds);
+//   - no CPU stays idle while another CPU has had a task waiting for longer than the
+//     balance bound (stealing and balancing work);
+//   - the kernel's own debug checks (a task on two queues or two CPUs, per-CPU state
+//     touched by another CPU or with IRQs on, lock-order reports, run-queue invariants)
+//     panic, and a panic fails the run with its message;
+//   - the run ends: all CPUs idle with unfinished tasks is a hang, all CPUs spinning a
+//     deadlock, and a run longer than its step or time budget a livelock.
+// A failed run reports its seed and how to replay it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernel/sched/config.h"
+
+namespace lichen::sim {
+
+enum class Strategy : uint8_t { kPct, kRandomWalk };
+
+struct Options {
+  uint32_t ncpus = 4;
+  uint64_t seed = 1;
+  // kPct or kRandomWalk; Auto picks by seed so that a range of seeds covers both.
+  bool auto_strategy = true;
+  Strategy strategy = Strategy::kPct;
+  // PCT depth d: d-1 priority change points.
+  uint32_t pct_depth = 3;
+  // IPI delivery latency, drawn per IPI uniformly from [min, max].
+  uint64_t ipi_latency_min_ns = 200;
+  uint64_t ipi_latency_max_ns = 5'000;
+  // Time slips: kernel code runs in zero virtual time, so on its own an interrupt could only
+  // arrive when every CPU is computing, idle or spinning. At a step where some CPU is in the
+  // middle of kernel code, the clock jumps to the next event (timer, IPI arrival, compute end)
+  // with probability 1/time_slip_one_in when that event is at most max_time_slip_ns away:
+  // interrupts then land at arbitrary points inside kernel code. 0 turns slips off.
+  uint32_t time_slip_one_in = 16;
+  uint64_t max_time_slip_ns = 20'000;
+  // Cost of a context switch, charged to the switching CPU with IRQs masked.
+  uint64_t switch_cost_ns = 1'000;
+  // Budgets: exceeding either fails the run (livelock).
+  uint64_t max_steps = 200'000'000;
+  uint64_t max_time_ns = 120'000'000'000;
+  // Scheduler policy under test.
+  sched::Config sched;
+  // Memory handed to the kernel's page allocator.
+  size_t memory_bytes = 32u << 20;
+  // Invariant bounds. A CPU with two or more runnable tasks must make a scheduling decision
+  // (pick, slice expiry, wakeup preemption) at least this often: the running task's slice
+  // is at most this long, so a longer gap means a lost preemption event.
+  bool check_preemption = true;
+  uint64_t preemption_bound_ns = 50'000'000;
+  // A CPU may stay idle while another has a task waiting this long (when stealing or
+  // balancing is on). Workloads with pinned tasks turn the check off.
+  bool check_idle_balance = true;
+  uint64_t idle_balance_bound_ns = 30'000'000;
+  // Lock-order reports panic (and fail the run). Off: they are only counted, so that a test
+  // can watch what the bug does when nothing stops it.
+  bool lockdep_panics = true;
+  // Writes the merged per-CPU trace here when non-empty (always on failure if set).
+  std::string trace_path;
+  // Name of the workload, for reports.
+  std::string workload = "custom";
+};
+
+struct CpuReport {
+  uint64_t context_switches = 0;
+  uint64_t tasks_run = 0;
+  uint64_t ipis_sent = 0;
+  uint64_t ipis_received = 0;
+  uint64_t messages = 0;
+  uint64_t steals = 0;
+  uint64_t steal_requests = 0;
+  uint64_t migrations_in = 0;
+  uint64_t migrations_out = 0;
+  uint64_t preemptions = 0;
+  uint64_t wakeups = 0;
+  uint64_t idle_ns = 0;
+  uint64_t timer_interrupts = 0;
+};
+
+struct Result {
+  bool ok = false;
+  std::string failure;  // what went wrong, with the CPU and task when known
+  uint64_t seed = 0;
+  uint64_t steps = 0;
+  uint64_t end_time_ns = 0;  // virtual time at the end (the makespan of the workload)
+  uint64_t start_time_ns = 0;
+  uint64_t fingerprint = 0;  // hash of every scheduling decision: equal seeds, equal values
+  uint64_t wake_latency_p50_ns = 0;
+  uint64_t wake_latency_p99_ns = 0;
+  uint64_t wake_latency_samples = 0;
+  std::vector<CpuReport> cpus;
+  // One line to paste into a shell to replay this run.
+  std::string replay;
+};
+
+// The workload's root task body. It runs as the first task, spawned on CPU 0; the run ends
+// when it returns. Anything it spawns must have finished by then (joined or detached and
+// exited), or the run fails.
+using RootFn = void (*)(void* arg);
+
+// Runs one simulation to its end. Not reentrant: one simulation per process at a time.
+Result Run(const Options& options, RootFn root, void* arg);
+
+// --- Called from task bodies (workloads) -----------------------------------------------------
+
+// Spends `ns` of CPU time on the calling task's CPU. Interrupts are taken meanwhile; if the
+// task is preempted, the rest is spent when (and where) it runs again.
+void Compute(uint64_t ns);
+
+// Seeded randomness for workloads, derived from the run's seed.
+uint64_t WorkloadRandom();
+
+// The virtual CPU executing the caller (for workload assertions).
+uint32_t CurrentVirtualCpu();
+
+// True while a simulation is running on this thread.
+bool Active();
+
+// Fails the running simulation with `message` (from a workload's own check).
+[[noreturn]] void Fail(const char* message);
+
+}  // namespace lichen::sim

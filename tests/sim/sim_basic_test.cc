@@ -1,0 +1,134 @@
+// The simulator itself: it boots the kernel on N CPUs, runs tasks to completion, is
+// deterministic, and reports the failures it is meant to catch.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "kernel/sched/sched.h"
+#include "platform/sim/sim.h"
+#include "tests/sim/sim_test_util.h"
+
+namespace lichen {
+namespace {
+
+TEST(Simulator, RootRunsAndReturns) {
+  static bool ran;
+  ran = false;
+  sim::Options options;
+  options.ncpus = 2;
+  const sim::Result result = sim::Run(
+      options, [](void*) { ran = true; }, nullptr);
+  EXPECT_TRUE(result.ok) << test::Explain(result);
+  EXPECT_TRUE(ran);
+}
+
+TEST(Simulator, ComputeAdvancesVirtualTime) {
+  sim::Options options;
+  options.ncpus = 1;
+  const sim::Result result = sim::Run(
+      options, [](void*) { sim::Compute(5'000'000); }, nullptr);
+  ASSERT_TRUE(result.ok) << test::Explain(result);
+  EXPECT_GE(result.end_time_ns - result.start_time_ns, 5'000'000u);
+  EXPECT_LT(result.end_time_ns - result.start_time_ns, 6'000'000u);
+}
+
+TEST(Simulator, SpawnedTasksRunOnEveryCpu) {
+  static std::set<uint32_t> cpus_seen;
+  cpus_seen.clear();
+  sim::Options options;
+  options.ncpus = 4;
+  options.sched.placement = sched::Placement::kRoundRobin;
+  const sim::Result result = sim::Run(
+      options,
+      [](void*) {
+        Task* tasks[8];
+        for (Task*& t : tasks) {
+          sched::SpawnOptions spawn;
+          spawn.entry = [](void*) {
+            cpus_seen.insert(sim::CurrentVirtualCpu());
+            sim::Compute(2'000'000);
+            cpus_seen.insert(sim::CurrentVirtualCpu());
+          };
+          t = sched::Spawn(spawn).value();
+        }
+        for (Task* t : tasks)
+          sched::Join(t);
+      },
+      nullptr);
+  ASSERT_TRUE(result.ok) << test::Explain(result);
+  EXPECT_EQ(cpus_seen.size(), 4u);
+}
+
+TEST(Simulator, SameSeedSameRunBitForBit) {
+  for (const char* name : {"mixed", "storm", "pingpong"}) {
+    const sim::Options options = test::WorkloadOptions(name, 4, 77);
+    const sim::Result a = test::RunWorkload(options);
+    const sim::Result b = test::RunWorkload(options);
+    ASSERT_TRUE(a.ok) << test::Explain(a);
+    EXPECT_EQ(a.fingerprint, b.fingerprint) << name;
+    EXPECT_EQ(a.steps, b.steps) << name;
+    EXPECT_EQ(a.end_time_ns, b.end_time_ns) << name;
+  }
+}
+
+TEST(Simulator, DifferentSeedsExploreDifferentInterleavings) {
+  std::set<uint64_t> fingerprints;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    const sim::Result r = test::RunWorkload(test::WorkloadOptions("storm", 4, seed));
+    ASSERT_TRUE(r.ok) << test::Explain(r);
+    fingerprints.insert(r.fingerprint);
+  }
+  EXPECT_GE(fingerprints.size(), 7u);
+}
+
+TEST(Simulator, WorkloadCheckFailureFailsTheRun) {
+  sim::Options options;
+  options.ncpus = 2;
+  const sim::Result result = sim::Run(
+      options, [](void*) { sim::Fail("on purpose"); }, nullptr);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.failure.find("on purpose"), std::string::npos) << result.failure;
+}
+
+TEST(Simulator, KernelPanicFailsTheRunWithItsMessage) {
+  sim::Options options;
+  options.ncpus = 2;
+  const sim::Result result = sim::Run(
+      options, [](void*) { LICHEN_PANIC("deliberate panic {}", 42); }, nullptr);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.failure.find("deliberate panic 42"), std::string::npos) << result.failure;
+}
+
+TEST(Simulator, DetectsAHang) {
+  sim::Options options;
+  options.ncpus = 2;
+  const sim::Result result = sim::Run(
+      options,
+      [](void*) {
+        // Block with nobody to wake us: every CPU goes idle with the root unfinished.
+        sched::PrepareToBlock();
+        sched::Block();
+      },
+      nullptr);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.failure.find("hang"), std::string::npos) << result.failure;
+}
+
+TEST(Simulator, DetectsTasksLeftBehind) {
+  sim::Options options;
+  options.ncpus = 2;
+  const sim::Result result = sim::Run(
+      options,
+      [](void*) {
+        sched::SpawnOptions spawn;
+        spawn.name = "orphan";
+        spawn.entry = [](void*) { sim::Compute(50'000'000); };
+        (void)sched::Spawn(spawn);
+      },
+      nullptr);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.failure.find("orphan"), std::string::npos) << result.failure;
+}
+
+}  // namespace
+}  // namespace lichen

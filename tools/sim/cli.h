@@ -1,0 +1,40 @@
+// Command-line plumbing shared by the simulator tools.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "platform/sim/sim.h"
+
+namespace lichen::tools {
+
+struct SimArgs {
+  std::string workload = "mixed";
+  std::vector<uint32_t> cpus = {4};
+  uint64_t seed = 1;
+  uint64_t seeds = 1;  // sim-soak: how many
+  uint32_t scale = 1;
+  sched::Placement placement = sched::Config{}.placement;
+  bool steal = true;
+  bool balance = true;
+  std::string trace;
+  uint64_t max_steps = 0;  // 0: the simulator's default
+  bool quiet = false;
+};
+
+// Parses the flags (see each tool's header comment); prints usage and returns false on error.
+bool ParseSimArgs(int argc, char** argv, SimArgs& args);
+
+// Simulator options for `args` with `ncpus` CPUs and `seed`.
+sim::Options OptionsFor(const SimArgs& args, uint32_t ncpus, uint64_t seed);
+
+// Runs args.workload with args.cpus[0] and args.seed.
+sim::Result RunNamed(const SimArgs& args);
+// Runs a workload with explicit options.
+sim::Result RunWith(const sim::Options& options, uint32_t scale);
+
+// Prints a human-readable summary: outcome, virtual time, per-CPU counters.
+void PrintResult(const SimArgs& args, const sim::Result& result);
+
+}  // namespace lichen::tools

@@ -1,0 +1,22 @@
+// sim-run: runs one workload in the simulator and prints what happened.
+//
+//   sim-run --workload mixed --cpus 4 --seed 123 [--placement local-first|round-robin|
+//           least-loaded] [--no-steal] [--no-balance] [--scale N] [--trace FILE]
+//
+// This is the replay command every failing simulator test prints.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "platform/sim/sim.h"
+#include "tools/sim/cli.h"
+#include "workloads/workloads.h"
+
+int main(int argc, char** argv) {
+  lichen::tools::SimArgs args;
+  if (!lichen::tools::ParseSimArgs(argc, argv, args)) return 2;
+  const lichen::sim::Result result = lichen::tools::RunNamed(args);
+  lichen::tools::PrintResult(args, result);
+  return result.ok ? 0 : 1;
+}
