@@ -187,6 +187,11 @@ void RunQueue::Enqueue(SchedEntity& se, EnqueueFlags flags, uint64_t now_ns) {
   se.wait_start_ns = now_ns;
   se.on_rq = true;
   ++nr_queued_;
+  // The current entity is protected for at most one slice of the shortest request queued:
+  // a shorter request arriving shortens what is left of the protection.
+  if (curr_ != nullptr && se.slice_ns < curr_->slice_ns) {
+    curr_->vprot = VMin(curr_->vprot, curr_->vruntime + CalcDeltaFair(se.slice_ns, curr_->weight));
+  }
 }
 
 void RunQueue::Dequeue(SchedEntity& se, DequeueFlags flags, uint64_t now_ns) {
@@ -271,8 +276,14 @@ void RunQueue::SetCurrent(SchedEntity* se, uint64_t now_ns) {
   tree_.Remove(*se);
   waiting_.Remove(*se);
   se->exec_start_ns = now_ns;
-  // RUN_TO_PARITY: protect the entity from wakeup preemption until its deadline.
-  se->vprot = se->deadline;
+  // RUN_TO_PARITY (Linux 6.16+): protect the entity from wakeup preemption until its
+  // deadline, but for no longer than one slice of the shortest request queued, so that a
+  // short-slice task that becomes eligible meanwhile waits at most that long.
+  uint64_t min_slice = se->slice_ns;
+  if (const SchedEntity* root = tree_.Root(); root != nullptr && root->min_slice_ns < min_slice) {
+    min_slice = root->min_slice_ns;
+  }
+  se->vprot = VMin(se->deadline, se->vruntime + CalcDeltaFair(min_slice, se->weight));
   curr_ = se;
 }
 
@@ -303,6 +314,67 @@ uint64_t RunQueue::NsUntilDeadline(uint64_t now_ns) const {
   if (need <= charged) return 1;
   const UInt128 left = need - charged;
   return left > kNoDeadline ? kNoDeadline : static_cast<uint64_t>(left);
+}
+
+namespace {
+
+// Real nanoseconds for an entity of `weight` to advance its vruntime by `dv` (> 0): the
+// smallest t with floor(t * 1024 / weight) >= dv, that is ceil(dv * weight / 1024), minus
+// what is already run but not yet charged. At least 1.
+uint64_t RealNsFor(int64_t dv, uint32_t weight, int64_t pending_ns) {
+  const UInt128 need = (static_cast<UInt128>(dv) * weight + (kNice0Weight - 1)) >> 10;
+  const UInt128 charged = pending_ns > 0 ? static_cast<UInt128>(pending_ns) : 0;
+  if (need <= charged) return 1;
+  const UInt128 left = need - charged;
+  return left > kNoDeadline ? kNoDeadline : static_cast<uint64_t>(left);
+}
+
+}  // namespace
+
+uint64_t RunQueue::NsUntilDecision(uint64_t now_ns) const {
+  if (curr_ == nullptr) return kNoDeadline;
+  const SchedEntity& curr = *curr_;
+  const int64_t pending = static_cast<int64_t>(now_ns - curr.exec_start_ns);
+  const uint64_t until_deadline = NsUntilDeadline(now_ns);
+  // The smallest vruntime among waiting entities with an earlier deadline (the "rivals": the
+  // first of them to become eligible takes the CPU). Everything left of a node in the tree has
+  // an earlier deadline still; O(log n) with the subtree minima.
+  bool have_rival = false;
+  uint64_t rival_v = 0;
+  for (const SchedEntity* node = tree_.Root(); node != nullptr;) {
+    if (TreeTraits::Less(*node, curr)) {
+      uint64_t m = node->vruntime;
+      if (const SchedEntity* left = tree_.Left(*node)) m = VMin(m, left->min_vruntime);
+      rival_v = have_rival ? VMin(rival_v, m) : m;
+      have_rival = true;
+      node = tree_.Right(*node);
+    } else {
+      node = tree_.Left(*node);
+    }
+  }
+  if (!have_rival) return until_deadline;
+  // When does the first rival become eligible? While only the current entity runs, every real
+  // ns adds about 1024 to A (its weight times its vruntime step), and the rival is eligible
+  // once A >= (v - v0) * W. Charged runtime is not in A yet: count it as pending.
+  uint64_t until_rival = 1;
+  const Int128 needed = static_cast<Int128>(VDiff(rival_v, v0_)) * static_cast<Int128>(avg_load_);
+  const Int128 pending_gain = static_cast<Int128>(pending > 0 ? pending : 0) << 10;
+  if (needed > avg_sum_ + pending_gain) {
+    const Int128 t = (needed - avg_sum_ - pending_gain + (kNice0Weight - 1)) >> 10;
+    until_rival = t > static_cast<Int128>(kNoDeadline) ? kNoDeadline : static_cast<uint64_t>(t);
+  }
+  // Until its protection ends the current entity keeps the CPU anyway.
+  const int64_t protect_dv = VDiff(curr.vprot, curr.vruntime);
+  const uint64_t until_unprotected =
+      protect_dv > 0 ? RealNsFor(protect_dv, curr.weight, pending) : 1;
+  const uint64_t until_rival_wins =
+      until_rival > until_unprotected ? until_rival : until_unprotected;
+  return until_rival_wins < until_deadline ? until_rival_wins : until_deadline;
+}
+
+void RunQueue::SetSlice(SchedEntity& se, uint64_t slice_ns) {
+  se.SetSliceNs(slice_ns);
+  if (se.on_rq && Tree::IsInTree(se)) tree_.UpdateAugmentedPath(se);
 }
 
 void RunQueue::YieldCurrent(uint64_t now_ns) {

@@ -135,12 +135,15 @@ struct alignas(64) SchedEntity {
   RbNode tree_node;
   // Virtual deadline; while rel_deadline is set, deadline minus vruntime instead.
   uint64_t deadline = 0;
-  // Unique id: breaks ties between equal deadlines so the tree order is total.
-  uint64_t id = 0;
   // Virtual runtime (u64 clock, compare with VDiff).
   uint64_t vruntime = 0;
   // Minimum vruntime in this entity's subtree of the queue's tree (the augmentation).
   uint64_t min_vruntime = 0;
+  // Minimum slice_ns in this entity's subtree (the augmentation): the queue's shortest request
+  // bounds the current entity's protection (RUN_TO_PARITY as Linux 6.16+).
+  uint64_t min_slice_ns = 0;
+  // Unique id: breaks ties between equal deadlines so the tree order is total.
+  uint64_t id = 0;
   // Nice level (-20..19) and the weight derived from it; change them with SetNice/Reweight.
   int nice = 0;
   uint32_t weight = kNice0Weight;
@@ -148,7 +151,8 @@ struct alignas(64) SchedEntity {
   uint64_t slice_ns = BaseSliceNs(1);
   // Virtual lag V - v saved at dequeue (clamped), used to place the entity on its next enqueue.
   int64_t vlag = 0;
-  // RUN_TO_PARITY: while current, wakeups do not preempt it before its vruntime reaches vprot.
+  // RUN_TO_PARITY: while current, wakeups do not preempt it before its vruntime reaches vprot:
+  // its deadline, or one slice of the queue's shortest request if that comes first.
   uint64_t vprot = 0;
   // True when slice_ns was requested with SetSliceNs and must not follow the base slice.
   bool custom_slice = false;
@@ -172,11 +176,12 @@ struct alignas(64) SchedEntity {
   // same amount of real time.
   void SetNice(int new_nice);
   // Requests a slice (clamped to kMinSliceNs..kMaxSliceNs); 0 goes back to the base slice.
-  // Safe at any time: it takes effect at the next deadline (renewal or placement).
+  // It takes effect at the next deadline (renewal or placement). Not for an entity waiting in
+  // a queue's tree (the tree's min_slice_ns would go stale): dequeued or current only.
   void SetSliceNs(uint64_t new_slice_ns);
 };
 
-static_assert(offsetof(SchedEntity, min_vruntime) + sizeof(uint64_t) <= 64,
+static_assert(offsetof(SchedEntity, min_slice_ns) + sizeof(uint64_t) <= 64,
               "the fields a tree walk reads must fit one cache line");
 
 // ---- The run queue ----------------------------------------------------------------------------
@@ -223,6 +228,12 @@ class RunQueue {
   [[nodiscard("the caller must reschedule when this is true")]] bool ShouldPreempt(
       const SchedEntity& woken, uint64_t now_ns);
 
+  // Real nanoseconds until the next moment the pick could change while the current entity
+  // runs alone: its deadline; or, after its protection ends, the moment a waiting entity with
+  // an earlier deadline becomes eligible (V reaches its vruntime). Arm the slice timer with it:
+  // EEVDF without a periodic tick. Rounded up, at least 1; kNoDeadline when nothing is current.
+  uint64_t NsUntilDecision(uint64_t now_ns) const;
+
   // Real nanoseconds the current entity may still run before its vruntime reaches its deadline
   // (rounded up, at least 1), counting the runtime not yet charged at now_ns: arm the slice
   // timer with it. kNoDeadline when nothing is current.
@@ -238,6 +249,10 @@ class RunQueue {
   // before the count was known. Entities without a custom slice take the new value at their
   // next placement or deadline renewal.
   void SetCpuCount(uint32_t ncpus) { base_slice_ns_ = sched::BaseSliceNs(ncpus); }
+
+  // Changes the requested slice of `se` (SchedEntity::SetSliceNs), keeping the tree's
+  // min_slice_ns augmentation right when `se` waits in it. Takes effect at its next deadline.
+  void SetSlice(SchedEntity& se, uint64_t slice_ns);
 
   // Changes the nice level of `se`. Queued or current: V stays put, v' = V - (V - v) * w / w',
   // d' = V + (d - V) * w / w' (so the same real time separates them from V). Otherwise the
@@ -287,9 +302,17 @@ class RunQueue {
     }
     static void Augment(SchedEntity& node, const SchedEntity* left, const SchedEntity* right) {
       uint64_t m = node.vruntime;
-      if (left != nullptr) m = VMin(m, left->min_vruntime);
-      if (right != nullptr) m = VMin(m, right->min_vruntime);
+      uint64_t s = node.slice_ns;
+      if (left != nullptr) {
+        m = VMin(m, left->min_vruntime);
+        s = left->min_slice_ns < s ? left->min_slice_ns : s;
+      }
+      if (right != nullptr) {
+        m = VMin(m, right->min_vruntime);
+        s = right->min_slice_ns < s ? right->min_slice_ns : s;
+      }
       node.min_vruntime = m;
+      node.min_slice_ns = s;
     }
   };
   using Tree = RbTree<SchedEntity, &SchedEntity::tree_node, TreeTraits>;

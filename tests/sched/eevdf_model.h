@@ -158,6 +158,12 @@ class Queue {
     e.queue = index_;
     e.wait_start_ns = now;
     waiting_.push_back(i);
+    // A shorter request shortens the current entity's remaining protection.
+    if (curr_ >= 0 && e.slice_ns < E(curr_).slice_ns) {
+      Entity& c = E(curr_);
+      const uint64_t by_slice = c.vruntime + VirtualNs(e.slice_ns, c.weight);
+      if (Diff(by_slice, c.vprot) < 0) c.vprot = by_slice;
+    }
   }
 
   void Dequeue(int i, bool migrate, uint64_t now) {
@@ -208,7 +214,12 @@ class Queue {
     if (i < 0) return;
     waiting_.erase(std::find(waiting_.begin(), waiting_.end(), i));
     E(i).exec_start_ns = now;
-    E(i).vprot = E(i).deadline;
+    // Protected until its deadline, or one slice of the shortest queued request.
+    uint64_t min_slice = E(i).slice_ns;
+    for (int j : waiting_)
+      min_slice = std::min(min_slice, E(j).slice_ns);
+    const uint64_t by_slice = E(i).vruntime + VirtualNs(min_slice, E(i).weight);
+    E(i).vprot = Diff(by_slice, E(i).deadline) < 0 ? by_slice : E(i).deadline;
     curr_ = i;
   }
 

@@ -97,7 +97,14 @@ struct World {
   }
 
   void SetSlice(size_t i, uint64_t slice) {
-    entities[i].SetSliceNs(slice);
+    // A queued entity's slice changes through its queue (which keeps the tree's minimum
+    // slice right); any other through the entity itself.
+    const int q = pool[i].queue;
+    if (entities[i].on_rq && q >= 0) {
+      queues[q]->SetSlice(entities[i], slice);
+    } else {
+      entities[i].SetSliceNs(slice);
+    }
     model::Entity& me = pool[i];
     if (slice == 0) {
       me.custom_slice = false;

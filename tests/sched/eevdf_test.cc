@@ -444,6 +444,41 @@ TEST_F(EevdfQueue, RunToParityAndPreemptShort) {
   rq_.CheckInvariants();
 }
 
+// Protection lasts at most one slice of the shortest queued request, and NsUntilDecision says
+// exactly when an ineligible short-slice waiter can take the CPU: the tickless replacement
+// for Linux's re-pick on every tick.
+TEST_F(EevdfQueue, ShortRequestWaitsAtMostUntilItIsEligible) {
+  SchedEntity& hog = Make(1);
+  SchedEntity& s = Make(2);
+  hog.SetSliceNs(20'000'000);
+  s.SetSliceNs(500'000);
+  const uint64_t ms = 1'000'000;
+  rq_.Enqueue(hog, kEnqueueNew, 0);
+  rq_.SetCurrent(&hog, 0);
+  // Alone, it runs to its deadline: the decision point is the deadline.
+  EXPECT_EQ(rq_.NsUntilDecision(0), rq_.NsUntilDeadline(0));
+  rq_.UpdateCurrent(1 * ms);
+  // s comes back owing 0.4 ms of service: not eligible, so no wakeup preemption...
+  s.new_task = false;
+  s.vlag = -400'000;
+  rq_.Enqueue(s, kEnqueueWakeup, 1 * ms);
+  ASSERT_FALSE(rq_.Eligible(s));
+  EXPECT_FALSE(rq_.ShouldPreempt(s, 1 * ms));
+  // ... but the hog's protection shrank to one 0.5 ms slice, and the decision point is when s
+  // becomes eligible (its deadline is earlier than the hog's), far before the hog's deadline.
+  const uint64_t decision = rq_.NsUntilDecision(1 * ms);
+  EXPECT_LT(decision, rq_.NsUntilDeadline(1 * ms));
+  // Placed 0.8 ms (the lag inflated by (W + w) / W = 2) after the hog's vruntime, s is 0.4 ms
+  // behind the new V. V moves at half the hog's pace, so s is eligible after 0.8 ms more of the
+  // hog's running.
+  EXPECT_NEAR(static_cast<double>(decision), 0.8e6, 2e3);
+  // Never late: one ns before, the hog still wins.
+  EXPECT_EQ(rq_.PickNext(1 * ms + decision - 1), &hog);
+  // At the decision point s wins (a few ns of rounding allowed).
+  EXPECT_EQ(rq_.PickNext(1 * ms + decision + 4), &s);
+  rq_.CheckInvariants();
+}
+
 // Equal deadlines are broken by id, between the current entity and the tree as well.
 TEST_F(EevdfQueue, EqualDeadlinesBreakTiesById) {
   SchedEntity& a = Make(7);
