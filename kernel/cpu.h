@@ -62,8 +62,12 @@ struct CpuLocal {
   sched::RunQueue rq;
   Task* current = nullptr;
   Task* idle = nullptr;
-  // The task this CPU just switched away from; FinishSwitch() settles its state.
+  // The task this CPU just switched away from, and whether it left the run queue (blocked or
+  // exited) rather than being preempted; FinishSwitch() settles its state.
   Task* switch_from = nullptr;
+  bool switch_from_dequeued = false;
+  // It left the queue because its affinity no longer allows this CPU: FinishSwitch sends it on.
+  bool switch_from_migrating = false;
   // Set when the current task should give up the CPU at the next safe point.
   bool need_resched = false;
   // The slice-expiry event of whatever task runs here: always on this CPU.

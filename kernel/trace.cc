@@ -33,6 +33,8 @@ const char* KindName(Kind kind) {
       return "ipi-sent";
     case Kind::kIpiReceived:
       return "ipi-received";
+    case Kind::kIdleKick:
+      return "idle-kick";
   }
   return "?";
 }

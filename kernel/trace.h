@@ -22,6 +22,7 @@ enum class Kind : uint16_t {
   kExit,          // a = task
   kIpiSent,       // a = target CPU
   kIpiReceived,   // a = 0
+  kIdleKick,      // a = idle CPU woken to steal
 };
 
 const char* KindName(Kind kind);

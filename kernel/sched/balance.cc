@@ -46,6 +46,19 @@ void MaybeSteal(CpuLocal& cpu) {
   smp::PostSmall(victim, smp::SmallMessage{smp::SmallKind::kStealRequest, cpu.id, 0});
 }
 
+void KickIdleCpu(CpuLocal& cpu, CpuMask allowed) {
+  if (!config().steal) return;
+  // The first idle CPU after this one that may run the waiting task, so that kicks spread.
+  allowed = allowed & OnlineCpus();
+  for (uint32_t i = 1; i < kMaxCpus; ++i) {
+    const uint32_t other = (cpu.id + i) % kMaxCpus;
+    if (!allowed.Test(other) || !Shared(other).idle.Load(std::memory_order_relaxed)) continue;
+    trace::Record(cpu.id, trace::Kind::kIdleKick, other, 0);
+    smp::Kick(other);
+    return;
+  }
+}
+
 namespace {
 
 // The longest-waiting queued task that may move to `target` and did not move recently
@@ -53,7 +66,7 @@ namespace {
 Task* PickMovable(CpuLocal& cpu, uint32_t target, uint64_t now_ns, uint64_t cooldown_ns) {
   for (SchedEntity* se = cpu.rq.OldestWaiting(); se != nullptr; se = cpu.rq.NextWaiting(*se)) {
     Task& task = TaskOf(*se);
-    if (!task.affinity.Test(target)) continue;
+    if (!task.Affinity().Test(target)) continue;
     if (cooldown_ns != 0 && task.last_migrated_ns != 0 &&
         now_ns - task.last_migrated_ns < cooldown_ns) {
       continue;

@@ -56,7 +56,7 @@ void YieldWithSchedLockForFault(IrqsOff irqs_off) TA_NO_THREAD_SAFETY_ANALYSIS {
   {
     SpinLockGuard again(g_naive_sched_lock);  // schedule_preempt()
   }
-  ScheduleLocked(irqs_off);
+  ScheduleLocked(irqs_off, SwitchReason::kVoluntary);
   g_naive_sched_lock.Release();
 }
 

@@ -21,18 +21,30 @@ void ArmSliceTimer(CpuLocal& cpu, uint64_t now_ns);
 void EnqueueLocal(CpuLocal& cpu, Task& task, uint64_t now_ns);
 // Takes a queued, not running task off this CPU and sends it to `target`.
 void MigrateOut(CpuLocal& cpu, Task& task, uint32_t target, Transit why, uint64_t now_ns);
+// Sends a task this CPU has already dequeued (kDequeueMigrate) to `target`.
+void SendAway(CpuLocal& cpu, Task& task, uint32_t target, Transit why, uint64_t now_ns);
 // Sends a kRunnable task that no CPU owns yet to the CPU chosen by the placement policy.
 void SendToCpu(Task& task, Transit why);
 // The placement policy: which CPU gets `task`. Reads only published per-CPU state.
 uint32_t SelectCpu(const Task& task, Transit why, uint32_t this_cpu);
 
+// Why ScheduleLocked runs. A preemption never puts the current task to sleep, even if it
+// has announced it is about to block (kBlocking): it was interrupted between
+// PrepareToBlock() and Block(), stays queued, and blocks (or not) when it gets to Block().
+enum class SwitchReason : uint8_t {
+  kVoluntary,  // Block(), Yield(), Exit(), the idle loop
+  kPreempt,    // return from interrupt, PreemptPoint()
+};
+
 // Switches to the best task by EEVDF (maybe the current one). IRQs masked, no lock held.
-void ScheduleLocked(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) TA_REQ(g_irqs_off);
 // Settles the task this CPU just switched away from. Runs first after every switch.
 void FinishSwitch(IrqsOff irqs_off) TA_REQ(g_irqs_off);
 
 // Balancing (balance.cc).
 void MaybeSteal(CpuLocal& cpu);
+// Wakes one idle CPU among `allowed` (an IPI, no message): its idle loop then tries to steal.
+void KickIdleCpu(CpuLocal& cpu, CpuMask allowed);
 void ArmBalanceTimer(CpuLocal& cpu, uint64_t now_ns);
 void OnBalanceTimer(time::TimerEvent& event, CpuLocal& cpu);
 

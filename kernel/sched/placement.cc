@@ -32,7 +32,7 @@ uint32_t LeastLoaded(CpuMask allowed, uint32_t prefer) {
 }  // namespace
 
 uint32_t SelectCpu(const Task& task, Transit why, uint32_t this_cpu) {
-  const CpuMask allowed = task.affinity & OnlineCpus();
+  const CpuMask allowed = task.Affinity() & OnlineCpus();
   LICHEN_ASSERT(!allowed.Empty(), "task {} may run on no online CPU", task.id);
   // Where the task "is": its previous CPU for a wakeup, the spawning CPU for a new task.
   const uint32_t prev = task.cpu.Load(std::memory_order_relaxed);

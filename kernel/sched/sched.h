@@ -51,9 +51,15 @@ void Yield();
 void SleepFor(uint64_t ns);
 void SleepUntil(uint64_t deadline_ns);
 
-// Changes a task's nice level. The change is made by the task's owning CPU (by message when
-// that is another CPU).
+// Changes a task's nice level (clamped to -20..19). The task's owning CPU applies it (by
+// message when that is another CPU): at once if the task is queued or running, at its next
+// wakeup if it sleeps.
 void SetNice(Task* task, int nice);
+
+// Restricts a task to `affinity`. A queued task that may no longer stay on its CPU moves at
+// once, a running one when it is next switched out, a sleeping one when it wakes.
+// kInvalidArgument if no online CPU is allowed, or for an idle task.
+Result<void> SetAffinity(Task* task, CpuMask affinity);
 
 // ---- Blocking protocol (see task.h) ------------------------------------------------------------
 

@@ -100,7 +100,9 @@ void ArmSliceTimer(CpuLocal& cpu, uint64_t now_ns) {
     cpu.timers.Cancel(cpu.slice_timer);
     return;
   }
-  const uint64_t ns = cpu.rq.NsUntilDeadline(now_ns);
+  // The next moment the pick can change: the running task's deadline, or earlier, when a task
+  // with an earlier deadline becomes eligible once the running one's protection is over.
+  const uint64_t ns = cpu.rq.NsUntilDecision(now_ns);
   if (ns == kNoDeadline) {
     cpu.timers.Cancel(cpu.slice_timer);
     return;
@@ -167,10 +169,23 @@ void EnqueueLocal(CpuLocal& cpu, Task& task, uint64_t now_ns) {
   LICHEN_DEBUG_ASSERT(task.cpu.Load(std::memory_order_relaxed) == cpu.id,
                       "task {} for CPU {} enqueued on CPU {}", task.id,
                       task.cpu.Load(std::memory_order_relaxed), cpu.id);
-  LICHEN_DEBUG_ASSERT(task.state.Load(std::memory_order_relaxed) == TaskState::kRunnable,
-                      "enqueue of task {} in state {}", task.id,
-                      TaskStateName(task.state.Load(std::memory_order_relaxed)));
+  if constexpr (kDebugChecks) {
+    // Runnable; or preempted between PrepareToBlock() and Block() and then migrated.
+    const TaskState state = task.state.Load(std::memory_order_relaxed);
+    const bool migrating = task.transit == Transit::kMigrated || task.transit == Transit::kStolen;
+    LICHEN_ASSERT(state == TaskState::kRunnable ||
+                      (migrating &&
+                       (state == TaskState::kBlocking || state == TaskState::kWokenWhileRunning)),
+                  "enqueue of task {} ({}) in state {}", task.id, static_cast<int>(task.transit),
+                  TaskStateName(state));
+  }
   DebugNoteQueued(task, cpu.id);
+  // A nice level requested while the task was asleep or travelling takes effect now.
+  const int nice = task.requested_nice.Load(std::memory_order_acquire);
+  if (nice != task.se.nice) {
+    task.se.SetNice(nice);
+    task.published_nice.Store(nice, std::memory_order_relaxed);
+  }
   EnqueueFlags flags = kEnqueueNone;
   CpuCounters& counters = Shared(cpu.id).counters;
   switch (task.transit) {
@@ -199,12 +214,19 @@ void EnqueueLocal(CpuLocal& cpu, Task& task, uint64_t now_ns) {
   if (!cpu.current->is_idle && !cpu.slice_timer.queued) ArmSliceTimer(cpu, now_ns);
   ArmBalanceTimer(cpu, now_ns);
   ProgramTimer(cpu);
+  // A task now waits here: an idle CPU could take it, but it learns about work only when it
+  // goes idle. Wake one (its idle loop then asks us for work).
+  if (cpu.rq.NrQueued() == 2 && !cpu.current->is_idle) KickIdleCpu(cpu, task.Affinity());
 }
 
 void MigrateOut(CpuLocal& cpu, Task& task, uint32_t target, Transit why, uint64_t now_ns) {
   LICHEN_DEBUG_ASSERT(&task != cpu.current, "migrating the running task");
   cpu.rq.Dequeue(task.se, kDequeueMigrate, now_ns);
   DebugNoteDequeued(task, cpu.id);
+  SendAway(cpu, task, target, why, now_ns);
+}
+
+void SendAway(CpuLocal& cpu, Task& task, uint32_t target, Transit why, uint64_t now_ns) {
   Publish(cpu);
   task.last_migrated_ns = now_ns;
   task.transit = why;
@@ -221,7 +243,11 @@ void FinishSwitch(IrqsOff irqs_off) {
   {
     auto cpu = ThisCpuLocal(irqs_off);
     from = cpu->switch_from;
+    const bool dequeued = cpu->switch_from_dequeued;
+    const bool migrating = cpu->switch_from_migrating;
     cpu->switch_from = nullptr;
+    cpu->switch_from_dequeued = false;
+    cpu->switch_from_migrating = false;
     if (from == nullptr) return;
     if constexpr (kDebugChecks) {
       uint32_t expected = cpu->id;
@@ -230,7 +256,14 @@ void FinishSwitch(IrqsOff irqs_off) {
               expected, Task::kNotOnCpu, std::memory_order_acq_rel, std::memory_order_acquire),
           "task {} switched out on CPU {} but running on CPU {}", from->id, cpu->id, expected);
     }
-    if (from->is_idle) return;
+    if (from->is_idle || !dequeued) return;  // preempted or yielding: still queued here
+    if (migrating) {
+      // Its affinity no longer allows this CPU (SetAffinity while it ran); now that its
+      // registers are saved, another CPU may run it.
+      SendAway(*cpu, *from, SelectCpu(*from, Transit::kMigrated, cpu->id), Transit::kMigrated,
+               platform::Now());
+      return;
+    }
     TaskState state = from->state.Load(std::memory_order_acquire);
     if (state == TaskState::kBlocking) {
       // Its registers are saved now: publish it as sleeping, for wakers to take.
@@ -246,7 +279,8 @@ void FinishSwitch(IrqsOff irqs_off) {
       EnqueueLocal(*cpu, *from, platform::Now());
       return;
     }
-    if (state != TaskState::kExiting) return;  // kRunning/kRunnable: preempted, still queued
+    LICHEN_ASSERT(state == TaskState::kExiting, "task {} left its queue in state {}", from->id,
+                  TaskStateName(state));
     from->state.Store(TaskState::kExited, std::memory_order_release);
     trace::Record(cpu->id, trace::Kind::kExit, from->id, 0);
   }
@@ -258,7 +292,7 @@ void FinishSwitch(IrqsOff irqs_off) {
   }
 }
 
-void ScheduleLocked(IrqsOff irqs_off) {
+void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
   if constexpr (kDebugChecks) {
     const char* held = lockdep::InnermostHeld();
     LICHEN_ASSERT(held == nullptr, "spinlock '{}' held across schedule()", held);
@@ -271,27 +305,40 @@ void ScheduleLocked(IrqsOff irqs_off) {
     cpu.need_resched = false;
     const uint64_t now = platform::Now();
     prev = cpu.current;
-    bool prev_still_runnable = false;
+    bool prev_dequeued = false;
     if (!prev->is_idle) {
       const TaskState state = prev->state.Load(std::memory_order_acquire);
       switch (state) {
         case TaskState::kRunning:
-          prev_still_runnable = true;
           break;
         case TaskState::kWokenWhileRunning:
-          // Woken before it got to sleep: it keeps running (wakers ignore this state, so a
-          // plain store is enough).
-          prev->state.Store(TaskState::kRunning, std::memory_order_relaxed);
-          prev_still_runnable = true;
+          // Woken before it got to sleep. Voluntary: it keeps running (wakers ignore this
+          // state, so a plain store is enough). Preempted: it is still on its way to Block().
+          if (reason == SwitchReason::kVoluntary) {
+            prev->state.Store(TaskState::kRunning, std::memory_order_relaxed);
+          }
           break;
         case TaskState::kBlocking:
+          if (reason == SwitchReason::kPreempt) break;  // not at its sleep point yet
+          [[fallthrough]];
         case TaskState::kExiting:
           cpu.rq.Dequeue(prev->se, kDequeueSleep, now);
           DebugNoteDequeued(*prev, cpu.id);
+          prev_dequeued = true;
           break;
         default:
           LICHEN_PANIC("schedule() from task {} in state {}", prev->id, TaskStateName(state));
       }
+    }
+    bool prev_migrating = false;
+    if (!prev->is_idle && !prev_dequeued && !prev->Affinity().Test(cpu.id)) {
+      // No longer allowed here: it leaves the queue now and FinishSwitch sends it on.
+      cpu.rq.Dequeue(prev->se, kDequeueMigrate, now);
+      DebugNoteDequeued(*prev, cpu.id);
+      prev_dequeued = prev_migrating = true;
+      TaskState running = TaskState::kRunning;
+      prev->state.CompareExchange(running, TaskState::kRunnable, std::memory_order_relaxed,
+                                  std::memory_order_relaxed);
     }
     sched::SchedEntity* se = cpu.rq.PickNext(now);
     next = se != nullptr ? &TaskOf(*se) : cpu.idle;
@@ -307,15 +354,20 @@ void ScheduleLocked(IrqsOff irqs_off) {
       return;
     }
     CpuShared& shared = Shared(cpu.id);
-    if (prev_still_runnable) {
-      // Preempted: it waits in the queue again (wakers ignore kRunnable as they do kRunning).
-      prev->state.Store(TaskState::kRunnable, std::memory_order_relaxed);
-      shared.counters.preemptions.AddRelaxedOwner(1);
+    if (!prev->is_idle && !prev_dequeued) {
+      // It waits in the queue again. kRunning becomes kRunnable (wakers ignore both); a task
+      // preempted on its way to Block() keeps kBlocking / kWokenWhileRunning.
+      TaskState running = TaskState::kRunning;
+      prev->state.CompareExchange(running, TaskState::kRunnable, std::memory_order_relaxed,
+                                  std::memory_order_relaxed);
+      if (reason == SwitchReason::kPreempt) shared.counters.preemptions.AddRelaxedOwner(1);
     }
     shared.counters.context_switches.AddRelaxedOwner(1);
     if (!next->is_idle) {
       shared.counters.tasks_run.AddRelaxedOwner(1);
-      next->state.Store(TaskState::kRunning, std::memory_order_relaxed);
+      TaskState runnable = TaskState::kRunnable;  // (kBlocking et al. stay as they are)
+      next->state.CompareExchange(runnable, TaskState::kRunning, std::memory_order_relaxed,
+                                  std::memory_order_relaxed);
       next->published_switches.FetchAdd(1, std::memory_order_relaxed);
       RecordWakeLatency(*next, now);
     }
@@ -329,11 +381,18 @@ void ScheduleLocked(IrqsOff irqs_off) {
     }
     cpu.current = next;
     cpu.switch_from = prev;
+    cpu.switch_from_dequeued = prev_dequeued;
+    cpu.switch_from_migrating = prev_migrating;
     shared.current_task_id.Store(next->id, std::memory_order_relaxed);
     ArmSliceTimer(cpu, now);
     ProgramTimer(cpu);
     Publish(cpu);
     trace::Record(cpu.id, trace::Kind::kSwitch, prev->id, next->id);
+  }
+  if constexpr (kDebugChecks) {
+    // A per-CPU borrow held across a switch would be used later on whatever CPU the task
+    // resumes on.
+    LICHEN_ASSERT(!ThisCpuLocalBorrowed(), "per-CPU state borrowed across a context switch");
   }
   platform::SwitchContext(prev->context, next->context);
   // Back in `prev`, maybe much later and on another CPU.
@@ -349,7 +408,7 @@ Task* Current() {
 
 void Schedule() {
   IrqGuard guard;
-  ScheduleLocked(guard.token());
+  ScheduleLocked(guard.token(), SwitchReason::kVoluntary);
 }
 
 void PreemptPoint() {
@@ -362,7 +421,7 @@ void PreemptPoint() {
     auto cpu = ThisCpuLocal(guard.token());
     resched = cpu->need_resched;
   }
-  if (resched) ScheduleLocked(guard.token());
+  if (resched) ScheduleLocked(guard.token(), SwitchReason::kPreempt);
 }
 
 void RequestReschedule(IrqsOff irqs_off) {
@@ -375,7 +434,7 @@ void OnInterruptExit(IrqsOff irqs_off) {
     auto cpu = ThisCpuLocal(irqs_off);
     resched = cpu->need_resched;
   }
-  if (resched) ScheduleLocked(irqs_off);
+  if (resched) ScheduleLocked(irqs_off, SwitchReason::kPreempt);
 }
 
 void PrepareToBlock() {
@@ -463,13 +522,14 @@ Result<Task*> Spawn(const SpawnOptions& options) {
   SetName(*task, options.name);
   task->entry = options.entry;
   task->arg = options.arg;
-  task->affinity = options.affinity;
+  task->affinity_bits.Store(options.affinity.bits(), std::memory_order_relaxed);
   task->detached = options.detached;
   task->stack = reinterpret_cast<void*>(stack.value());
   task->stack_size = size_t{4096} << StackOrder(stack_size);
   task->se.id = task->id;
   task->se.SetNice(options.nice);
-  task->published_nice.Store(options.nice, std::memory_order_relaxed);
+  task->requested_nice.Store(task->se.nice, std::memory_order_relaxed);
+  task->published_nice.Store(task->se.nice, std::memory_order_relaxed);
   if (options.slice_ns != 0) task->se.SetSliceNs(options.slice_ns);
   task->sleep_timer.fire = &OnSleepTimer;
   platform::InitContext(task->context, task->stack, task->stack_size, &TaskTrampoline, task);
@@ -494,7 +554,7 @@ void Exit() {
   {
     IrqGuard guard;
     Current()->state.Store(TaskState::kExiting, std::memory_order_release);
-    ScheduleLocked(guard.token());
+    ScheduleLocked(guard.token(), SwitchReason::kVoluntary);
   }
   LICHEN_PANIC("an exited task was switched back in");
 }
@@ -509,7 +569,7 @@ void Yield() {
     auto cpu = ThisCpuLocal(guard.token());
     if (!cpu->current->is_idle) cpu->rq.YieldCurrent(platform::Now());
   }
-  ScheduleLocked(guard.token());
+  ScheduleLocked(guard.token(), SwitchReason::kVoluntary);
 }
 
 void SleepUntil(uint64_t deadline_ns) {
@@ -537,39 +597,78 @@ void SleepFor(uint64_t ns) {
   SleepUntil(platform::Now() + ns);
 }
 
-void SetNice(Task* task, int nice) {
-  // Only the owning CPU may reweight; ask it. If the task moved on meanwhile, follow it.
-  struct Request {
-    Task* task;
-    int nice;
-    bool done;
-  } request{task, nice, false};
-  auto apply = [](void* p) TA_NO_THREAD_SAFETY_ANALYSIS {
-    // Runs on the target CPU with IRQs masked: from its mailbox drain, or inline below.
-    Request& r = *static_cast<Request*>(p);
-    auto cpu = ThisCpuLocal(AssumeIrqsOff());
-    if (r.task->cpu.Load(std::memory_order_acquire) != cpu->id) return;  // moved: retry
-    if (r.task->se.on_rq) {
-      cpu->rq.Reweight(r.task->se, r.nice, platform::Now());
-      Publish(*cpu);
+namespace {
+
+// Runs on the CPU that owns `task` (or thinks it does), IRQs masked: applies the task's
+// requested nice and affinity if the task is queued or running here. False when it is not
+// (it moved, or went to sleep): the caller looks again.
+bool ApplyRequestsHere(Task& task, CpuLocal& cpu) {
+  if (task.cpu.Load(std::memory_order_acquire) != cpu.id || !task.se.on_rq) return false;
+  const uint64_t now = platform::Now();
+  const int nice = task.requested_nice.Load(std::memory_order_acquire);
+  if (nice != task.se.nice) {
+    cpu.rq.Reweight(task.se, nice, now);
+    task.published_nice.Store(nice, std::memory_order_relaxed);
+    Publish(cpu);
+  }
+  if (!task.Affinity().Test(cpu.id)) {
+    if (&task == cpu.current) {
+      cpu.need_resched = true;  // FinishSwitch moves it once it is switched out
     } else {
-      r.task->se.SetNice(r.nice);
+      MigrateOut(cpu, task, SelectCpu(task, Transit::kMigrated, cpu.id), Transit::kMigrated, now);
     }
-    r.task->published_nice.Store(r.nice, std::memory_order_relaxed);
-    r.done = true;
-  };
-  while (!request.done) {
-    const uint32_t owner = task->cpu.Load(std::memory_order_acquire);
+  } else if (&task != cpu.current && cpu.rq.NrQueued() >= 2) {
+    // It waits here and may have become stealable by more CPUs: thieves that were refused
+    // should ask again, and an idle one is woken to do so.
+    Shared(cpu.id).enqueue_generation.AddRelaxedOwner(1);
+    KickIdleCpu(cpu, task.Affinity());
+  }
+  return true;
+}
+
+// Makes the CPU that owns `task` apply its requested nice and affinity. A sleeping task needs
+// nothing: its next enqueue applies them.
+void PushRequestsToOwner(Task& task) {
+  for (;;) {
+    const TaskState state = task.state.Load(std::memory_order_acquire);
+    if (state == TaskState::kSleeping || state == TaskState::kExited) return;
+    const uint32_t owner = task.cpu.Load(std::memory_order_acquire);
+    struct Call {
+      Task* task;
+      bool applied;
+    } call{&task, false};
+    auto apply = [](void* p) TA_NO_THREAD_SAFETY_ANALYSIS {
+      // On `owner`, IRQs masked (its mailbox drain, or inline below).
+      auto* c = static_cast<Call*>(p);
+      c->applied = ApplyRequestsHere(*c->task, *ThisCpuLocal(AssumeIrqsOff()));
+    };
     bool local = false;
     {
       IrqGuard guard;
       if (owner == platform::ThisCpu()) {
         local = true;
-        apply(&request);
+        apply(&call);
       }
     }
-    if (!local) smp::CallOn(owner, apply, &request);
+    if (!local) smp::CallOn(owner, apply, &call);
+    if (call.applied) break;
   }
+  PreemptPoint();  // the caller may have just made itself leave this CPU
+}
+
+}  // namespace
+
+void SetNice(Task* task, int nice) {
+  nice = nice < -20 ? -20 : (nice > 19 ? 19 : nice);
+  task->requested_nice.Store(nice, std::memory_order_release);
+  PushRequestsToOwner(*task);
+}
+
+Result<void> SetAffinity(Task* task, CpuMask affinity) {
+  if ((affinity & OnlineCpus()).Empty() || task->is_idle) return Error::kInvalidArgument;
+  task->affinity_bits.Store(affinity.bits(), std::memory_order_release);
+  PushRequestsToOwner(*task);
+  return {};
 }
 
 // ---- Timers ----------------------------------------------------------------------------------
@@ -625,7 +724,7 @@ void InitCpu(uint32_t cpu_id, uint32_t ncpus) {
   FormatTo(idle.name, sizeof(idle.name), "idle/{}", cpu_id);
   idle.is_idle = true;
   idle.detached = true;
-  idle.affinity = CpuMask::Single(cpu_id);
+  idle.affinity_bits.Store(CpuMask::Single(cpu_id).bits(), std::memory_order_relaxed);
   idle.cpu.Store(cpu_id, std::memory_order_relaxed);
   idle.state.Store(TaskState::kRunning, std::memory_order_relaxed);
   if constexpr (kDebugChecks) idle.debug_running_on.Store(cpu_id, std::memory_order_relaxed);
@@ -655,7 +754,7 @@ void IdleLoop() {
       }
     }
     if (work) {
-      ScheduleLocked(guard.token());
+      ScheduleLocked(guard.token(), SwitchReason::kVoluntary);
       continue;
     }
     // IRQs stay masked from the check above until WFI: a message or timer that arrives in

@@ -61,8 +61,10 @@ struct Task {
   char name[24] = {};
   Entry entry = nullptr;
   void* arg = nullptr;
-  // CPUs the task may run on. Immutable after spawn: every CPU may read it.
-  CpuMask affinity;
+  // CPUs the task may run on. Written by the CPU that owns the task (sched::SetAffinity),
+  // read by anyone placing it (wakers, thieves): hence atomic.
+  Atomic<uint64_t> affinity_bits{~uint64_t{0}};
+  CpuMask Affinity() const { return CpuMask(affinity_bits.Load(std::memory_order_relaxed)); }
   // Idle tasks are per-CPU, never queued, never migrated.
   bool is_idle = false;
   // Nobody will Join(): the CPU that switches away from it for the last time frees it.
@@ -101,6 +103,11 @@ struct Task {
   Completion exited;
   // Link in the global task registry (kernel/sched/registry.h), under the registry's lock.
   ListNode registry_node;
+
+  // Nice level asked for by sched::SetNice from any CPU; the owning CPU applies it (reweight)
+  // when it next holds the task: at once if the task is queued or running, at its next
+  // enqueue if it sleeps.
+  Atomic<int32_t> requested_nice{0};
 
   // ---- Published for the registry and diagnostics (owner writes, anyone reads) ----
   Atomic<uint64_t> published_runtime_ns{0};

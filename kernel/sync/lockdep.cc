@@ -278,7 +278,9 @@ const char* InnermostHeld() {
 }
 
 void Reset() {
-  GraphGuard guard;
+  // Called with no CPU running kernel code (between simulations), possibly after a run was
+  // abandoned while some CPU held the graph guard: take it over instead of waiting for it.
+  g_graph_busy.Store(false, std::memory_order_release);
   for (uint32_t i = 0; i < g_class_count; ++i) {
     Access::Id(*g_classes[i]).Store(0, std::memory_order_relaxed);
     g_classes[i] = nullptr;

@@ -72,8 +72,8 @@ uint32_t HeldCount();
 // Name of the innermost lock this CPU holds, or nullptr.
 const char* InnermostHeld();
 
-// Forgets every class, edge, usage bit and held lock (tests, between simulations). Must not
-// be called while any lock is held.
+// Forgets every class, edge, usage bit and held lock (tests, between simulations). Only
+// while no CPU runs kernel code; a run abandoned mid-check is fine.
 void Reset();
 
 // Number of reports issued since the last Reset().

@@ -21,6 +21,13 @@
 #include "platform/sim/fiber.h"
 #include "workloads/workloads.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LICHEN_SIM_ASAN 1
+#include <sanitizer/asan_interface.h>
+#endif
+#endif
+
 namespace lichen::sim {
 
 // Internal to the simulator (this file and the platform functions at its end).
@@ -44,7 +51,6 @@ struct VCpu {
   uint32_t id = 0;
   CpuState state = CpuState::kRunnable;
   platform::Context boot_context;
-  std::unique_ptr<char[]> boot_stack;
   // The context executing on this CPU (its boot context, then whatever task it switched to).
   platform::Context* running = nullptr;
   bool irqs_masked = true;
@@ -83,10 +89,38 @@ struct Sim {
   uint64_t fingerprint = 0xcbf29ce484222325ull;
   RootFn root = nullptr;
   void* root_arg = nullptr;
-  void* memory = nullptr;
 };
 
 Sim* g_sim = nullptr;
+
+// Host memory reused from one run to the next (a fresh 32 MiB per run spends most of a short
+// run in page faults): the kernel's RAM and the CPUs' boot stacks.
+struct HostMemory {
+  void* ram = nullptr;
+  size_t ram_bytes = 0;
+  std::vector<std::unique_ptr<char[]>> boot_stacks;
+
+  void* Ram(size_t bytes) {
+    if (bytes > ram_bytes) {
+      std::free(ram);
+      ram = std::aligned_alloc(1u << 22, bytes);
+      ram_bytes = bytes;
+    }
+    return ram;
+  }
+  // A boot stack for CPU `cpu`, clean for the sanitizer (an abandoned run leaves the frames
+  // of its fibers poisoned).
+  char* BootStack(uint32_t cpu) {
+    while (boot_stacks.size() <= cpu) {
+      boot_stacks.push_back(std::make_unique<char[]>(kBootStackBytes));
+    }
+#if defined(LICHEN_SIM_ASAN)
+    __asan_unpoison_memory_region(boot_stacks[cpu].get(), kBootStackBytes);
+#endif
+    return boot_stacks[cpu].get();
+  }
+};
+HostMemory g_host_memory;
 
 void Mix(uint64_t value) {
   // FNV-1a over the value's bytes: cheap, deterministic, good enough to tell runs apart.
@@ -487,11 +521,11 @@ Result Run(const Options& options, RootFn root, void* arg) {
   SetPanicHandler(&OnPanic);
   SetLogWriter(&OnLog);
   lockdep::SetReportHandler(options.lockdep_panics ? nullptr : [](const lockdep::Report&) {});
-  sim->memory = std::aligned_alloc(1u << 22, options.memory_bytes);
+  void* ram = g_host_memory.Ram(options.memory_bytes);
   kernel::BootConfig boot;
   boot.ncpus = options.ncpus;
   boot.sched = options.sched;
-  boot.memory_base = reinterpret_cast<uintptr_t>(sim->memory);
+  boot.memory_base = reinterpret_cast<uintptr_t>(ram);
   boot.memory_bytes = options.memory_bytes;
   kernel::EarlyInit(boot);
 
@@ -499,8 +533,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
   for (uint32_t i = 0; i < options.ncpus; ++i) {
     VCpu& cpu = sim->cpus[i];
     cpu.id = i;
-    cpu.boot_stack = std::make_unique<char[]>(kBootStackBytes);
-    FiberInit(cpu.boot_context, cpu.boot_stack.get(), kBootStackBytes, &CpuBoot,
+    FiberInit(cpu.boot_context, g_host_memory.BootStack(i), kBootStackBytes, &CpuBoot,
               reinterpret_cast<void*>(static_cast<uintptr_t>(i)));
     cpu.running = &cpu.boot_context;
   }
@@ -602,8 +635,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
   result.replay = replay;
   if (!options.trace_path.empty()) WriteTrace(options.trace_path);
 
-  // Abandoned fibers: their stacks are freed below; nothing of theirs runs again.
-  std::free(sim->memory);
+  // Abandoned fibers: nothing of theirs runs again; their memory is reused by the next run.
   g_sim = nullptr;
   SetPanicHandler(nullptr);
   SetLogWriter(nullptr);
