@@ -9,10 +9,10 @@
 // request in flight per thief bounds the traffic and the rings.
 //
 // Balancing (push): while a CPU has more than one runnable task, a timer fires every
-// balance_interval_ns; if some CPU runs at least balance_imbalance fewer tasks, the busy CPU
-// pushes its longest-waiting movable task there. The imbalance threshold is the hysteresis:
-// moving one task can never reverse the imbalance, so tasks do not ping-pong; a migrated
-// task also stays put for migration_cooldown_ns.
+// balance_interval_ns and the CPU compares its load (the sum of its tasks' weights) with the
+// least loaded CPU's. It pushes its longest-waiting movable task whose weight is below the
+// gap: the move strictly shrinks the gap, so the reverse move can never pay and tasks do not
+// ping-pong; a migrated task also stays put for migration_cooldown_ns.
 #include "kernel/cpu.h"
 #include "kernel/sched/config.h"
 #include "kernel/sched/internal.h"
@@ -105,21 +105,34 @@ void ArmBalanceTimer(CpuLocal& cpu, uint64_t now_ns) {
 
 void OnBalanceTimer(time::TimerEvent&, CpuLocal& cpu) {
   const uint64_t now = platform::Now();
-  const uint32_t mine = cpu.rq.NrQueued();
-  if (mine < 2) return;  // re-armed by the next enqueue that makes it 2
+  if (cpu.rq.NrQueued() < 2) return;  // re-armed by the next enqueue that makes it 2
+  // The least loaded CPU by weight: EEVDF shares a CPU by weight, so the machine is fair
+  // when every CPU carries the same load, not the same number of tasks.
+  const uint64_t mine = cpu.rq.Load();
   uint32_t target = kMaxCpus;
-  uint32_t target_nr = mine;
+  uint64_t target_load = mine;
   for (uint32_t other : OnlineCpus()) {
     if (other == cpu.id) continue;
-    const uint32_t nr = Shared(other).nr_running.Load(std::memory_order_relaxed);
-    if (nr < target_nr) {
+    const uint64_t load = Shared(other).load.Load(std::memory_order_relaxed);
+    if (load < target_load) {
       target = other;
-      target_nr = nr;
+      target_load = load;
     }
   }
-  if (target != kMaxCpus && mine >= target_nr + config().balance_imbalance) {
-    if (Task* task = PickMovable(cpu, target, now, config().migration_cooldown_ns)) {
-      MigrateOut(cpu, *task, target, Transit::kMigrated, now);
+  if (target != kMaxCpus) {
+    // Move the longest-waiting task whose weight is below the load gap: afterwards the gap is
+    // strictly smaller (|(mine - w) - (theirs + w)| < mine - theirs exactly when w < gap), so
+    // no move can be undone by the reverse move -- the hysteresis that stops ping-pong.
+    const uint64_t gap = mine - target_load;
+    for (SchedEntity* se = cpu.rq.OldestWaiting(); se != nullptr; se = cpu.rq.NextWaiting(*se)) {
+      Task& task = TaskOf(*se);
+      if (se->weight >= gap || !task.Affinity().Test(target)) continue;
+      if (task.last_migrated_ns != 0 &&
+          now - task.last_migrated_ns < config().migration_cooldown_ns) {
+        continue;
+      }
+      MigrateOut(cpu, task, target, Transit::kMigrated, now);
+      break;
     }
   }
   ArmBalanceTimer(cpu, now);

@@ -14,8 +14,8 @@ enum class Placement : uint8_t {
   // Stay on this CPU (spawn) or the task's previous CPU (wake) unless its queue is longer
   // than the least-loaded allowed CPU's by at least `local_first_threshold`.
   kLocalFirst,
-  // The allowed CPU with the fewest runnable tasks (ties: prefer the previous CPU, then the
-  // lowest id).
+  // The allowed CPU with the least load: the sum of its runnable tasks' weights (ties: prefer
+  // the previous CPU, then the lowest id).
   kLeastLoaded,
 };
 
@@ -25,11 +25,10 @@ struct Config {
   Placement placement = Placement::kLocalFirst;
   // An idle CPU asks the busiest CPU for work.
   bool steal = true;
-  // A busy CPU periodically pushes a task to a CPU with at least `balance_imbalance` fewer
-  // runnable tasks.
+  // A busy CPU periodically pushes a task to the least loaded CPU when that shrinks the load
+  // gap between them (balance.cc).
   bool periodic_balance = true;
   uint32_t local_first_threshold = 2;
-  uint32_t balance_imbalance = 2;
   uint64_t balance_interval_ns = 4'000'000;
   // A task migrated by the balancer stays put at least this long (anti ping-pong).
   uint64_t migration_cooldown_ns = 8'000'000;

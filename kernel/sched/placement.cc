@@ -15,8 +15,12 @@ uint32_t NrRunning(uint32_t cpu) {
   return Shared(cpu).nr_running.Load(std::memory_order_relaxed);
 }
 
+uint64_t Load(uint32_t cpu) {
+  return Shared(cpu).load.Load(std::memory_order_relaxed);
+}
+
 // The allowed CPU with the fewest runnable tasks; ties go to `prefer`, then the lowest id.
-uint32_t LeastLoaded(CpuMask allowed, uint32_t prefer) {
+uint32_t FewestTasks(CpuMask allowed, uint32_t prefer) {
   uint32_t best = allowed.Test(prefer) ? prefer : allowed.First();
   uint32_t best_nr = NrRunning(best);
   for (uint32_t cpu : allowed) {
@@ -24,6 +28,21 @@ uint32_t LeastLoaded(CpuMask allowed, uint32_t prefer) {
     if (nr < best_nr) {
       best = cpu;
       best_nr = nr;
+    }
+  }
+  return best;
+}
+
+// The allowed CPU with the least load (sum of weights), so that a heavy task and several
+// light ones even out; ties go to `prefer`, then the lowest id.
+uint32_t LeastLoaded(CpuMask allowed, uint32_t prefer) {
+  uint32_t best = allowed.Test(prefer) ? prefer : allowed.First();
+  uint64_t best_load = Load(best);
+  for (uint32_t cpu : allowed) {
+    const uint64_t load = Load(cpu);
+    if (load < best_load) {
+      best = cpu;
+      best_load = load;
     }
   }
   return best;
@@ -48,7 +67,7 @@ uint32_t SelectCpu(const Task& task, Transit why, uint32_t this_cpu) {
       return allowed.First();
     }
     case Placement::kLocalFirst: {
-      const uint32_t least = LeastLoaded(allowed, home);
+      const uint32_t least = FewestTasks(allowed, home);
       if (!allowed.Test(home)) return least;
       return NrRunning(home) >= NrRunning(least) + config().local_first_threshold ? least : home;
     }
