@@ -365,6 +365,28 @@ void ParallelBurn(const Params& params) {
   LICHEN_ASSERT(done.Load(std::memory_order_relaxed) == n, "parallel burn lost a job");
 }
 
+namespace {
+
+// Runs `parts` concurrently, each in its own task, started in a seed-dependent order and
+// with seed-dependent nice levels.
+template <size_t N>
+void RunConcurrently(MixedPart (&parts)[N], Rng& rng) {
+  Task* tasks[N];
+  for (uint32_t i = 0; i < N; ++i) {
+    const uint32_t j = i + static_cast<uint32_t>(rng.Below(N - i));
+    MixedPart tmp = parts[i];
+    parts[i] = parts[j];
+    parts[j] = tmp;
+  }
+  for (uint32_t i = 0; i < N; ++i) {
+    tasks[i] = MustSpawn("mixed", &MixedPartBody, &parts[i], static_cast<int>(rng.Below(7)) - 3);
+  }
+  for (uint32_t i = 0; i < N; ++i)
+    sched::Join(tasks[i]);
+}
+
+}  // namespace
+
 void Mixed(const Params& params) {
   Rng rng(params.seed);
   MixedPart parts[] = {
@@ -375,20 +397,20 @@ void Mixed(const Params& params) {
       {&MutexContention, Params{params.scale, rng.Next(), false}},
       {&YieldStorm, Params{params.scale, rng.Next(), false}},
   };
-  constexpr uint32_t kParts = sizeof(parts) / sizeof(parts[0]);
-  Task* tasks[kParts];
-  // Start them in a seed-dependent order and with seed-dependent nice levels.
-  for (uint32_t i = 0; i < kParts; ++i) {
-    const uint32_t j = i + static_cast<uint32_t>(rng.Below(kParts - i));
-    MixedPart tmp = parts[i];
-    parts[i] = parts[j];
-    parts[j] = tmp;
-  }
-  for (uint32_t i = 0; i < kParts; ++i) {
-    tasks[i] = MustSpawn("mixed", &MixedPartBody, &parts[i], static_cast<int>(rng.Below(7)) - 3);
-  }
-  for (uint32_t i = 0; i < kParts; ++i)
-    sched::Join(tasks[i]);
+  RunConcurrently(parts, rng);
+}
+
+void MixedWork(const Params& params) {
+  Rng rng(params.seed);
+  MixedPart parts[] = {
+      {&SpawnExitStorm, Params{params.scale, rng.Next(), false}},
+      {&PingPong, Params{params.scale, rng.Next(), false}},
+      {&Sleepers, Params{params.scale, rng.Next(), false}},
+      {&MutexContention, Params{params.scale, rng.Next(), false}},
+      {&YieldStorm, Params{params.scale, rng.Next(), false}},
+      {&ParallelBurn, Params{params.scale, rng.Next(), false}},
+  };
+  RunConcurrently(parts, rng);
 }
 
 namespace {
@@ -401,6 +423,7 @@ constexpr Workload kAll[] = {
     {"yield", &YieldStorm, false, "yield storm"},
     {"parallel", &ParallelBurn, false, "independent CPU-bound jobs (speedup)"},
     {"mixed", &Mixed, true, "all of the above at once"},
+    {"mixed-work", &MixedWork, true, "all but the burners at once: a fixed amount of work"},
 };
 }  // namespace
 

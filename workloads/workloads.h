@@ -46,6 +46,9 @@ void YieldStorm(const Params& params);
 void ParallelBurn(const Params& params);
 // All of the above at once.
 void Mixed(const Params& params);
+// Everything but the fixed-duration burners, at once: a fixed amount of work whose makespan
+// measures how well the CPUs are used (placement and stealing benchmarks).
+void MixedWork(const Params& params);
 
 struct Workload {
   const char* name;

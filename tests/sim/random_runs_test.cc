@@ -67,7 +67,7 @@ TEST_P(EachWorkload, Passes) {
 INSTANTIATE_TEST_SUITE_P(
     All, EachWorkload,
     ::testing::Combine(::testing::Values("storm", "pingpong", "sleepers", "burners", "mutex",
-                                         "yield", "parallel", "mixed"),
+                                         "yield", "parallel", "mixed", "mixed-work"),
                        ::testing::Values(1u, 2u, 4u, 8u)),
     [](const ::testing::TestParamInfo<std::tuple<const char*, uint32_t>>& info) {
       return std::string(std::get<0>(info.param)) + "_" + std::to_string(std::get<1>(info.param)) +
