@@ -56,10 +56,14 @@ class RbTree {
       std::is_same_v<decltype(Traits::Less(std::declval<const T&>(), std::declval<const T&>())),
                      bool>,
       "Traits must provide static bool Less(const T&, const T&)");
-  static_assert(std::is_void_v<decltype(Traits::Augment(
-                    std::declval<T&>(), std::declval<const T*>(), std::declval<const T*>()))>,
+  using AugmentResult = decltype(Traits::Augment(std::declval<T&>(), std::declval<const T*>(),
+                                                 std::declval<const T*>()));
+  static_assert(std::is_void_v<AugmentResult> || std::is_same_v<AugmentResult, bool>,
                 "Traits must provide static void Augment(T&, const T*, const T*) (or derive "
-                "from NoAugment)");
+                "from NoAugment), or a bool one that says whether the node's value changed");
+  // An Augment that reports "unchanged" lets a walk to the root stop early: if a node's
+  // augmented value did not change, neither can any ancestor's (Linux's propagate callback).
+  static constexpr bool kEarlyExit = std::is_same_v<AugmentResult, bool>;
 
  public:
   constexpr RbTree() = default;
@@ -123,7 +127,9 @@ class RbTree {
     *link = node;
     if (leftmost) leftmost_ = node;
     ++size_;
-    AugmentToRoot(node);
+    // The new leaf's stored value is stale (from its last time in a tree): the walk goes on at
+    // least to its parent, whose subtree did grow.
+    AugmentToRoot(node, node);
     InsertFixup(node);
   }
 
@@ -134,6 +140,7 @@ class RbTree {
     RbNode* child;     // what takes the spliced-out position (may be null)
     RbNode* parent;    // its parent after the splice
     bool removed_red;  // colour that left the spliced-out position
+    RbNode* moved = nullptr;  // the successor that took `node`'s place, if any
     if (node->left == nullptr || node->right == nullptr) {
       // At most one child: splice `node` out directly.
       child = node->left != nullptr ? node->left : node->right;
@@ -163,10 +170,12 @@ class RbTree {
       successor->parent = node->parent;
       ReplaceChild(node->parent, node, successor);
       successor->red = node->red;
+      moved = successor;
     }
     // Every node whose subtree changed lies on the path from `parent` to the root (with two
-    // children, that path passes through the successor's new position).
-    AugmentToRoot(parent);
+    // children, that path passes through the successor's new position, whose stored value is
+    // from its old place: the walk may not stop before it has recomputed it).
+    AugmentToRoot(parent, moved);
     *node = RbNode{};
     --size_;
     if (!removed_red) RemoveFixup(child, parent);
@@ -281,14 +290,31 @@ class RbTree {
   }
 
   // Recomputes one node's augmentation from its children's.
-  static void AugmentNode(RbNode* node) {
-    Traits::Augment(*Owner(node), Owner(node->left), Owner(node->right));
+  // Recomputes `node` from its children; false when its value did not change (always true for
+  // a void Augment, which cannot tell).
+  static bool AugmentNode(RbNode* node) {
+    if constexpr (kEarlyExit) {
+      return Traits::Augment(*Owner(node), Owner(node->left), Owner(node->right));
+    } else {
+      Traits::Augment(*Owner(node), Owner(node->left), Owner(node->right));
+      return true;
+    }
   }
 
-  // Recomputes `node` and every ancestor, bottom-up (no-op for nullptr).
-  static void AugmentToRoot(RbNode* node) {
-    for (; node != nullptr; node = node->parent)
-      AugmentNode(node);
+  // Recomputes `node` and its ancestors, bottom-up (no-op for nullptr). With an early-exit
+  // Augment it stops at the first node whose value did not change. "Did not change" compares
+  // with the value stored in the node, which means something only if the node held the same
+  // position before: for `stale` (a node just linked in, or moved into another's place) and
+  // everything below it on the path, the walk goes on regardless.
+  static void AugmentToRoot(RbNode* node, RbNode* stale = nullptr) {
+    for (; node != nullptr; node = node->parent) {
+      const bool changed = AugmentNode(node);
+      if (node == stale) {
+        stale = nullptr;
+        continue;
+      }
+      if (!changed && stale == nullptr) return;
+    }
   }
 
   // Makes `new_child` take `old_child`'s place under `parent` (or as the root).

@@ -300,7 +300,9 @@ class RunQueue {
       const int64_t d = VDiff(a.deadline, b.deadline);
       return d < 0 || (d == 0 && a.id < b.id);
     }
-    static void Augment(SchedEntity& node, const SchedEntity* left, const SchedEntity* right) {
+    // Returns whether the node's values changed, so that the tree stops propagating at the
+    // first unchanged ancestor.
+    static bool Augment(SchedEntity& node, const SchedEntity* left, const SchedEntity* right) {
       uint64_t m = node.vruntime;
       uint64_t s = node.slice_ns;
       if (left != nullptr) {
@@ -311,8 +313,10 @@ class RunQueue {
         m = VMin(m, right->min_vruntime);
         s = right->min_slice_ns < s ? right->min_slice_ns : s;
       }
+      const bool changed = m != node.min_vruntime || s != node.min_slice_ns;
       node.min_vruntime = m;
       node.min_slice_ns = s;
+      return changed;
     }
   };
   using Tree = RbTree<SchedEntity, &SchedEntity::tree_node, TreeTraits>;

@@ -7,6 +7,9 @@
 // large soak (100 000 seeds) outside the test suite.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+
 #include "kernel/sched/config.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
