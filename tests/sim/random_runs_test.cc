@@ -73,8 +73,9 @@ INSTANTIATE_TEST_SUITE_P(
                                          "yield", "parallel", "mixed", "mixed-work"),
                        ::testing::Values(1u, 2u, 4u, 8u)),
     [](const ::testing::TestParamInfo<std::tuple<const char*, uint32_t>>& info) {
-      return std::string(std::get<0>(info.param)) + "_" + std::to_string(std::get<1>(info.param)) +
-             "cpus";
+      std::string name = std::get<0>(info.param);
+      std::replace(name.begin(), name.end(), '-', '_');  // gtest names: letters, digits, _
+      return name + "_" + std::to_string(std::get<1>(info.param)) + "cpus";
     });
 
 }  // namespace
