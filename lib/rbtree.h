@@ -137,9 +137,9 @@ class RbTree {
   void Remove(T& item) {
     RbNode* node = InTreeNode(item);
     if (leftmost_ == node) leftmost_ = NextNode(node);
-    RbNode* child;     // what takes the spliced-out position (may be null)
-    RbNode* parent;    // its parent after the splice
-    bool removed_red;  // colour that left the spliced-out position
+    RbNode* child;            // what takes the spliced-out position (may be null)
+    RbNode* parent;           // its parent after the splice
+    bool removed_red;         // colour that left the spliced-out position
     RbNode* moved = nullptr;  // the successor that took `node`'s place, if any
     if (node->left == nullptr || node->right == nullptr) {
       // At most one child: splice `node` out directly.

@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
-#include <type_traits>
 #include <set>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
