@@ -27,6 +27,26 @@ CpuShared& Shared(uint32_t cpu) {
   return (*g_shared)[cpu];
 }
 
+CpuCounterSnapshot SnapshotCounters(uint32_t cpu) {
+  const CpuCounters& c = Shared(cpu).counters;
+  auto get = [](const Atomic<uint64_t>& a) { return a.Load(std::memory_order_relaxed); };
+  CpuCounterSnapshot s;
+  s.context_switches = get(c.context_switches);
+  s.tasks_run = get(c.tasks_run);
+  s.ipis_sent = get(c.ipis_sent);
+  s.ipis_received = get(c.ipis_received);
+  s.messages = get(c.messages_received);
+  s.steals = get(c.steals);
+  s.steal_requests = get(c.steal_requests);
+  s.migrations_in = get(c.migrations_in);
+  s.migrations_out = get(c.migrations_out);
+  s.preemptions = get(c.preemptions);
+  s.wakeups = get(c.wakeups);
+  s.idle_ns = get(c.idle_ns);
+  s.timer_interrupts = get(c.timer_interrupts);
+  return s;
+}
+
 CpuMask OnlineCpus() {
   return g_online.Load(std::memory_order_acquire);
 }

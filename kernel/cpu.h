@@ -39,6 +39,24 @@ struct CpuCounters {
   Atomic<uint64_t> timer_interrupts{0};
 };
 
+// A plain copy of one CPU's counters, for reports (the simulator's results, the kernel's
+// demonstration table).
+struct CpuCounterSnapshot {
+  uint64_t context_switches = 0;
+  uint64_t tasks_run = 0;
+  uint64_t ipis_sent = 0;
+  uint64_t ipis_received = 0;
+  uint64_t messages = 0;
+  uint64_t steals = 0;
+  uint64_t steal_requests = 0;
+  uint64_t migrations_in = 0;
+  uint64_t migrations_out = 0;
+  uint64_t preemptions = 0;
+  uint64_t wakeups = 0;
+  uint64_t idle_ns = 0;
+  uint64_t timer_interrupts = 0;
+};
+
 struct alignas(64) CpuShared {
   smp::Mailbox mailbox;
   // Published copies of the owner's run-queue state.
@@ -95,6 +113,9 @@ bool ThisCpuLocalBorrowed();
 
 // Any CPU's shared state.
 CpuShared& Shared(uint32_t cpu);
+
+// A copy of `cpu`'s counters (each read on its own: not one atomic snapshot).
+CpuCounterSnapshot SnapshotCounters(uint32_t cpu);
 
 // The CPUs that are online (fixed after boot).
 CpuMask OnlineCpus();

@@ -1,5 +1,7 @@
 #include "workloads/workloads.h"
 
+#include <string_view>
+
 #include "kernel/platform.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/weights.h"
@@ -433,13 +435,7 @@ std::span<const Workload> All() {
 
 const Workload* Find(const char* name) {
   for (const Workload& w : kAll) {
-    const char* a = w.name;
-    const char* b = name;
-    while (*a != '\0' && *a == *b) {
-      ++a;
-      ++b;
-    }
-    if (*a == '\0' && *b == '\0') return &w;
+    if (std::string_view(w.name) == name) return &w;
   }
   return nullptr;
 }

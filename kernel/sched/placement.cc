@@ -19,33 +19,31 @@ uint64_t Load(uint32_t cpu) {
   return Shared(cpu).load.Load(std::memory_order_relaxed);
 }
 
-// The allowed CPU with the fewest runnable tasks; ties go to `prefer`, then the lowest id.
-uint32_t FewestTasks(CpuMask allowed, uint32_t prefer) {
+// The allowed CPU where `metric` (a published number) is smallest; ties go to `prefer`, then
+// the lowest id.
+template <typename Metric>
+uint32_t MinBy(CpuMask allowed, uint32_t prefer, Metric metric) {
   uint32_t best = allowed.Test(prefer) ? prefer : allowed.First();
-  uint32_t best_nr = NrRunning(best);
+  auto best_value = metric(best);
   for (uint32_t cpu : allowed) {
-    const uint32_t nr = NrRunning(cpu);
-    if (nr < best_nr) {
+    const auto value = metric(cpu);
+    if (value < best_value) {
       best = cpu;
-      best_nr = nr;
+      best_value = value;
     }
   }
   return best;
 }
 
+// The allowed CPU with the fewest runnable tasks.
+uint32_t FewestTasks(CpuMask allowed, uint32_t prefer) {
+  return MinBy(allowed, prefer, &NrRunning);
+}
+
 // The allowed CPU with the least load (sum of weights), so that a heavy task and several
-// light ones even out; ties go to `prefer`, then the lowest id.
+// light ones even out.
 uint32_t LeastLoaded(CpuMask allowed, uint32_t prefer) {
-  uint32_t best = allowed.Test(prefer) ? prefer : allowed.First();
-  uint64_t best_load = Load(best);
-  for (uint32_t cpu : allowed) {
-    const uint64_t load = Load(cpu);
-    if (load < best_load) {
-      best = cpu;
-      best_load = load;
-    }
-  }
-  return best;
+  return MinBy(allowed, prefer, &Load);
 }
 
 }  // namespace

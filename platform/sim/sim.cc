@@ -600,22 +600,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
   result.failure = sim->failure;
   sched::LatencyHistogram latency;
   for (uint32_t i = 0; i < options.ncpus; ++i) {
-    const CpuCounters& c = Shared(i).counters;
-    auto get = [](const Atomic<uint64_t>& a) { return a.Load(std::memory_order_relaxed); };
-    CpuReport r;
-    r.context_switches = get(c.context_switches);
-    r.tasks_run = get(c.tasks_run);
-    r.ipis_sent = get(c.ipis_sent);
-    r.ipis_received = get(c.ipis_received);
-    r.messages = get(c.messages_received);
-    r.steals = get(c.steals);
-    r.steal_requests = get(c.steal_requests);
-    r.migrations_in = get(c.migrations_in);
-    r.migrations_out = get(c.migrations_out);
-    r.preemptions = get(c.preemptions);
-    r.wakeups = get(c.wakeups);
-    r.idle_ns = get(c.idle_ns);
-    r.timer_interrupts = get(c.timer_interrupts);
+    const CpuReport r = SnapshotCounters(i);
     result.cpus.push_back(r);
     latency.MergeFrom(sched::WakeLatency(i));
     Mix(r.context_switches);

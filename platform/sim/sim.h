@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/cpu.h"
 #include "kernel/sched/config.h"
 
 namespace lichen::sim {
@@ -86,21 +87,8 @@ struct Options {
   std::string workload = "custom";
 };
 
-struct CpuReport {
-  uint64_t context_switches = 0;
-  uint64_t tasks_run = 0;
-  uint64_t ipis_sent = 0;
-  uint64_t ipis_received = 0;
-  uint64_t messages = 0;
-  uint64_t steals = 0;
-  uint64_t steal_requests = 0;
-  uint64_t migrations_in = 0;
-  uint64_t migrations_out = 0;
-  uint64_t preemptions = 0;
-  uint64_t wakeups = 0;
-  uint64_t idle_ns = 0;
-  uint64_t timer_interrupts = 0;
-};
+// One CPU's counters at the end of a run.
+using CpuReport = CpuCounterSnapshot;
 
 struct Result {
   bool ok = false;
