@@ -353,15 +353,24 @@ uint64_t RunQueue::NsUntilDecision(uint64_t now_ns) const {
     }
   }
   if (!have_rival) return until_deadline;
-  // When does the first rival become eligible? While only the current entity runs, every real
-  // ns adds about 1024 to A (its weight times its vruntime step), and the rival is eligible
-  // once A >= (v - v0) * W. Charged runtime is not in A yet: count it as pending.
+  // When does the first rival become eligible? While only the current entity runs, A grows by
+  // w_c for each virtual ns it is charged, and the rival is eligible once
+  // A >= (v_r - v0) * W: the current entity needs dv = ceil(((v_r - v0) * W - A) / w_c) more
+  // virtual ns, which it gets after RealNsFor(dv) of running, counted from its last charge.
+  // (Estimating "1024 of A per real ns" instead is off by the floor in every charge: a heavy
+  // task charged every few ns advances no vruntime at all, and the timer would fire forever.)
   uint64_t until_rival = 1;
-  const Int128 needed = static_cast<Int128>(VDiff(rival_v, v0_)) * static_cast<Int128>(avg_load_);
-  const Int128 pending_gain = static_cast<Int128>(pending > 0 ? pending : 0) << 10;
-  if (needed > avg_sum_ + pending_gain) {
-    const Int128 t = (needed - avg_sum_ - pending_gain + (kNice0Weight - 1)) >> 10;
-    until_rival = t > static_cast<Int128>(kNoDeadline) ? kNoDeadline : static_cast<uint64_t>(t);
+  const Int128 gap =
+      static_cast<Int128>(VDiff(rival_v, v0_)) * static_cast<Int128>(avg_load_) - avg_sum_;
+  if (gap > 0) {
+    const Int128 ceil_num = gap + (curr.weight - 1);
+    const Int128 max_dv = static_cast<Int128>(std::numeric_limits<int64_t>::max());
+    if (ceil_num > max_dv * curr.weight) {
+      until_rival = kNoDeadline;  // too far to matter: the deadline comes first
+    } else {
+      const int64_t dv = FloorDiv128(ceil_num, curr.weight);
+      until_rival = RealNsFor(dv, curr.weight, pending);
+    }
   }
   // Until its protection ends the current entity keeps the CPU anyway.
   const int64_t protect_dv = VDiff(curr.vprot, curr.vruntime);

@@ -260,9 +260,13 @@ const char* Step(World& w, Rng& rng) {
     case 7: {  // Run the current entity, often exactly to its slice timer.
       uint64_t run;
       const uint64_t until = rq.NsUntilDeadline(now);
-      switch (rng.Below(4)) {
+      const uint64_t decision = rq.NsUntilDecision(now);
+      switch (rng.Below(5)) {
         case 0:
           run = until == kNoDeadline ? 1000 : until;
+          break;
+        case 4:
+          run = decision == kNoDeadline ? 1000 : decision;
           break;
         case 1:
           run = rng.Below(50'000);
@@ -279,6 +283,15 @@ const char* Step(World& w, Rng& rng) {
       EXPECT_EQ(renewed, mq.UpdateCurrent(w.now));
       // Running exactly as long as NsUntilDeadline said must renew the deadline.
       if (until != kNoDeadline && run == until) EXPECT_TRUE(renewed);
+      // Running exactly to NsUntilDecision must make a decision due: the deadline renewed, or
+      // another entity picked. (Never a timer that fires and finds nothing to do: with a
+      // heavy entity charged every few ns that used to loop forever.)
+      if (decision != kNoDeadline && run == decision && rq.Current() != nullptr) {
+        SchedEntity* current = rq.Current();
+        SchedEntity* pick = rq.PickNext(w.now);
+        mq.PickNext(w.now);
+        EXPECT_TRUE(renewed || pick != current) << "decision point " << decision << " ns";
+      }
       return "run";
     }
     case 8: {  // Reweight, queued or not.
