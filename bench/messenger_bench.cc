@@ -7,6 +7,8 @@
 //       is set (what the kernel's IPI handler does). Measured: throughput (messages per second
 //       of wall time), per-message latency from push to drain (p50, p99), and IPIs per message
 //       (a sender "sends an IPI" when it finds the flag clear, exactly as smp::Kick does).
+//   BM_Latency/<impl>/<senders>   paced senders (one message every 20 us each): push-to-drain
+//       latency without a backlog.
 //   BM_Burst/<impl>/<burst>       one sender pushes bursts of `burst` messages separated by a
 //       pause: IPIs per message under bursts (coalescing).
 //
@@ -199,6 +201,19 @@ void BM_Mailbox(benchmark::State& state) {
       static_cast<double>(last.ipis) / static_cast<double>(last.messages);
 }
 
+// Latency without a backlog: each of `senders` threads posts one message every 20 us.
+template <typename Mailbox>
+void BM_Latency(benchmark::State& state) {
+  const auto senders = static_cast<uint32_t>(state.range(0));
+  Outcome last;
+  for (auto _ : state) {
+    last = Transfer<Mailbox>(senders, 2000, 1, 20);
+    state.SetIterationTime(last.seconds);
+  }
+  state.counters["p50_ns"] = static_cast<double>(last.p50_ns);
+  state.counters["p99_ns"] = static_cast<double>(last.p99_ns);
+}
+
 template <typename Mailbox>
 void BM_Burst(benchmark::State& state) {
   const auto burst = static_cast<uint64_t>(state.range(0));
@@ -228,6 +243,20 @@ BENCHMARK(BM_Mailbox<SpinlockMailbox>)
     ->Arg(16)
     ->UseManualTime()
     ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Latency<LockFreeMailbox>)
+    ->Name("BM_Latency/lockfree")
+    ->Arg(2)
+    ->Arg(8)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Latency<SpinlockMailbox>)
+    ->Name("BM_Latency/spinlock")
+    ->Arg(2)
+    ->Arg(8)
+    ->UseManualTime()
+    ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Burst<LockFreeMailbox>)
     ->Name("BM_Burst/lockfree")
@@ -269,15 +298,17 @@ void PrintTable(const TableReporter& reporter) {
     auto c = it->second.find(counter);
     return c == it->second.end() ? 0.0 : c->second;
   };
-  std::printf(
-      "\n| senders | lock-free msgs/s | spinlock msgs/s | throughput ratio | "
-      "lock-free p50 / p99 | spinlock p50 / p99 | IPIs per message (lock-free / "
-      "spinlock) |\n|---|---|---|---|---|---|---|\n");
+  auto name = [](const char* bench, const char* impl, int arg, int iterations) {
+    return std::string(bench) + "/" + impl + "/" + std::to_string(arg) +
+           "/iterations:" + std::to_string(iterations) + "/manual_time";
+  };
+  std::printf("\nSaturated senders (latency here is queueing delay behind the backlog):\n\n");
+  std::printf("| senders | lock-free msgs/s | spinlock msgs/s | throughput ratio | ");
+  std::printf("lock-free p50 / p99 | spinlock p50 / p99 | IPIs per message (lock-free / ");
+  std::printf("spinlock) |\n|---|---|---|---|---|---|---|\n");
   for (int senders : {2, 4, 8, 16}) {
-    const std::string lf =
-        "BM_Mailbox/lockfree/" + std::to_string(senders) + "/iterations:3/manual_time";
-    const std::string sl =
-        "BM_Mailbox/spinlock/" + std::to_string(senders) + "/iterations:3/manual_time";
+    const std::string lf = name("BM_Mailbox", "lockfree", senders, 3);
+    const std::string sl = name("BM_Mailbox", "spinlock", senders, 3);
     const double lf_rate = get(lf, "msgs_per_s");
     const double sl_rate = get(sl, "msgs_per_s");
     std::printf("| %d | %.2fM | %.2fM | %.2fx | %.1f / %.1f us | %.1f / %.1f us | %.3f / %.3f |\n",
@@ -285,15 +316,21 @@ void PrintTable(const TableReporter& reporter) {
                 get(lf, "p50_ns") / 1e3, get(lf, "p99_ns") / 1e3, get(sl, "p50_ns") / 1e3,
                 get(sl, "p99_ns") / 1e3, get(lf, "ipis_per_msg"), get(sl, "ipis_per_msg"));
   }
-  std::printf(
-      "\n| burst | IPIs per message, lock-free (coalesced) | spinlock (one per message) |"
-      "\n|---|---|---|\n");
+  std::printf("\nPaced senders (one message every 20 us each), push-to-drain latency:\n\n");
+  std::printf("| senders | lock-free p50 / p99 | spinlock p50 / p99 |\n|---|---|---|\n");
+  for (int senders : {2, 8}) {
+    const std::string lf = name("BM_Latency", "lockfree", senders, 1);
+    const std::string sl = name("BM_Latency", "spinlock", senders, 1);
+    std::printf("| %d | %.1f / %.1f us | %.1f / %.1f us |\n", senders, get(lf, "p50_ns") / 1e3,
+                get(lf, "p99_ns") / 1e3, get(sl, "p50_ns") / 1e3, get(sl, "p99_ns") / 1e3);
+  }
+  std::printf("\nOne sender, bursts separated by 50 us pauses:\n\n");
+  std::printf("| burst | IPIs per message, lock-free (coalesced) | spinlock (one per message) |\n");
+  std::printf("|---|---|---|\n");
   for (int burst : {1, 8, 64}) {
-    const std::string lf =
-        "BM_Burst/lockfree/" + std::to_string(burst) + "/iterations:1/manual_time";
-    const std::string sl =
-        "BM_Burst/spinlock/" + std::to_string(burst) + "/iterations:1/manual_time";
-    std::printf("| %d | %.3f | %.3f |\n", burst, get(lf, "ipis_per_msg"), get(sl, "ipis_per_msg"));
+    std::printf("| %d | %.3f | %.3f |\n", burst,
+                get(name("BM_Burst", "lockfree", burst, 1), "ipis_per_msg"),
+                get(name("BM_Burst", "spinlock", burst, 1), "ipis_per_msg"));
   }
 }
 

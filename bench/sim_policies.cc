@@ -90,6 +90,8 @@ struct Row {
   double p50_us = 0;
   double p99_us = 0;
   double fairness = 0;
+  double ipis = 0;
+  double migrations = 0;
   uint32_t failures = 0;
 };
 
@@ -111,6 +113,10 @@ Row Measure(const PolicyConfig& config, uint32_t ncpus, uint64_t seeds) {
       continue;
     }
     row.makespan_ms += static_cast<double>(mixed.end_time_ns - mixed.start_time_ns) / 1e6;
+    for (const lichen::sim::CpuReport& cpu : mixed.cpus) {
+      row.ipis += static_cast<double>(cpu.ipis_sent);
+      row.migrations += static_cast<double>(cpu.migrations_in);
+    }
     p50s.push_back(static_cast<double>(mixed.wake_latency_p50_ns) / 1e3);
     p99s.push_back(static_cast<double>(mixed.wake_latency_p99_ns) / 1e3);
 
@@ -129,6 +135,8 @@ Row Measure(const PolicyConfig& config, uint32_t ncpus, uint64_t seeds) {
   if (n > 0) {
     row.makespan_ms /= n;
     row.fairness /= n;
+    row.ipis /= n;
+    row.migrations /= n;
     std::sort(p50s.begin(), p50s.end());
     std::sort(p99s.begin(), p99s.end());
     row.p50_us = p50s[p50s.size() / 2];
@@ -157,14 +165,15 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(seeds));
   std::printf(
       "| CPUs | placement | stealing | mixed-work makespan (ms, mean) | wake-to-run p50 (us) "
-      "| p99 (us) | fairness (Jain, 1 = ideal) | failed runs |\n"
-      "|---|---|---|---|---|---|---|---|\n");
+      "| p99 (us) | IPIs per run | migrations per run | fairness (Jain, 1 = ideal) | failed runs "
+      "|\n|---|---|---|---|---|---|---|---|---|---|\n");
   for (uint32_t ncpus : {4u, 8u}) {
     for (const PolicyConfig& config : configs) {
       const Row row = Measure(config, ncpus, seeds);
-      std::printf("| %u | %s | %s | %.2f | %.1f | %.1f | %.4f | %u |\n", ncpus,
+      std::printf("| %u | %s | %s | %.2f | %.1f | %.1f | %.0f | %.0f | %.4f | %u |\n", ncpus,
                   lichen::sched::PlacementName(config.placement), config.steal ? "on" : "off",
-                  row.makespan_ms, row.p50_us, row.p99_us, row.fairness, row.failures);
+                  row.makespan_ms, row.p50_us, row.p99_us, row.ipis, row.migrations, row.fairness,
+                  row.failures);
       std::fflush(stdout);
     }
   }

@@ -60,8 +60,13 @@ struct CpuCounterSnapshot {
 struct alignas(64) CpuShared {
   smp::Mailbox mailbox;
   // Published copies of the owner's run-queue state.
-  Atomic<uint32_t> nr_running{0};            // queued + running tasks, idle task excluded
-  Atomic<uint64_t> load{0};                  // sum of their weights
+  Atomic<uint32_t> nr_running{0};  // queued + running tasks, idle task excluded
+  Atomic<uint64_t> load{0};        // sum of their weights
+  // Tasks posted to this CPU's mailbox and not yet enqueued, and their weight: added by the
+  // senders, subtracted by the owner, so that placement sees work in flight and a burst of
+  // spawns does not pile onto one CPU whose published numbers lag behind.
+  Atomic<uint32_t> incoming_tasks{0};
+  Atomic<uint64_t> incoming_load{0};
   Atomic<uint64_t> enqueue_generation{0};    // bumped on every enqueue (steal retry hysteresis)
   Atomic<uint64_t> oldest_wait_start_ns{0};  // when the longest-waiting queued task began
                                              // waiting; 0 when none waits

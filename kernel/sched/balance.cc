@@ -52,7 +52,10 @@ void KickIdleCpu(CpuLocal& cpu, CpuMask allowed) {
   allowed = allowed & OnlineCpus();
   for (uint32_t i = 1; i < kMaxCpus; ++i) {
     const uint32_t other = (cpu.id + i) % kMaxCpus;
-    if (!allowed.Test(other) || !Shared(other).idle.Load(std::memory_order_relaxed)) continue;
+    CpuShared& shared = Shared(other);
+    if (!allowed.Test(other) || !shared.idle.Load(std::memory_order_relaxed)) continue;
+    // Already kicked (its IPI is pending): wake the next idle CPU instead.
+    if (shared.mailbox.ipi_pending.Load(std::memory_order_relaxed)) continue;
     trace::Record(cpu.id, trace::Kind::kIdleKick, other, 0);
     smp::Kick(other);
     return;

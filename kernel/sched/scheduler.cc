@@ -504,6 +504,10 @@ void SendToCpu(Task& task, Transit why) {
 
 void ReceiveTask(Task& task, IrqsOff irqs_off) {
   auto cpu = ThisCpuLocal(irqs_off);
+  // No longer in flight (the weight cannot have changed on the way: SetNice only records a
+  // request, applied by EnqueueLocal below).
+  Shared(cpu->id).incoming_tasks.FetchSub(1, std::memory_order_relaxed);
+  Shared(cpu->id).incoming_load.FetchSub(task.se.weight, std::memory_order_relaxed);
   EnqueueLocal(*cpu, task, platform::Now());
 }
 

@@ -23,6 +23,8 @@ void Kick(uint32_t cpu) {
 
 void PostTask(uint32_t cpu, Task& task) {
   task.message.kind = MessageKind::kTask;
+  Shared(cpu).incoming_tasks.FetchAdd(1, std::memory_order_relaxed);
+  Shared(cpu).incoming_load.FetchAdd(task.se.weight, std::memory_order_relaxed);
   // The push's release publishes task.cpu, task.transit and the task's whole state to the
   // receiver, which acquires it in TakeAll().
   Shared(cpu).mailbox.inbox.Push(task.message);
