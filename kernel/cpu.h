@@ -73,7 +73,8 @@ struct alignas(64) CpuShared {
   Atomic<uint64_t> last_decision_ns{0};      // last pick / slice-expiry / wakeup-preemption check
   Atomic<bool> idle{false};                  // in the idle loop, waiting for interrupts
   Atomic<bool> online{false};
-  Atomic<uint64_t> current_task_id{0};  // for diagnostics and watchdogs
+  Atomic<uint64_t> current_task_id{0};    // for diagnostics and watchdogs
+  Atomic<uint64_t> worst_lateness_ns{0};  // published copy of CpuLocal::worst_lateness_ns
   CpuCounters counters;
 };
 
@@ -107,6 +108,11 @@ struct CpuLocal {
   // ---- Time ----
   time::TimerQueue timers;
   uint64_t armed_deadline_ns = time::kNever;  // what the hardware timer is armed for
+  // The latest a timer interrupt or slice expiry has been handled after it was due. On a real
+  // (or emulated) machine interrupts come late -- a vCPU descheduled by the host, a handler
+  // spinning on a lock -- and the running task is charged that time: the EEVDF lag check
+  // widens its bound by it.
+  uint64_t worst_lateness_ns = 0;
   uint64_t idle_since_ns = 0;
 };
 

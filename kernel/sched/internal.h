@@ -52,6 +52,8 @@ void OnBalanceTimer(time::TimerEvent& event, CpuLocal& cpu);
 // several runnable tasks keeps deciding), and in debug builds checks the EEVDF lag bounds.
 void NoteSchedulingDecision(CpuLocal& cpu, uint64_t now_ns);
 void CheckLagBounds(CpuLocal& cpu);
+// Records that a timer or slice decision came `late_ns` after it was due (widens the lag bound).
+void NoteLateness(CpuLocal& cpu, uint64_t late_ns);
 
 // Wake-to-run latency statistics (stats.cc): called when `task` is switched in.
 void RecordWakeLatency(Task& task, uint64_t now_ns);

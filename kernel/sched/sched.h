@@ -41,6 +41,14 @@ void Join(Task* task);
 // The calling task.
 Task* Current();
 
+// CPU time the calling task has received so far (charged up to now), in ns.
+uint64_t CurrentRuntimeNs();
+
+// The latest any timer interrupt or slice decision has come on `cpu` since boot: time the
+// machine took (a vCPU descheduled by the host) and charged to whichever task was running.
+// Share checks widen their tolerance by it.
+uint64_t WorstLatenessNs(uint32_t cpu);
+
 // Leaves the calling task. Never returns.
 [[noreturn]] void Exit();
 
