@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "kernel/cpu.h"
 #include "kernel/irq.h"
@@ -81,6 +82,8 @@ struct Sim {
   uint64_t steps = 0;
   uint64_t epoch = 0;
   std::vector<InFlightIpi> ipis;
+  // Machine stalls so far, in time order: (when the stall began, how long it lasted).
+  std::vector<std::pair<uint64_t, uint64_t>> stalls;
   std::vector<uint64_t> change_points;  // PCT, ascending
   size_t next_change = 0;
   bool failed = false;
@@ -330,6 +333,32 @@ void Resume(uint32_t id) {
   if (!was_spinning || cpu.state != CpuState::kRunnable) ++sim.epoch;
 }
 
+// Total length of the machine stalls that began at or after `since_ns`.
+uint64_t StalledSince(uint64_t since_ns) {
+  uint64_t total = 0;
+  for (auto it = g_sim->stalls.rbegin(); it != g_sim->stalls.rend() && it->first >= since_ns;
+       ++it) {
+    total += it->second;
+  }
+  return total;
+}
+
+// A machine stall (Options::stall_one_in): the clock jumps while nothing runs.
+void Stall() {
+  Sim& sim = *g_sim;
+  const uint64_t d = 1 + sim.rng.Below(sim.options.max_stall_ns);
+  sim.stalls.emplace_back(sim.now, d);
+  sim.now += d;
+  for (VCpu& cpu : sim.cpus) {
+    if (cpu.state == CpuState::kComputing) cpu.compute_until += d;
+  }
+  for (InFlightIpi& ipi : sim.ipis)
+    ipi.arrival_ns += d;
+  ++sim.epoch;
+  Mix(0x3000);
+  Mix(d);
+}
+
 std::string TaskList() {
   std::string out;
   registry::ForEach([&](const registry::TaskInfo& info) {
@@ -358,7 +387,7 @@ void CheckQuiescent() {
     }
     const uint64_t decided = shared.last_decision_ns.Load(std::memory_order_relaxed);
     if (sim.options.check_preemption && nr >= 2 && cpu.state != CpuState::kHalted &&
-        sim.now - decided > sim.options.preemption_bound_ns) {
+        sim.now - decided > sim.options.preemption_bound_ns + StalledSince(decided)) {
       sim.failed = true;
       sim.failure = "no preemption: " + Describe(cpu.id) + " has " + std::to_string(nr) +
                     " runnable tasks but made no scheduling decision for " +
@@ -380,10 +409,12 @@ void CheckQuiescent() {
     }
   }
   if (sim.options.check_idle_balance && (config.steal || config.periodic_balance) &&
-      oldest_cpu != kNoCpu && sim.now - oldest_waiting > sim.options.idle_balance_bound_ns) {
+      oldest_cpu != kNoCpu &&
+      sim.now - oldest_waiting > sim.options.idle_balance_bound_ns + StalledSince(oldest_waiting)) {
     for (const VCpu& cpu : sim.cpus) {
       if (cpu.state == CpuState::kHalted &&
-          sim.now - cpu.halted_since > sim.options.idle_balance_bound_ns) {
+          sim.now - cpu.halted_since >
+              sim.options.idle_balance_bound_ns + StalledSince(cpu.halted_since)) {
         sim.failed = true;
         sim.failure = "idle while work waits: CPU " + std::to_string(cpu.id) + " idle for " +
                       std::to_string(sim.now - cpu.halted_since) + " ns while a task on " +
@@ -552,6 +583,9 @@ Result Run(const Options& options, RootFn root, void* arg) {
       sim->failure = "time budget exhausted (livelock or a workload that never ends)";
       break;
     }
+    if (sim->options.stall_one_in != 0 && sim->rng.Below(sim->options.stall_one_in) == 0) {
+      Stall();
+    }
     WakeInterrupted();
     if (sim->options.time_slip_one_in != 0 && sim->rng.Below(sim->options.time_slip_one_in) == 0) {
       // A time slip: kernel code on the runnable CPUs "took" until the next event.
@@ -609,14 +643,19 @@ Result Run(const Options& options, RootFn root, void* arg) {
   result.wake_latency_p50_ns = latency.Percentile(500);
   result.wake_latency_p99_ns = latency.Percentile(990);
   result.fingerprint = sim->fingerprint;
-  char replay[256];
+  char stalls[64] = "";
+  if (options.stall_one_in != 0) {
+    std::snprintf(stalls, sizeof(stalls), " --stall-one-in %u --max-stall-ns %llu",
+                  options.stall_one_in, static_cast<unsigned long long>(options.max_stall_ns));
+  }
+  char replay[320];
   std::snprintf(
       replay, sizeof(replay),
-      "sim-run --workload %s --cpus %u --seed %llu --placement %s%s%s --trace "
+      "sim-run --workload %s --cpus %u --seed %llu --placement %s%s%s%s --trace "
       "/tmp/lichen-trace.txt",
       options.workload.c_str(), options.ncpus, static_cast<unsigned long long>(options.seed),
       sched::PlacementName(options.sched.placement), options.sched.steal ? "" : " --no-steal",
-      options.sched.periodic_balance ? "" : " --no-balance");
+      options.sched.periodic_balance ? "" : " --no-balance", stalls);
   result.replay = replay;
   if (!options.trace_path.empty()) WriteTrace(options.trace_path);
 

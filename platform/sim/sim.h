@@ -60,6 +60,15 @@ struct Options {
   // interrupts then land at arbitrary points inside kernel code. 0 turns slips off.
   uint32_t time_slip_one_in = 16;
   uint64_t max_time_slip_ns = 20'000;
+  // Machine stalls: a hypervisor or host that takes the whole machine away (a vCPU thread
+  // descheduled, as under QEMU on a busy host). At a step, with probability 1/stall_one_in,
+  // the clock jumps by a uniform 1..max_stall_ns while nothing runs: work in progress
+  // (Compute) and IPIs in flight are pushed back by as much, but timer deadlines are not, so
+  // every interrupt due meanwhile arrives late and the running tasks are charged for the
+  // gap. The no-preemption and idle-balance bounds are widened by the stalls inside their
+  // window. 0 turns stalls off (the default).
+  uint32_t stall_one_in = 0;
+  uint64_t max_stall_ns = 100'000'000;
   // Cost of a context switch, charged to the switching CPU with IRQs masked.
   uint64_t switch_cost_ns = 1'000;
   // Budgets: exceeding either fails the run (livelock).

@@ -15,7 +15,8 @@ void Usage() {
   std::fprintf(stderr,
                "flags: --workload NAME --cpus N[,N...] --seed S --seeds COUNT --scale K\n"
                "       --placement round-robin|local-first|least-loaded --no-steal --no-balance\n"
-               "       --trace FILE --max-steps N --quiet\nworkloads:");
+               "       --trace FILE --max-steps N --stall-one-in N --max-stall-ns NS --quiet\n"
+               "workloads:");
   for (const workload::Workload& w : workload::All())
     std::fprintf(stderr, " %s", w.name);
   std::fprintf(stderr, "\n");
@@ -73,12 +74,17 @@ bool ParseSimArgs(int argc, char** argv, SimArgs& args) {
       args.trace = v;
     } else if (flag == "--max-steps" && (v = value())) {
       args.max_steps = std::strtoull(v, nullptr, 10);
+    } else if (flag == "--stall-one-in" && (v = value())) {
+      args.stall_one_in = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
+    } else if (flag == "--max-stall-ns" && (v = value())) {
+      args.max_stall_ns = std::strtoull(v, nullptr, 10);
     } else if (flag == "--quiet") {
       args.quiet = true;
     } else {
       if (v == nullptr &&
           (flag == "--workload" || flag == "--cpus" || flag == "--seed" || flag == "--seeds" ||
-           flag == "--scale" || flag == "--placement" || flag == "--trace")) {
+           flag == "--scale" || flag == "--placement" || flag == "--trace" ||
+           flag == "--max-steps" || flag == "--stall-one-in" || flag == "--max-stall-ns")) {
         Usage();
         return false;
       }
@@ -111,6 +117,8 @@ sim::Options OptionsFor(const SimArgs& args, uint32_t ncpus, uint64_t seed) {
   options.sched.periodic_balance = args.balance;
   options.trace_path = args.trace;
   if (args.max_steps != 0) options.max_steps = args.max_steps;
+  options.stall_one_in = args.stall_one_in;
+  options.max_stall_ns = args.max_stall_ns;
   const workload::Workload* w = workload::Find(args.workload.c_str());
   if (w != nullptr && w->pins_tasks) options.check_idle_balance = false;
   return options;

@@ -19,7 +19,9 @@ struct SimArgs {
   bool steal = true;
   bool balance = true;
   std::string trace;
-  uint64_t max_steps = 0;  // 0: the simulator's default
+  uint64_t max_steps = 0;     // 0: the simulator's default
+  uint32_t stall_one_in = 0;  // machine stalls (sim::Options), 0: none
+  uint64_t max_stall_ns = 100'000'000;
   bool quiet = false;
 };
 
