@@ -94,6 +94,7 @@ struct CpuLocal {
   bool switch_from_migrating = false;
   // Set when the current task should give up the CPU at the next safe point.
   bool need_resched = false;
+  uint64_t resched_requested_ns = 0;  // when need_resched was set
   // The slice-expiry event of whatever task runs here: always on this CPU.
   time::TimerEvent slice_timer{nullptr};
   // The periodic balance, armed while more than one task is runnable here.

@@ -43,7 +43,7 @@ void RunGlobalSliceEventsForFault(CpuLocal& cpu, uint64_t now_ns) {
     for (GlobalSliceEvent& event : events) {
       if (!event.armed || event.deadline_ns > now_ns) continue;
       event.armed = false;
-      cpu.need_resched = true;  // the bug: CPU 0 reschedules, event.for_cpu keeps running
+      SetNeedResched(cpu, now_ns);  // the bug: CPU 0 reschedules, event.for_cpu keeps running
     }
   });
 }

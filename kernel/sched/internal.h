@@ -54,6 +54,12 @@ void NoteSchedulingDecision(CpuLocal& cpu, uint64_t now_ns);
 void CheckLagBounds(CpuLocal& cpu);
 // Records that a timer or slice decision came `late_ns` after it was due (widens the lag bound).
 void NoteLateness(CpuLocal& cpu, uint64_t late_ns);
+// Notes the lateness of what is overdue on this CPU at now_ns: its slice expiry, or a
+// requested preemption not yet carried out.
+void NoteOverdue(CpuLocal& cpu, uint64_t now_ns);
+// Asks this CPU to reschedule at the next safe point, remembering when (the first request
+// counts), so that ScheduleLocked can note how late the preemption came.
+void SetNeedResched(CpuLocal& cpu, uint64_t now_ns);
 
 // Wake-to-run latency statistics (stats.cc): called when `task` is switched in.
 void RecordWakeLatency(Task& task, uint64_t now_ns);

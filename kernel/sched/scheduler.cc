@@ -31,6 +31,9 @@ namespace {
 
 NoDestroy<std::array<Task, kMaxCpus>> g_idle_tasks;
 Atomic<uint64_t> g_next_task_id{1};
+// The worst lateness any CPU has seen (the maximum of every CpuLocal::worst_lateness_ns): lag
+// travels with migrating tasks, so a queue's lag bound depends on every CPU's lateness.
+Atomic<uint64_t> g_worst_lateness_ns{0};
 uint32_t g_ncpus = 1;
 
 // The page order holding `bytes` of stack.
@@ -116,17 +119,37 @@ void ArmSliceTimer(CpuLocal& cpu, uint64_t now_ns) {
 
 void NoteSchedulingDecision(CpuLocal& cpu, uint64_t now_ns) {
   Shared(cpu.id).last_decision_ns.Store(now_ns, std::memory_order_relaxed);
-  // A slice expiry that is overdue (its interrupt has not come yet) is lateness too.
-  if (cpu.slice_timer.queued && now_ns > cpu.slice_timer.deadline_ns) {
-    NoteLateness(cpu, now_ns - cpu.slice_timer.deadline_ns);
-  }
+  NoteOverdue(cpu, now_ns);
   CheckLagBounds(cpu);
+}
+
+void NoteOverdue(CpuLocal& cpu, uint64_t now_ns) {
+  // A timer event that is due but has not fired yet (a slice expiry, a sleeper's wakeup, the
+  // balance: its interrupt has not come, or the handler has not reached it), and a preemption
+  // decided but not yet carried out (this CPU had IRQs masked, or its vCPU did not run): the
+  // current task is charged for the wait either way.
+  const uint64_t earliest = cpu.timers.Earliest();
+  if (earliest != time::kNever && now_ns > earliest) NoteLateness(cpu, now_ns - earliest);
+  if (cpu.need_resched && now_ns > cpu.resched_requested_ns) {
+    NoteLateness(cpu, now_ns - cpu.resched_requested_ns);
+  }
+}
+
+void SetNeedResched(CpuLocal& cpu, uint64_t now_ns) {
+  if (cpu.need_resched) return;
+  cpu.need_resched = true;
+  cpu.resched_requested_ns = now_ns;
 }
 
 void NoteLateness(CpuLocal& cpu, uint64_t late_ns) {
   if (late_ns <= cpu.worst_lateness_ns) return;
   cpu.worst_lateness_ns = late_ns;
   Shared(cpu.id).worst_lateness_ns.Store(late_ns, std::memory_order_relaxed);
+  uint64_t worst = g_worst_lateness_ns.Load(std::memory_order_relaxed);
+  while (late_ns > worst &&
+         !g_worst_lateness_ns.CompareExchange(worst, late_ns, std::memory_order_relaxed,
+                                              std::memory_order_relaxed)) {
+  }
 }
 
 uint64_t WorstLatenessNs(uint32_t cpu) {
@@ -138,17 +161,22 @@ void CheckLagBounds(CpuLocal& cpu) {
   // EEVDF keeps every task's lag within about one request (Stoica & Abdel-Wahab:
   // -r_max < lag < max(r_max, q), where q is how late a decision can come). Waking tasks come
   // back with up to two slices of saved lag and the current task is protected for a slice, so
-  // allow three of the largest slice, two ticks, and twice the worst lateness this CPU has
-  // seen (the current task is charged for a late interrupt, and the others owed as much): in
-  // the simulator that is a microsecond, under QEMU on an oversubscribed host tens of ms.
+  // allow three of the largest slice, two ticks, and twice the worst lateness any CPU has
+  // seen: a late interrupt charges the current task and the others are owed as much, and
+  // those lags travel with tasks that migrate (clamped to two slices each, but every arrival
+  // carrying owed time pushes the others' lags down). In the simulator lateness is a
+  // microsecond unless machine stalls are on; under QEMU on an oversubscribed host, tens of
+  // ms.
   uint64_t max_slice = 0;
   SchedEntity* curr = cpu.rq.Current();
   if (curr != nullptr) max_slice = curr->slice_ns;
   for (SchedEntity* se = cpu.rq.OldestWaiting(); se != nullptr; se = cpu.rq.NextWaiting(*se)) {
     if (se->slice_ns > max_slice) max_slice = se->slice_ns;
   }
-  const int64_t bound =
-      static_cast<int64_t>(3 * max_slice + 2 * kTickNs + 2 * cpu.worst_lateness_ns);
+  const uint64_t lateness = LICHEN_FAULT(lag_bound_ignores_lateness)
+                                ? 0
+                                : g_worst_lateness_ns.Load(std::memory_order_relaxed);
+  const int64_t bound = static_cast<int64_t>(3 * max_slice + 2 * kTickNs + 2 * lateness);
   auto check = [&](SchedEntity& se) {
     const int64_t lag_ns = cpu.rq.Lag(se) / static_cast<int64_t>(kNice0Weight);
     LICHEN_ASSERT(lag_ns <= bound && lag_ns >= -bound,
@@ -226,7 +254,7 @@ void EnqueueLocal(CpuLocal& cpu, Task& task, uint64_t now_ns) {
   Shared(cpu.id).enqueue_generation.AddRelaxedOwner(1);
   Publish(cpu);
   trace::Record(cpu.id, trace::Kind::kEnqueue, task.id, static_cast<uint64_t>(task.transit));
-  if (cpu.rq.ShouldPreempt(task.se, now_ns)) cpu.need_resched = true;
+  if (cpu.rq.ShouldPreempt(task.se, now_ns)) SetNeedResched(cpu, now_ns);
   NoteSchedulingDecision(cpu, now_ns);
   if (!cpu.current->is_idle && !cpu.slice_timer.queued) ArmSliceTimer(cpu, now_ns);
   ArmBalanceTimer(cpu, now_ns);
@@ -319,8 +347,9 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
   {
     auto ref = ThisCpuLocal(irqs_off);
     CpuLocal& cpu = *ref;
-    cpu.need_resched = false;
     const uint64_t now = platform::Now();
+    NoteOverdue(cpu, now);  // before the request it may be carrying out is cleared
+    cpu.need_resched = false;
     prev = cpu.current;
     bool prev_dequeued = false;
     if (!prev->is_idle) {
@@ -450,7 +479,7 @@ void PreemptPoint() {
 }
 
 void RequestReschedule(IrqsOff irqs_off) {
-  ThisCpuLocal(irqs_off)->need_resched = true;
+  SetNeedResched(*ThisCpuLocal(irqs_off), platform::Now());
 }
 
 void OnInterruptExit(IrqsOff irqs_off) {
@@ -642,7 +671,7 @@ bool ApplyRequestsHere(Task& task, CpuLocal& cpu) {
   }
   if (!task.Affinity().Test(cpu.id)) {
     if (&task == cpu.current) {
-      cpu.need_resched = true;  // FinishSwitch moves it once it is switched out
+      SetNeedResched(cpu, now);  // FinishSwitch moves it once it is switched out
     } else {
       MigrateOut(cpu, task, SelectCpu(task, Transit::kMigrated, cpu.id), Transit::kMigrated, now);
     }
@@ -736,7 +765,7 @@ void OnSliceTimer(time::TimerEvent&, CpuLocal& cpu) {
   NoteSchedulingDecision(cpu, now);
   trace::Record(cpu.id, trace::Kind::kSliceExpired, cpu.current->id, 0);
   if (next != nullptr && next != &cpu.current->se) {
-    cpu.need_resched = true;
+    SetNeedResched(cpu, now);
   } else {
     ArmSliceTimer(cpu, now);
   }
@@ -817,6 +846,7 @@ uint32_t CpuCount() {
 #if defined(LICHEN_HOST)
 void ResetForSimulation() {
   g_next_task_id.Store(1, std::memory_order_relaxed);
+  g_worst_lateness_ns.Store(0, std::memory_order_relaxed);
   g_ncpus = 1;
   g_idle_tasks.Reset();
 }
