@@ -72,6 +72,7 @@ struct alignas(64) CpuShared {
                                              // waiting; 0 when none waits
   Atomic<uint64_t> last_decision_ns{0};      // last pick / slice-expiry / wakeup-preemption check
   Atomic<bool> idle{false};                  // in the idle loop, waiting for interrupts
+  Atomic<bool> stealing{false};  // a steal request is in flight (idle, but work is coming)
   Atomic<bool> online{false};
   Atomic<uint64_t> current_task_id{0};    // for diagnostics and watchdogs
   Atomic<uint64_t> worst_lateness_ns{0};  // published copy of CpuLocal::worst_lateness_ns

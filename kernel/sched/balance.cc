@@ -6,7 +6,10 @@
 // running, allowed on the thief by its affinity, the one that has waited longest) and sends
 // it back through the messenger -- or answers that it has nothing, with its enqueue
 // generation, and the thief does not ask that CPU again until the generation moved. One
-// request in flight per thief bounds the traffic and the rings.
+// request in flight per thief bounds the traffic and the rings. Idle CPUs are woken to steal
+// by a kick: when an enqueue makes a queue two long, when an affinity change makes a waiting
+// task movable, and by the owner after each task it gives away while more wait (a chain, so
+// one kick reaches every idle CPU). A kick skips CPUs already kicked or already stealing.
 //
 // Balancing (push): while a CPU has more than one runnable task, a timer fires every
 // balance_interval_ns and the CPU compares its load (the sum of its tasks' weights) with the
@@ -40,6 +43,7 @@ void MaybeSteal(CpuLocal& cpu) {
   }
   if (victim == kMaxCpus) return;
   cpu.steal_outstanding = true;
+  Shared(cpu.id).stealing.Store(true, std::memory_order_relaxed);
   cpu.steal_victim = victim;
   Shared(cpu.id).counters.steal_requests.AddRelaxedOwner(1);
   trace::Record(cpu.id, trace::Kind::kStealRequest, victim, victim_nr);
@@ -54,8 +58,13 @@ void KickIdleCpu(CpuLocal& cpu, CpuMask allowed) {
     const uint32_t other = (cpu.id + i) % kMaxCpus;
     CpuShared& shared = Shared(other);
     if (!allowed.Test(other) || !shared.idle.Load(std::memory_order_relaxed)) continue;
-    // Already kicked (its IPI is pending): wake the next idle CPU instead.
-    if (shared.mailbox.ipi_pending.Load(std::memory_order_relaxed)) continue;
+    // Already kicked (its IPI is pending), or already waiting for a task it asked for: wake
+    // the next idle CPU instead. (Kicking those again would leave a third idle CPU asleep
+    // however many tasks wait: seen with eight tasks released at once onto four CPUs.)
+    if (shared.mailbox.ipi_pending.Load(std::memory_order_relaxed) ||
+        shared.stealing.Load(std::memory_order_relaxed)) {
+      continue;
+    }
     trace::Record(cpu.id, trace::Kind::kIdleKick, other, 0);
     smp::Kick(other);
     return;
@@ -88,6 +97,10 @@ void OnStealRequest(uint32_t from, IrqsOff irqs_off) {
   // An idle CPU gets any waiting task it may run: an idle CPU beats a cache-warm queue.
   if (Task* task = PickMovable(cpu, from, now, 0)) {
     MigrateOut(cpu, *task, from, Transit::kStolen, now);
+    // More still wait: wake the next idle CPU to ask too. Kicks otherwise come only from an
+    // enqueue that makes this queue two long, so a pile that grew past that would be shared
+    // with one thief while the other idle CPUs sleep on.
+    if (cpu.rq.NrQueued() >= 2 && !cpu.current->is_idle) KickIdleCpu(cpu, OnlineCpus());
     return;
   }
   const uint64_t generation = Shared(cpu.id).enqueue_generation.Load(std::memory_order_relaxed);
@@ -96,7 +109,10 @@ void OnStealRequest(uint32_t from, IrqsOff irqs_off) {
 
 void OnStealRefused(uint32_t victim, uint64_t generation, IrqsOff irqs_off) {
   auto cpu = ThisCpuLocal(irqs_off);
-  if (cpu->steal_outstanding && cpu->steal_victim == victim) cpu->steal_outstanding = false;
+  if (cpu->steal_outstanding && cpu->steal_victim == victim) {
+    cpu->steal_outstanding = false;
+    Shared(cpu->id).stealing.Store(false, std::memory_order_relaxed);
+  }
   cpu->steal_refused[victim] = true;
   cpu->steal_refused_generation[victim] = generation;
 }

@@ -243,6 +243,7 @@ void EnqueueLocal(CpuLocal& cpu, Task& task, uint64_t now_ns) {
       break;
     case Transit::kStolen:
       cpu.steal_outstanding = false;
+      Shared(cpu.id).stealing.Store(false, std::memory_order_relaxed);
       counters.steals.AddRelaxedOwner(1);
       [[fallthrough]];
     case Transit::kMigrated:

@@ -495,16 +495,53 @@ void WidenAffinityRoot(void*) {
     sched::Join(t);
 }
 
+// Regression: the idle kick went to the first idle CPU without a pending IPI, and an idle CPU
+// whose steal request was in flight still counted as idle: the kicks for eight released tasks
+// alternated between CPUs 1 and 2 and CPU 3 slept through the whole run (seed 1).
 TEST(Stealing, IdleCpusStealQueuedWork) {
-  sim::Options options;
-  options.sched.periodic_balance = false;  // only stealing can move them
-  const sim::Result result = RunOn(4, &WidenAffinityRoot, 1, options);
-  ASSERT_TRUE(result.ok) << test::Explain(result);
-  uint64_t steals = 0;
-  for (const sim::CpuReport& cpu : result.cpus)
-    steals += cpu.steals;
-  EXPECT_GE(steals, 3u);
-  EXPECT_EQ(g_cpus_used, 0xfu) << "every CPU ran some of the work";
+  test::ForEachSeed("steal", 20, [](uint64_t seed) {
+    sim::Options options;
+    options.sched.periodic_balance = false;  // only stealing can move them
+    const sim::Result result = RunOn(4, &WidenAffinityRoot, seed, options);
+    ASSERT_TRUE(result.ok) << test::Explain(result);
+    uint64_t steals = 0;
+    for (const sim::CpuReport& cpu : result.cpus)
+      steals += cpu.steals;
+    EXPECT_GE(steals, 3u);
+    EXPECT_EQ(g_cpus_used, 0xfu) << "every CPU ran some of the work";
+  });
+}
+
+// One kick must be enough: eight burners pile up on CPU 0 (local-first placement that never
+// moves), so only the enqueue that makes CPU 0's queue two long kicks an idle CPU. The owner
+// wakes the next idle CPU each time it gives a task away while more wait, so every CPU gets
+// work; before, CPUs 2 and 3 slept through the run while CPU 0 rotated seven tasks.
+TEST(Stealing, EachStealWakesTheNextIdleCpu) {
+  test::ForEachSeed("steal-chain", 20, [](uint64_t seed) {
+    sim::Options options;
+    options.sched.placement = sched::Placement::kLocalFirst;
+    options.sched.local_first_threshold = 100;
+    options.sched.periodic_balance = false;  // only stealing can move them
+    const sim::Result result = RunOn(
+        4,
+        [](void*) {
+          g_cpus_used = 0;
+          Task* tasks[8];
+          for (uintptr_t i = 0; i < 8; ++i) {
+            tasks[i] = Spawn("chain", [](void*) {
+              for (int k = 0; k < 5; ++k) {
+                g_cpus_used |= uint64_t{1} << platform::ThisCpu();
+                sim::Compute(1 * kMs);
+              }
+            });
+          }
+          for (Task* t : tasks)
+            sched::Join(t);
+        },
+        seed, options);
+    ASSERT_TRUE(result.ok) << test::Explain(result);
+    EXPECT_EQ(g_cpus_used, 0xfu) << "every CPU ran some of the burners";
+  });
 }
 
 TEST(Balancing, BusyCpusPushWorkWithoutStealing) {
