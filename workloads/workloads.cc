@@ -142,6 +142,7 @@ void SleeperBody(void* p) {
 
 struct Burner {
   Atomic<bool>* stop;
+  Atomic<uint32_t>* started;  // counts the burners that have begun
   uint64_t burned_ns = 0;   // work done (Burn time), written by the burner, read after Join
   uint64_t runtime_ns = 0;  // CPU time the scheduler gave it, likewise
 };
@@ -151,6 +152,7 @@ constexpr uint64_t kBurnChunkNs = 50 * kUs;
 void BurnerBody(void* p) {
   auto* burner = static_cast<Burner*>(p);
   const uint64_t start = sched::CurrentRuntimeNs();
+  burner->started->FetchAdd(1, std::memory_order_relaxed);
   while (!burner->stop->Load(std::memory_order_relaxed)) {
     Burn(kBurnChunkNs);
     burner->burned_ns += kBurnChunkNs;
@@ -299,10 +301,16 @@ void NiceBurners(const Params& params) {
   // All on the last CPU, so that only their weights decide their shares.
   const uint32_t cpu_id = Cpus() - 1;
   const CpuMask cpu = CpuMask::Single(cpu_id);
+  Atomic<uint32_t> started{0};
   for (uint32_t i = 0; i < kN; ++i) {
     burners[i].stop = &stop;
+    burners[i].started = &started;
     tasks[i] = MustSpawn("burner", &BurnerBody, &burners[i], kNices[i], cpu);
   }
+  // The window opens once every burner has run (a machine stall may delay them), so that
+  // each competes for all of it.
+  while (started.Load(std::memory_order_relaxed) < kN)
+    sched::SleepFor(kMs);
   sched::SleepFor(150 * kMs * params.scale);
   stop.Store(true, std::memory_order_relaxed);
   uint64_t total = 0;
