@@ -2,6 +2,7 @@
 #include <string_view>
 
 #include "kernel/irq.h"
+#include "lib/atomic.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/cpu_local.h"
 #include "platform/aarch64/entry_points.h"
@@ -173,6 +174,13 @@ bool SafeToRead(uint64_t addr) {
   return false;
 }
 
+// The kernel's extra report section (SetFatalReportHook); read by the failing CPU.
+Atomic<FatalReportHook> g_fatal_report_hook{nullptr};
+
+void RunFatalReportHook() {
+  if (FatalReportHook hook = g_fatal_report_hook.Load(std::memory_order_acquire)) hook();
+}
+
 const char* TaskName() {
   const char* name = CurrentTaskName();
   return name != nullptr ? name : "?";
@@ -221,6 +229,7 @@ const char* TaskName() {
   }
   console::Print("    backtrace: {:#x} (ELR)", f.elr);
   PrintBacktrace(f.x[29]);
+  RunFatalReportHook();
   console::Print("*** system halted: powering off with exit status {}",
                  static_cast<uint32_t>(ExitCode::kFatal));
   PowerOff(ExitCode::kFatal);
@@ -320,9 +329,14 @@ void PanicHandler(const char* file, int line, const char* message) {
   console::Print("    at {}:{}", file, line);
   console::Print("    backtrace:");
   PrintBacktrace(reinterpret_cast<uint64_t>(__builtin_frame_address(0)));
+  RunFatalReportHook();
   console::Print("*** system halted: powering off with exit status {}",
                  static_cast<uint32_t>(ExitCode::kFatal));
   PowerOff(ExitCode::kFatal);
+}
+
+void SetFatalReportHook(FatalReportHook hook) {
+  g_fatal_report_hook.Store(hook, std::memory_order_release);
 }
 
 }  // namespace lichen::aarch64
