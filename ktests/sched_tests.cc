@@ -1,0 +1,144 @@
+// Scheduler API on the real machine: errors as values, SetNice on a running task, SetAffinity
+// moving a running task.
+#include "kernel/cpu.h"
+#include "kernel/platform.h"
+#include "kernel/sched/registry.h"
+#include "kernel/sched/sched.h"
+#include "kernel/sched/weights.h"
+#include "ktests/ktest.h"
+#include "workloads/workloads.h"
+
+namespace lichen::ktest {
+
+namespace {
+
+constexpr uint64_t kUs = 1000;
+constexpr uint64_t kMs = 1000 * kUs;
+
+void NothingBody(void*) {}
+
+// A burner whose progress the test reads while it runs.
+struct ProgressBurner {
+  Atomic<bool>* stop = nullptr;
+  Atomic<uint64_t> chunks{0};   // written by the burner only
+  Atomic<uint64_t> visited{0};  // bit per CPU it burned on
+  Atomic<uint32_t> last_cpu{~0u};
+};
+
+constexpr uint64_t kChunkNs = 100 * kUs;
+
+void ProgressBurnerBody(void* p) {
+  auto* burner = static_cast<ProgressBurner*>(p);
+  while (!burner->stop->Load(std::memory_order_relaxed)) {
+    workload::Burn(kChunkNs);
+    const uint32_t cpu = ThisCpu();
+    burner->chunks.AddRelaxedOwner(1);
+    burner->visited.FetchOr(uint64_t{1} << cpu, std::memory_order_relaxed);
+    burner->last_cpu.Store(cpu, std::memory_order_relaxed);
+  }
+}
+
+// Waits until b's share of the work a and b have done since the call, in per mille, lies in
+// [lo, hi] over a window of at least kMinWindowNs; fails the test if it does not get there
+// within kMaxWindowNs. Cumulative, so that a vCPU stall of the host (tens of ms under TCG,
+// charged to whichever task was running) is diluted instead of failing a short window.
+// Returns the share it accepted.
+constexpr uint64_t kMinWindowNs = 150 * kMs;
+constexpr uint64_t kMaxWindowNs = 2000 * kMs;
+
+uint64_t ShareOfBSettles(ProgressBurner& a, ProgressBurner& b, uint64_t lo, uint64_t hi,
+                         const char* what) {
+  const uint64_t a0 = a.chunks.Load(std::memory_order_relaxed);
+  const uint64_t b0 = b.chunks.Load(std::memory_order_relaxed);
+  const uint64_t start = platform::Now();
+  uint64_t share = 0;
+  for (;;) {
+    sched::SleepFor(50 * kMs);
+    const uint64_t da = a.chunks.Load(std::memory_order_relaxed) - a0;
+    const uint64_t db = b.chunks.Load(std::memory_order_relaxed) - b0;
+    share = da + db == 0 ? 0 : db * 1000 / (da + db);
+    const uint64_t elapsed = platform::Now() - start;
+    if (elapsed >= kMinWindowNs && share >= lo && share <= hi) return share;
+    KTEST_CHECK(elapsed < kMaxWindowNs, "{}: b's share is {} per mille after {} ms, want {}..{}",
+                what, share, elapsed / kMs, lo, hi);
+  }
+}
+
+int32_t PublishedNice(uint64_t id) {
+  int32_t nice = 100;
+  registry::ForEach([&](const registry::TaskInfo& info) {
+    if (info.id == id) nice = info.nice;
+  });
+  return nice;
+}
+
+}  // namespace
+
+// Spawn reports bad options as errors instead of failing later.
+KTEST(spawn_rejects_bad_options) {
+  sched::SpawnOptions no_entry;
+  const Result<Task*> a = sched::Spawn(no_entry);
+  KTEST_CHECK(!a.ok() && a.error() == Error::kInvalidArgument, "spawn without an entry: {}",
+              a.ok() ? "succeeded" : ErrorName(a.error()));
+  sched::SpawnOptions offline;
+  offline.entry = &NothingBody;
+  offline.affinity = CpuMask::FirstN(kMaxCpus).Without(OnlineCpus());
+  const Result<Task*> b = sched::Spawn(offline);
+  KTEST_CHECK(!b.ok() && b.error() == Error::kInvalidArgument,
+              "spawn allowed only on offline CPUs: {}",
+              b.ok() ? "succeeded" : ErrorName(b.error()));
+}
+
+// Two nice-0 burners share a CPU about evenly; renicing one to +5 while it runs moves its
+// share to about its weight share, 335 / (1024 + 335) = 24.7% (each within 10 points).
+KTEST(setnice_changes_running_share) {
+  const uint32_t cpu = Cpus() - 1;
+  Atomic<bool> stop{false};
+  ProgressBurner a;
+  ProgressBurner b;
+  a.stop = b.stop = &stop;
+  Task* ta = Spawn("nice-a", &ProgressBurnerBody, &a, CpuMask::Single(cpu));
+  Task* tb = Spawn("nice-b", &ProgressBurnerBody, &b, CpuMask::Single(cpu));
+  sched::SleepFor(20 * kMs);
+  ShareOfBSettles(a, b, 400, 600, "two nice-0 burners");
+  sched::SetNice(tb, 5);
+  const int32_t nice = PublishedNice(tb->id);
+  KTEST_CHECK(nice == 5, "the registry shows nice {} after SetNice(5)", nice);
+  const uint64_t want = uint64_t{sched::WeightForNice(5)} * 1000 /
+                        (sched::WeightForNice(0) + sched::WeightForNice(5));
+  ShareOfBSettles(a, b, want - 100, want + 100, "after SetNice(+5)");
+  stop.Store(true, std::memory_order_relaxed);
+  sched::Join(ta);
+  sched::Join(tb);
+}
+
+// SetAffinity moves a running task to the one CPU it now allows, and it stays there. Bad
+// masks are refused. On one CPU only the refusals and the no-op can be checked.
+KTEST(setaffinity_moves_running_task) {
+  const uint32_t n = Cpus();
+  Atomic<bool> stop{false};
+  ProgressBurner burner;
+  burner.stop = &stop;
+  Task* task = Spawn("mover", &ProgressBurnerBody, &burner, CpuMask::Single(0));
+  WaitFor([&] { return burner.last_cpu.Load(std::memory_order_relaxed) == 0; }, 2000 * kMs,
+          "the burner to run on cpu 0");
+  const Result<void> empty = sched::SetAffinity(task, CpuMask());
+  KTEST_CHECK(!empty.ok() && empty.error() == Error::kInvalidArgument, "empty mask accepted");
+  const Result<void> offline =
+      sched::SetAffinity(task, CpuMask::FirstN(kMaxCpus).Without(OnlineCpus()));
+  KTEST_CHECK(!offline.ok() && offline.error() == Error::kInvalidArgument,
+              "a mask of offline CPUs accepted");
+  const uint32_t target = n - 1;
+  const Result<void> moved = sched::SetAffinity(task, CpuMask::Single(target));
+  KTEST_CHECK(moved.ok(), "SetAffinity to cpu {} refused", target);
+  WaitFor([&] { return burner.last_cpu.Load(std::memory_order_relaxed) == target; }, 2000 * kMs,
+          "the burner to move to the last CPU");
+  burner.visited.Store(0, std::memory_order_relaxed);
+  sched::SleepFor(30 * kMs);
+  const uint64_t visited = burner.visited.Load(std::memory_order_relaxed);
+  stop.Store(true, std::memory_order_relaxed);
+  sched::Join(task);
+  KTEST_CHECK(visited == (uint64_t{1} << target), "after the move it ran on CPUs {:#b}", visited);
+}
+
+}  // namespace lichen::ktest

@@ -1,0 +1,201 @@
+// lichen.elf's entry points: the portable core hosted on QEMU virt (see kernel_main.h).
+//
+// Boot CPU (KernelMain, IRQs masked, every CPU online but held in the platform):
+//   1. parse the command line (scheduler policy, what init runs);
+//   2. kernel::EarlyInit: CPU count, scheduler config, the free RAM for the page allocator;
+//   3. kernel::InitThisCpu(0): this boot context becomes CPU 0's idle task;
+//   4. in ktests mode start the watchdog; calibrate workload::Burn while the other CPUs still
+//      sleep (burn.cc);
+//   5. release the secondaries, which InitThisCpu(cpu) and enter their idle loops;
+//   6. wait until the core sees every CPU online, spawn "init", then RunIdle().
+// From then on the CPUs run only the core: interrupts come in through the platform's vectors
+// (LichenHandleIrq -> irq::Enter, the GIC handlers irq::OnTimer / irq::OnIpi, irq::Exit, which
+// may switch tasks), and the core drives the hardware through kernel/platform.h.
+#include "kernel/cpu.h"
+#include "kernel/kernel.h"
+#include "kernel/platform.h"
+#include "kernel/sched/sched.h"
+#include "lib/assert.h"
+#include "platform/aarch64/burn.h"
+#include "platform/aarch64/cmdline.h"
+#include "platform/aarch64/console.h"
+#include "platform/aarch64/entry_points.h"
+#include "platform/aarch64/fatal.h"
+#include "platform/aarch64/kernel_main.h"
+#include "platform/aarch64/power.h"
+#include "platform/aarch64/report.h"
+#include "platform/aarch64/watchdog.h"
+
+namespace lichen::aarch64 {
+
+namespace {
+
+// How long the boot CPU waits for the released secondaries to register with the core.
+constexpr uint64_t kSecondaryInitTimeoutNs = 2'000'000'000;
+// Trace events per CPU in a panic report.
+constexpr uint32_t kPanicTraceEvents = 12;
+
+// Written by KernelMain before any other CPU or task runs; read-only afterwards.
+KernelOptions g_options;
+
+// Parses a 0/1 switch.
+Status ParseBool(std::string_view value, bool& out, const char* error) {
+  if (value == "0") {
+    out = false;
+  } else if (value == "1") {
+    out = true;
+  } else {
+    return Status::Error(error);
+  }
+  return Status::Ok();
+}
+
+// The init task: runs the program the command line chose, then ends the machine.
+void InitTask(void* /*arg*/) {
+  const KernelOptions& options = g_options;
+  bool ok = false;
+  switch (options.mode) {
+    case InitMode::kKtests:
+      ok = RunKtests(options);
+      break;
+    case InitMode::kBenchParallel:
+      ok = RunParallelBench(options);
+      break;
+    case InitMode::kDemonstration:
+      ok = RunDemonstration(options);
+      break;
+  }
+  console::Print("lichen: init finished ({}): powering off", ok ? "success" : "FAILURE");
+  PowerOff(ok ? ExitCode::kSuccess : ExitCode::kFailure);
+}
+
+}  // namespace
+
+Status ParseKernelOptions(std::string_view cmdline, KernelOptions& options) {
+  if (auto v = CmdlineOption(cmdline, "placement")) {
+    if (*v == "round-robin") {
+      options.sched.placement = sched::Placement::kRoundRobin;
+    } else if (*v == "local-first") {
+      options.sched.placement = sched::Placement::kLocalFirst;
+    } else if (*v == "least-loaded") {
+      options.sched.placement = sched::Placement::kLeastLoaded;
+    } else {
+      return Status::Error("placement= must be round-robin, local-first or least-loaded");
+    }
+  }
+  if (auto v = CmdlineOption(cmdline, "steal")) {
+    LICHEN_TRY_STATUS(ParseBool(*v, options.sched.steal, "steal= must be 0 or 1"));
+  }
+  if (auto v = CmdlineOption(cmdline, "balance")) {
+    LICHEN_TRY_STATUS(ParseBool(*v, options.sched.periodic_balance, "balance= must be 0 or 1"));
+  }
+  if (CmdlineOption(cmdline, "ktests")) options.mode = InitMode::kKtests;
+  if (auto v = CmdlineOption(cmdline, "ktest")) {
+    options.mode = InitMode::kKtests;
+    options.ktest_filter = *v;
+  }
+  if (auto v = CmdlineOption(cmdline, "bench")) {
+    if (*v != "parallel") return Status::Error("bench= must be parallel");
+    if (options.mode == InitMode::kKtests)
+      return Status::Error("bench= and ktests exclude each other");
+    options.mode = InitMode::kBenchParallel;
+  }
+  if (auto v = CmdlineOption(cmdline, "seed")) {
+    const auto n = ParseUint(*v);
+    if (!n) return Status::Error("seed= must be a number");
+    options.seed = *n;
+  }
+  if (auto v = CmdlineOption(cmdline, "scale")) {
+    const auto n = ParseUint(*v);
+    if (!n || *n < 1 || *n > 16) return Status::Error("scale= must be 1..16", n.value_or(0));
+    options.scale = static_cast<uint32_t>(*n);
+  }
+  return Status::Ok();
+}
+
+const KernelOptions& TheKernelOptions() {
+  return g_options;
+}
+
+}  // namespace lichen::aarch64
+
+namespace lichen {
+
+using aarch64::console::Print;
+
+void KernelMain(const BootInfo& info) {
+  using namespace aarch64;
+  const Status parsed = ParseKernelOptions(info.cmdline, g_options);
+  if (!parsed.ok()) FatalStatus("kernel command line", parsed, ExitCode::kBootError);
+  const KernelOptions& options = g_options;
+
+  kernel::BootConfig boot;
+  boot.ncpus = info.cpu_count;
+  boot.sched = options.sched;
+  boot.memory_base = info.free_range.base;
+  boot.memory_bytes = info.free_range.size;
+  kernel::EarlyInit(boot);
+  kernel::InitThisCpu(0);
+  // From now on a panic also shows what every CPU was doing (lock-free: the panicking CPU may
+  // hold any lock).
+  SetFatalReportHook([] {
+    console::Print("    what the core published about each CPU:");
+    report::PrintCpuStatesLockFree(kPanicTraceEvents);
+  });
+  if (options.mode == InitMode::kKtests) {
+    // The ktests' hang detector (watchdog.h) takes every CPU's physical timer; the other modes
+    // leave it alone.
+    const Status started = watchdog::Start(info.timer_intid_phys);
+    if (!started.ok()) {
+      Print("lichen: warning: no hardware watchdog ({}): a hung ktest ends at the host's timeout",
+            started.message());
+    }
+  }
+  watchdog::InitCpu();
+
+  const uint64_t rate = CalibrateBurn();
+  Print(
+      "lichen: core up: {} CPU{}, {} KiB for the page allocator, placement {}, steal {}, "
+      "balance {}; Burn: {} loop iterations per ms",
+      info.cpu_count, info.cpu_count == 1 ? "" : "s", info.free_range.size >> 10,
+      sched::PlacementName(options.sched.placement), options.sched.steal ? "on" : "off",
+      options.sched.periodic_balance ? "on" : "off", rate);
+
+  ReleaseSecondaryCpus();
+  const uint64_t deadline = platform::Now() + kSecondaryInitTimeoutNs;
+  while (OnlineCpus().Count() != info.cpu_count) {
+    if (platform::Now() > deadline) {
+      FatalStatus("boot",
+                  Status::Error("secondary CPUs did not join the scheduler (online mask)",
+                                OnlineCpus().bits()),
+                  ExitCode::kBootError);
+    }
+    platform::CpuRelax();
+  }
+
+  sched::SpawnOptions init;
+  init.name = "init";
+  init.entry = &InitTask;
+  init.detached = true;
+  init.stack_size = 32 * 1024;  // the runner and the reports keep tables on their stacks
+  const Result<Task*> task = sched::Spawn(init);
+  if (!task.ok()) LICHEN_PANIC("cannot spawn init: {}", task.error());
+  kernel::RunIdle();
+}
+
+void SecondaryMain(uint32_t cpu) {
+  kernel::InitThisCpu(cpu);
+  aarch64::watchdog::InitCpu();
+  kernel::RunIdle();
+}
+
+const char* CurrentTaskName() {
+  // For fatal reports: this CPU's current task, read without a lock. The report runs with
+  // IRQs masked on this CPU, so its current task cannot change under us; before the core is
+  // up (or with IRQs unexpectedly on) there is no answer.
+  if (!platform::IrqsMasked()) return nullptr;
+  Task* current = sched::Current();
+  return current != nullptr ? current->name : nullptr;
+}
+
+}  // namespace lichen
