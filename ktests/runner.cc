@@ -129,13 +129,8 @@ uint32_t Cpus() {
 }
 
 Task* Spawn(const char* name, Task::Entry entry, void* arg, CpuMask affinity, int nice) {
-  sched::SpawnOptions options;
-  options.name = name;
-  options.entry = entry;
-  options.arg = arg;
-  options.affinity = affinity;
-  options.nice = nice;
-  const Result<Task*> task = sched::Spawn(options);
+  const Result<Task*> task =
+      sched::Spawn({.name = name, .entry = entry, .arg = arg, .nice = nice, .affinity = affinity});
   if (!task.ok()) {
     char buf[96];
     FormatTo(buf, sizeof(buf), "spawn of '{}' failed: {}", name, task.error());

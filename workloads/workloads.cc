@@ -15,25 +15,22 @@
 
 namespace lichen::workload {
 
+Task* MustSpawn(const char* name, Task::Entry entry, void* arg, int nice, CpuMask affinity,
+                uint64_t slice_ns) {
+  Result<Task*> task = sched::Spawn({.name = name,
+                                     .entry = entry,
+                                     .arg = arg,
+                                     .nice = nice,
+                                     .slice_ns = slice_ns,
+                                     .affinity = affinity});
+  LICHEN_ASSERT(task.ok(), "spawn of '{}' failed: {}", name, ErrorName(task.error()));
+  return task.value();
+}
+
 namespace {
 
 constexpr uint64_t kUs = 1000;
 constexpr uint64_t kMs = 1000 * kUs;
-
-// Spawns a joinable task or panics (workloads are sized far below memory limits).
-Task* MustSpawn(const char* name, Task::Entry entry, void* arg, int nice = 0,
-                CpuMask affinity = CpuMask::FirstN(kMaxCpus), uint64_t slice_ns = 0) {
-  sched::SpawnOptions options;
-  options.name = name;
-  options.entry = entry;
-  options.arg = arg;
-  options.nice = nice;
-  options.affinity = affinity;
-  options.slice_ns = slice_ns;
-  Result<Task*> task = sched::Spawn(options);
-  LICHEN_ASSERT(task.ok(), "spawn of '{}' failed: {}", name, ErrorName(task.error()));
-  return task.value();
-}
 
 uint32_t Cpus() {
   return sched::CpuCount();
@@ -143,8 +140,8 @@ void SleeperBody(void* p) {
 struct Burner {
   Atomic<bool>* stop;
   Atomic<uint32_t>* started;  // counts the burners that have begun
-  uint64_t burned_ns = 0;   // work done (Burn time), written by the burner, read after Join
-  uint64_t runtime_ns = 0;  // CPU time the scheduler gave it, likewise
+  uint64_t burned_ns = 0;     // work done (Burn time), written by the burner, read after Join
+  uint64_t runtime_ns = 0;    // CPU time the scheduler gave it, likewise
 };
 
 constexpr uint64_t kBurnChunkNs = 50 * kUs;

@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <span>
 
+#include "kernel/sched/task.h"
+#include "lib/cpumask.h"
+
 namespace lichen::workload {
 
 // ---- Provided by each platform --------------------------------------------------------------
@@ -17,6 +20,13 @@ namespace lichen::workload {
 // Spends `ns` of CPU time in the calling task (the simulator advances virtual time; the
 // kernel spins on a calibrated loop). Preemption may split it.
 void Burn(uint64_t ns);
+
+// ---- Helpers --------------------------------------------------------------------------------
+
+// Spawns a joinable task or panics (workloads and demonstrations are sized far below memory
+// limits, so a failed spawn is a bug).
+Task* MustSpawn(const char* name, Task::Entry entry, void* arg, int nice = 0,
+                CpuMask affinity = CpuMask::FirstN(kMaxCpus), uint64_t slice_ns = 0);
 
 // ---- Workloads ------------------------------------------------------------------------------
 

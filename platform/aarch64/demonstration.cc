@@ -68,18 +68,6 @@ void WorkloadBody(void* p) {
   w->run(w->params);
 }
 
-Task* MustSpawn(const char* name, Task::Entry entry, void* arg, CpuMask affinity, int nice) {
-  sched::SpawnOptions options;
-  options.name = name;
-  options.entry = entry;
-  options.arg = arg;
-  options.affinity = affinity;
-  options.nice = nice;
-  const Result<Task*> task = sched::Spawn(options);
-  LICHEN_ASSERT(task.ok(), "demo: cannot spawn {}", name);
-  return task.value();
-}
-
 // part * 1000 / whole, rounded, as a percentage with one decimal.
 Decimal Percent(uint64_t part, uint64_t whole) {
   return Decimal{static_cast<int64_t>(whole == 0 ? 0 : (part * 1000 + whole / 2) / whole), 1};
@@ -133,7 +121,7 @@ bool RunDemonstration(const KernelOptions& options) {
   const report::Sample before = report::TakeSample();
   Task* tasks[2];
   for (uint32_t i = 0; i < 2; ++i)
-    tasks[i] = MustSpawn("workload", &WorkloadBody, &runs[i], CpuMask::FirstN(kMaxCpus), 0);
+    tasks[i] = workload::MustSpawn("workload", &WorkloadBody, &runs[i]);
   for (Task* task : tasks)
     sched::Join(task);
   const report::Sample after = report::TakeSample();
@@ -152,7 +140,7 @@ bool RunDemonstration(const KernelOptions& options) {
       b.stop = &stop;
       b.cpu = cpu;
       b.nice = kNices[i];
-      b.task = MustSpawn("burner", &DemoBurnerBody, &b, CpuMask::Single(cpu), b.nice);
+      b.task = workload::MustSpawn("burner", &DemoBurnerBody, &b, b.nice, CpuMask::Single(cpu));
     }
   }
   sched::SleepFor(kBurnNs);

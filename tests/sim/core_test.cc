@@ -29,14 +29,13 @@ constexpr uint64_t kMs = 1000 * kUs;
 
 Task* Spawn(const char* name, Task::Entry entry, void* arg = nullptr,
             CpuMask affinity = CpuMask::FirstN(kMaxCpus), int nice = 0, uint64_t slice_ns = 0) {
-  sched::SpawnOptions options;
-  options.name = name;
-  options.entry = entry;
-  options.arg = arg;
-  options.affinity = affinity;
-  options.nice = nice;
-  options.slice_ns = slice_ns;
-  return sched::Spawn(options).value();
+  return sched::Spawn({.name = name,
+                       .entry = entry,
+                       .arg = arg,
+                       .nice = nice,
+                       .slice_ns = slice_ns,
+                       .affinity = affinity})
+      .value();
 }
 
 sim::Result RunOn(uint32_t ncpus, sim::RootFn root, uint64_t seed = 1, sim::Options options = {}) {
