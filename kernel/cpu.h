@@ -71,7 +71,10 @@ struct alignas(64) CpuShared {
   Atomic<uint64_t> oldest_wait_start_ns{0};  // when the longest-waiting queued task began
                                              // waiting; 0 when none waits
   Atomic<uint64_t> last_decision_ns{0};      // last pick / slice-expiry / wakeup-preemption check
-  Atomic<bool> idle{false};                  // in the idle loop, waiting for interrupts
+  // Debug builds: the union of the waiting tasks' affinity masks (which CPUs could take some
+  // of this CPU's waiting work), for the simulator's idle-beside-waiting-work invariant.
+  Atomic<uint64_t> waiting_affinity{0};
+  Atomic<bool> idle{false};      // in the idle loop, waiting for interrupts
   Atomic<bool> stealing{false};  // a steal request is in flight (idle, but work is coming)
   Atomic<bool> online{false};
   Atomic<uint64_t> current_task_id{0};    // for diagnostics and watchdogs
@@ -115,6 +118,7 @@ struct CpuLocal {
   // spinning on a lock -- and the running task is charged that time: the EEVDF lag check
   // widens its bound by it.
   uint64_t worst_lateness_ns = 0;
+  uint64_t stay_lateness_ns = 0;  // lateness charged to the current task since it switched in
   uint64_t idle_since_ns = 0;
 };
 

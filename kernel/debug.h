@@ -31,6 +31,9 @@ struct Faults {
   // preemptions came, so a machine that stalls (a vCPU descheduled by its host) trips it on
   // a correct scheduler.
   bool lag_bound_ignores_lateness = false;
+  // Not from the seed, found by the simulator: an owner that gives a task to a thief does not
+  // wake the next idle CPU, so a pile of waiting tasks is shared with one thief only.
+  bool no_steal_chain_kick = false;
 };
 extern Faults g_faults;
 #define LICHEN_FAULT(name) (::lichen::g_faults.name)

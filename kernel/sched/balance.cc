@@ -32,7 +32,7 @@ void MaybeSteal(CpuLocal& cpu) {
   for (uint32_t other : OnlineCpus()) {
     if (other == cpu.id) continue;
     CpuShared& shared = Shared(other);
-    const uint32_t nr = shared.nr_running.Load(std::memory_order_relaxed);
+    const uint32_t nr = shared.nr_running.Load(std::memory_order_seq_cst);  // see IdleLoop
     if (nr <= victim_nr) continue;
     if (cpu.steal_refused[other] && cpu.steal_refused_generation[other] ==
                                         shared.enqueue_generation.Load(std::memory_order_relaxed)) {
@@ -57,12 +57,15 @@ void KickIdleCpu(CpuLocal& cpu, CpuMask allowed) {
   for (uint32_t i = 1; i < kMaxCpus; ++i) {
     const uint32_t other = (cpu.id + i) % kMaxCpus;
     CpuShared& shared = Shared(other);
-    if (!allowed.Test(other) || !shared.idle.Load(std::memory_order_relaxed)) continue;
-    // Already kicked (its IPI is pending), or already waiting for a task it asked for: wake
-    // the next idle CPU instead. (Kicking those again would leave a third idle CPU asleep
-    // however many tasks wait: seen with eight tasks released at once onto four CPUs.)
+    if (!allowed.Test(other) || !shared.idle.Load(std::memory_order_seq_cst)) continue;
+    // Already kicked (its IPI is pending), already waiting for a task it asked for, or
+    // already holding one it has not switched to yet (still flagged idle): wake the next idle
+    // CPU instead. (Kicking those again would leave another idle CPU asleep however many
+    // tasks wait: seen with eight tasks released at once onto four CPUs, and with a thief
+    // kicked again in the microseconds between receiving its task and running it.)
     if (shared.mailbox.ipi_pending.Load(std::memory_order_relaxed) ||
-        shared.stealing.Load(std::memory_order_relaxed)) {
+        shared.stealing.Load(std::memory_order_relaxed) ||
+        shared.nr_running.Load(std::memory_order_relaxed) != 0) {
       continue;
     }
     trace::Record(cpu.id, trace::Kind::kIdleKick, other, 0);
@@ -100,7 +103,9 @@ void OnStealRequest(uint32_t from, IrqsOff irqs_off) {
     // More still wait: wake the next idle CPU to ask too. Kicks otherwise come only from an
     // enqueue that makes this queue two long, so a pile that grew past that would be shared
     // with one thief while the other idle CPUs sleep on.
-    if (cpu.rq.NrQueued() >= 2 && !cpu.current->is_idle) KickIdleCpu(cpu, OnlineCpus());
+    if (cpu.rq.NrQueued() >= 2 && !cpu.current->is_idle && !LICHEN_FAULT(no_steal_chain_kick)) {
+      KickIdleCpu(cpu, OnlineCpus());
+    }
     return;
   }
   const uint64_t generation = Shared(cpu.id).enqueue_generation.Load(std::memory_order_relaxed);

@@ -1,5 +1,5 @@
 // Placement policies: which CPU a new or woken task goes to. They read only what CPUs
-// publish (nr_running), never another CPU's run queue.
+// publish (nr_running, load, and the tasks in flight to them), never another CPU's run queue.
 #include "kernel/cpu.h"
 #include "kernel/sched/config.h"
 #include "kernel/sched/internal.h"
@@ -11,12 +11,19 @@ namespace {
 
 Atomic<uint32_t> g_round_robin{0};
 
+// What a CPU runs or will run: its published queue plus the tasks posted to its mailbox and
+// not yet enqueued. Without the tasks in flight, a burst of spawns from one CPU reads the same
+// stale numbers every time and piles onto one target.
 uint32_t NrRunning(uint32_t cpu) {
-  return Shared(cpu).nr_running.Load(std::memory_order_relaxed);
+  const CpuShared& shared = Shared(cpu);
+  return shared.nr_running.Load(std::memory_order_relaxed) +
+         shared.incoming_tasks.Load(std::memory_order_relaxed);
 }
 
 uint64_t Load(uint32_t cpu) {
-  return Shared(cpu).load.Load(std::memory_order_relaxed);
+  const CpuShared& shared = Shared(cpu);
+  return shared.load.Load(std::memory_order_relaxed) +
+         shared.incoming_load.Load(std::memory_order_relaxed);
 }
 
 // The allowed CPU where `metric` (a published number) is smallest; ties go to `prefer`, then

@@ -84,6 +84,9 @@ struct Sim {
   std::vector<InFlightIpi> ipis;
   // Machine stalls so far, in time order: (when the stall began, how long it lasted).
   std::vector<std::pair<uint64_t, uint64_t>> stalls;
+  // waiting_since[c * ncpus + h]: since when CPU c has had, at every quiescent check, a
+  // waiting task that may run on CPU h (0: not now).
+  std::vector<uint64_t> waiting_since;
   std::vector<uint64_t> change_points;  // PCT, ascending
   size_t next_change = 0;
   bool failed = false;
@@ -371,6 +374,41 @@ std::string TaskList() {
   return out;
 }
 
+// Options::check_idle_beside_waiting, at a quiescent point.
+void CheckIdleBesideWaiting() {
+  Sim& sim = *g_sim;
+  const sched::Config& config = sim.options.sched;
+  const auto n = static_cast<uint32_t>(sim.cpus.size());
+  if (sim.waiting_since.size() != size_t{n} * n) sim.waiting_since.assign(size_t{n} * n, 0);
+  for (uint32_t c = 0; c < n; ++c) {
+    const uint64_t allowed = Shared(c).waiting_affinity.Load(std::memory_order_relaxed);
+    for (uint32_t h = 0; h < n; ++h) {
+      uint64_t& since = sim.waiting_since[size_t{c} * n + h];
+      if (h == c || (allowed & (uint64_t{1} << h)) == 0) {
+        since = 0;
+      } else if (since == 0) {
+        since = sim.now;
+      }
+    }
+  }
+  if (!sim.options.check_idle_beside_waiting || !(config.steal || config.periodic_balance)) return;
+  const uint64_t bound = sim.options.idle_balance_bound_ns;
+  for (const VCpu& idle : sim.cpus) {
+    if (idle.state != CpuState::kHalted) continue;
+    if (sim.now - idle.halted_since <= bound + StalledSince(idle.halted_since)) continue;
+    for (uint32_t c = 0; c < n; ++c) {
+      const uint64_t since = sim.waiting_since[size_t{c} * n + idle.id];
+      if (since == 0 || sim.now - since <= bound + StalledSince(since)) continue;
+      sim.failed = true;
+      sim.failure = "idle beside waiting work: CPU " + std::to_string(idle.id) + " idle for " +
+                    std::to_string(sim.now - idle.halted_since) + " ns while " + Describe(c) +
+                    " has had tasks waiting that may run on it for " +
+                    std::to_string(sim.now - since) + " ns";
+      return;
+    }
+  }
+}
+
 // Invariants that must hold whenever no CPU can run at the current instant.
 void CheckQuiescent() {
   Sim& sim = *g_sim;
@@ -408,6 +446,8 @@ void CheckQuiescent() {
       return;
     }
   }
+  CheckIdleBesideWaiting();
+  if (sim.failed) return;
   if (sim.options.check_idle_balance && (config.steal || config.periodic_balance) &&
       oldest_cpu != kNoCpu &&
       sim.now - oldest_waiting > sim.options.idle_balance_bound_ns + StalledSince(oldest_waiting)) {
@@ -578,7 +618,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
       sim->failure = "livelock: step budget of " + std::to_string(options.max_steps) + " exhausted";
       break;
     }
-    if (sim->now - kStartTimeNs > options.max_time_ns) {
+    if (sim->now - kStartTimeNs - StalledSince(kStartTimeNs) > options.max_time_ns) {
       sim->failed = true;
       sim->failure = "time budget exhausted (livelock or a workload that never ends)";
       break;

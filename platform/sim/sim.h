@@ -71,7 +71,7 @@ struct Options {
   uint64_t max_stall_ns = 100'000'000;
   // Cost of a context switch, charged to the switching CPU with IRQs masked.
   uint64_t switch_cost_ns = 1'000;
-  // Budgets: exceeding either fails the run (livelock).
+  // Budgets: exceeding either fails the run (livelock). Machine stalls do not count.
   uint64_t max_steps = 200'000'000;
   uint64_t max_time_ns = 120'000'000'000;
   // Scheduler policy under test.
@@ -87,6 +87,11 @@ struct Options {
   // balancing is on). Workloads with pinned tasks turn the check off.
   bool check_idle_balance = true;
   uint64_t idle_balance_bound_ns = 30'000'000;
+  // Affinity-aware and rotation-proof, so on for every workload: a CPU may not stay idle for
+  // idle_balance_bound_ns while, all that time, another CPU had waiting tasks of which some
+  // may run on it (kernel debug builds publish the waiting tasks' affinity union). EEVDF
+  // rotation resets each task's wait, so the check above misses a queue that never empties.
+  bool check_idle_beside_waiting = true;
   // Lock-order reports panic (and fail the run). Off: they are only counted, so that a test
   // can watch what the bug does when nothing stops it.
   bool lockdep_panics = true;

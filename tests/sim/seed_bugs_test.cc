@@ -342,5 +342,43 @@ TEST(SeedBugs, LagBoundsAndSharesHoldWhenTheMachineStalls) {
   });
 }
 
+// ---- 8. Found by the simulator: idle CPUs beside a pile of waiting work ---------------------
+// Idle CPUs were kicked only when a queue became two long; a queue that grew past that in one
+// go was shared with one thief while the other idle CPUs slept. Each task an owner gives away
+// now kicks the next idle CPU. The invariant that sees it is affinity-aware and does not care
+// that EEVDF rotation keeps every single wait short (sim::Options::check_idle_beside_waiting).
+
+sim::Options PileOptions(uint32_t ncpus, uint64_t seed) {
+  sim::Options options = test::WorkloadOptions("parallel", ncpus, seed);
+  options.sched.placement = sched::Placement::kLocalFirst;  // the jobs pile up where spawned:
+  options.sched.local_first_threshold = 100;                // one kick, at the second of them
+  options.sched.periodic_balance = false;                   // only stealing can spread them
+  return options;
+}
+
+TEST(SeedBugs, IdleCpusBesideAPileOfWorkAreCaughtWithoutTheStealChain) {
+  FaultScope fault(&Faults::no_steal_chain_kick);
+  bool caught = false;
+  std::string failure;
+  for (uint64_t seed = 1; seed <= 50 && !caught; ++seed) {
+    const sim::Result result = test::RunWorkload(PileOptions(8, seed));
+    if (!result.ok) {
+      failure = result.failure;
+      caught = failure.find("idle beside waiting work") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(caught) << "last failure: " << failure;
+  std::printf("  caught, as expected: %s\n", failure.c_str());
+}
+
+TEST(SeedBugs, EveryIdleCpuJoinsAPileOfWork) {
+  test::ForEachSeed("pile", 50, [](uint64_t seed) {
+    for (uint32_t ncpus : {2u, 4u, 8u}) {
+      const sim::Result result = test::RunWorkload(PileOptions(ncpus, seed));
+      ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
+    }
+  });
+}
+
 }  // namespace
 }  // namespace lichen
