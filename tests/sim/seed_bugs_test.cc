@@ -45,6 +45,23 @@ void ExpectCaught(const sim::Result& result, const char* what) {
       << "expected a failure mentioning '" << what << "', got: " << result.failure;
 }
 
+// Runs `run(seed)` for seeds 1..max_seed until a run fails with a message containing one of
+// `what`; the bug must be caught within that many seeds.
+template <typename Run>
+void ExpectCaughtWithin(uint64_t max_seed, std::initializer_list<const char*> what, Run run) {
+  bool caught = false;
+  std::string failure;
+  for (uint64_t seed = 1; seed <= max_seed && !caught; ++seed) {
+    const sim::Result result = run(seed);
+    if (result.ok) continue;
+    failure = result.failure;
+    for (const char* w : what)
+      caught |= failure.find(w) != std::string::npos;
+  }
+  EXPECT_TRUE(caught) << "last failure: " << failure;
+  std::printf("  caught, as expected: %s\n", failure.c_str());
+}
+
 // Runs `root` on 1..8 CPUs over many seeds; every run must pass.
 void ExpectFixed(const char* name, sim::RootFn root, std::initializer_list<uint32_t> cpus,
                  uint64_t seeds, sim::Options base = {}) {
@@ -164,15 +181,9 @@ TEST(SeedBugs, SliceExpiryPreemptsOnTheRightCpu) {
 
 TEST(SeedBugs, InterruptWhileSchedulerStateIsBorrowedIsCaught) {
   FaultScope fault(&Faults::irq_guard_does_not_mask);
-  bool caught = false;
-  std::string failure;
-  for (uint64_t seed = 1; seed <= 20 && !caught; ++seed) {
-    const sim::Result result = test::RunWorkload(test::WorkloadOptions("sleepers", 2, seed));
-    failure = result.failure;
-    caught = !result.ok && result.failure.find("borrowed") != std::string::npos;
-  }
-  EXPECT_TRUE(caught) << "last failure: " << failure;
-  std::printf("  caught, as expected: %s\n", failure.c_str());
+  ExpectCaughtWithin(20, {"borrowed"}, [](uint64_t seed) {
+    return test::RunWorkload(test::WorkloadOptions("sleepers", 2, seed));
+  });
 }
 
 TEST(SeedBugs, InterruptsNeverSeeBorrowedSchedulerState) {
@@ -257,22 +268,14 @@ TEST(SeedBugs, HeapLockThatLeavesIrqsOnIsReportedByLockdep) {
 TEST(SeedBugs, HeapLockThatLeavesIrqsOnDeadlocksTheCpu) {
   // With lockdep's reports only counted, the interrupt really spins on the lock that its own
   // CPU holds, and the simulator finds the CPU stuck.
-  bool caught = false;
-  std::string failure;
-  for (uint64_t seed = 1; seed <= 10 && !caught; ++seed) {
+  ExpectCaughtWithin(10, {"deadlock: every runnable CPU spins", "livelock"}, [](uint64_t seed) {
     sim::Options options;
     options.ncpus = 2;
     options.seed = seed;
     options.lockdep_panics = false;
     options.max_steps = 2'000'000;
-    const sim::Result result = sim::Run(options, &HeapScenario<NaiveHeap>::Root, nullptr);
-    failure = result.failure;
-    caught = !result.ok &&
-             (result.failure.find("deadlock: every runnable CPU spins") != std::string::npos ||
-              result.failure.find("livelock") != std::string::npos);
-  }
-  EXPECT_TRUE(caught) << "last failure: " << failure;
-  std::printf("  caught, as expected: %s\n", failure.c_str());
+    return sim::Run(options, &HeapScenario<NaiveHeap>::Root, nullptr);
+  });
 }
 
 TEST(SeedBugs, HeapIsSafeFromInterruptContext) {
@@ -315,20 +318,10 @@ sim::Options StallOptions(const char* workload, uint32_t ncpus, uint64_t seed) {
 
 TEST(SeedBugs, LagCheckThatIgnoresLatenessFiresWhenTheMachineStalls) {
   FaultScope fault(&Faults::lag_bound_ignores_lateness);
-  bool caught = false;
-  std::string failure;
-  for (uint64_t seed = 1; seed <= 100 && !caught; ++seed) {
-    for (uint32_t ncpus : {2u, 8u}) {
-      const sim::Result result = test::RunWorkload(StallOptions("mixed", ncpus, seed));
-      if (!result.ok) {
-        failure = result.failure;
-        caught = failure.find("EEVDF lag bound broken") != std::string::npos;
-        if (caught) break;
-      }
-    }
-  }
-  EXPECT_TRUE(caught) << "last failure: " << failure;
-  std::printf("  caught, as expected: %s\n", failure.c_str());
+  // Odd seeds on 2 CPUs, even ones on 8.
+  ExpectCaughtWithin(200, {"EEVDF lag bound broken"}, [](uint64_t seed) {
+    return test::RunWorkload(StallOptions("mixed", seed % 2 == 1 ? 2 : 8, (seed + 1) / 2));
+  });
 }
 
 TEST(SeedBugs, LagBoundsAndSharesHoldWhenTheMachineStalls) {
@@ -358,17 +351,8 @@ sim::Options PileOptions(uint32_t ncpus, uint64_t seed) {
 
 TEST(SeedBugs, IdleCpusBesideAPileOfWorkAreCaughtWithoutTheStealChain) {
   FaultScope fault(&Faults::no_steal_chain_kick);
-  bool caught = false;
-  std::string failure;
-  for (uint64_t seed = 1; seed <= 50 && !caught; ++seed) {
-    const sim::Result result = test::RunWorkload(PileOptions(8, seed));
-    if (!result.ok) {
-      failure = result.failure;
-      caught = failure.find("idle beside waiting work") != std::string::npos;
-    }
-  }
-  EXPECT_TRUE(caught) << "last failure: " << failure;
-  std::printf("  caught, as expected: %s\n", failure.c_str());
+  ExpectCaughtWithin(50, {"idle beside waiting work"},
+                     [](uint64_t seed) { return test::RunWorkload(PileOptions(8, seed)); });
 }
 
 TEST(SeedBugs, EveryIdleCpuJoinsAPileOfWork) {
