@@ -1,5 +1,5 @@
-// Installs a panic handler for the run-queue test binaries: print the panic to stderr (death
-// tests match the message), then return, which makes PanicAt() trap.
+// Installs a panic handler for the host test binaries that prints the panic to stderr (so
+// death tests can match the message) and then returns, which makes PanicAt() trap.
 #include <cstdio>
 
 #include "lib/assert.h"
