@@ -105,7 +105,7 @@ Row Measure(const PolicyConfig& config, uint32_t ncpus, uint64_t seeds) {
     args.placement = config.placement;
     args.steal = config.steal;
     lichen::sim::Options options = lichen::tools::OptionsFor(args, ncpus, seed);
-    const lichen::sim::Result mixed = lichen::tools::RunWith(options, 1);
+    const lichen::sim::Result mixed = lichen::sim::RunWorkload(options, 1);
     if (!mixed.ok) {
       std::fprintf(stderr, "FAILED: %s\n  replay: %s\n", mixed.failure.c_str(),
                    mixed.replay.c_str());

@@ -707,6 +707,37 @@ Result Run(const Options& options, RootFn root, void* arg) {
   return result;
 }
 
+Options WorkloadOptions(const char* name, uint32_t ncpus, uint64_t seed) {
+  Options options;
+  options.ncpus = ncpus;
+  options.seed = seed;
+  options.workload = name;
+  const workload::Workload* w = workload::Find(name);
+  if (w != nullptr && w->pins_tasks) options.check_idle_balance = false;
+  return options;
+}
+
+Result RunWorkload(const Options& options, uint32_t scale) {
+  struct Args {
+    const workload::Workload* workload;
+    workload::Params params;
+  };
+  Args args{workload::Find(options.workload.c_str()), workload::Params{scale, options.seed, true}};
+  if (args.workload == nullptr) {
+    Result result;
+    result.seed = options.seed;
+    result.failure = "no workload named '" + options.workload + "'";
+    return result;
+  }
+  return Run(
+      options,
+      [](void* p) {
+        auto* a = static_cast<Args*>(p);
+        a->workload->run(a->params);
+      },
+      &args);
+}
+
 void Compute(uint64_t ns) {
   LICHEN_ASSERT(g_sim != nullptr && g_sim->current != kNoCpu, "Compute() outside a simulation");
   Occupy(ns);

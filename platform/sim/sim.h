@@ -128,6 +128,14 @@ using RootFn = void (*)(void* arg);
 // Runs one simulation to its end. Not reentrant: one simulation per process at a time.
 Result Run(const Options& options, RootFn root, void* arg);
 
+// Options for running the workload `name` (workloads/workloads.h) on `ncpus` CPUs with `seed`:
+// the defaults, except that a workload that pins tasks turns off the idle-balance check.
+Options WorkloadOptions(const char* name, uint32_t ncpus, uint64_t seed);
+
+// Runs the workload named options.workload at `scale` as the root task, with its own checks
+// on. A name that is no workload fails the run.
+Result RunWorkload(const Options& options, uint32_t scale = 1);
+
 // --- Called from task bodies (workloads) -----------------------------------------------------
 
 // Spends `ns` of CPU time on the calling task's CPU. Interrupts are taken meanwhile; if the

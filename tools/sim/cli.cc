@@ -22,11 +22,6 @@ void Usage() {
   std::fprintf(stderr, "\n");
 }
 
-struct RunArgs {
-  const workload::Workload* workload;
-  workload::Params params;
-};
-
 }  // namespace
 
 bool ParseSimArgs(int argc, char** argv, SimArgs& args) {
@@ -108,10 +103,7 @@ bool ParseSimArgs(int argc, char** argv, SimArgs& args) {
 }
 
 sim::Options OptionsFor(const SimArgs& args, uint32_t ncpus, uint64_t seed) {
-  sim::Options options;
-  options.ncpus = ncpus;
-  options.seed = seed;
-  options.workload = args.workload;
+  sim::Options options = sim::WorkloadOptions(args.workload.c_str(), ncpus, seed);
   options.sched.placement = args.placement;
   options.sched.steal = args.steal;
   options.sched.periodic_balance = args.balance;
@@ -119,26 +111,11 @@ sim::Options OptionsFor(const SimArgs& args, uint32_t ncpus, uint64_t seed) {
   if (args.max_steps != 0) options.max_steps = args.max_steps;
   options.stall_one_in = args.stall_one_in;
   options.max_stall_ns = args.max_stall_ns;
-  const workload::Workload* w = workload::Find(args.workload.c_str());
-  if (w != nullptr && w->pins_tasks) options.check_idle_balance = false;
   return options;
 }
 
-sim::Result RunWith(const sim::Options& options, uint32_t scale) {
-  static RunArgs run;
-  run.workload = workload::Find(options.workload.c_str());
-  run.params = workload::Params{scale, options.seed, true};
-  return sim::Run(
-      options,
-      [](void* p) {
-        auto* r = static_cast<RunArgs*>(p);
-        r->workload->run(r->params);
-      },
-      &run);
-}
-
 sim::Result RunNamed(const SimArgs& args) {
-  return RunWith(OptionsFor(args, args.cpus[0], args.seed), args.scale);
+  return sim::RunWorkload(OptionsFor(args, args.cpus[0], args.seed), args.scale);
 }
 
 void PrintResult(const SimArgs& args, const sim::Result& result) {

@@ -33,8 +33,6 @@ sim::Options OptionsFor(const SimArgs& args, uint32_t ncpus, uint64_t seed);
 
 // Runs args.workload with args.cpus[0] and args.seed.
 sim::Result RunNamed(const SimArgs& args);
-// Runs a workload with explicit options.
-sim::Result RunWith(const sim::Options& options, uint32_t scale);
 
 // Prints a human-readable summary: outcome, virtual time, per-CPU counters.
 void PrintResult(const SimArgs& args, const sim::Result& result);

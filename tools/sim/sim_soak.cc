@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
     const uint64_t seed = args.seed + i;
     for (uint32_t ncpus : args.cpus) {
       const lichen::sim::Result result =
-          lichen::tools::RunWith(lichen::tools::OptionsFor(args, ncpus, seed), args.scale);
+          lichen::sim::RunWorkload(lichen::tools::OptionsFor(args, ncpus, seed), args.scale);
       ++runs;
       if (!result.ok) {
         ++failures;
