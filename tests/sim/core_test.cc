@@ -395,6 +395,16 @@ TEST(Messenger, WakingATaskOfThisCpuSendsNoIpi) {
 
 uint32_t g_ran_on[64];
 
+// Spawns `n` (at most 64) tasks running `entry`, each with its index as the argument, then
+// joins them in order.
+void SpawnAndJoinAll(const char* name, uint32_t n, Task::Entry entry) {
+  Task* tasks[64];
+  for (uintptr_t i = 0; i < n; ++i)
+    tasks[i] = Spawn(name, entry, reinterpret_cast<void*>(i));
+  for (uint32_t i = 0; i < n; ++i)
+    sched::Join(tasks[i]);
+}
+
 void RecordCpuAndBurn(void* p) {
   g_ran_on[reinterpret_cast<uintptr_t>(p)] = platform::ThisCpu();
   sim::Compute(5 * kMs);
@@ -406,15 +416,7 @@ TEST(Placement, RoundRobinSpreadsSpawnsEvenly) {
   options.sched.steal = false;
   options.sched.periodic_balance = false;
   const sim::Result result = RunOn(
-      4,
-      [](void*) {
-        Task* tasks[16];
-        for (uintptr_t i = 0; i < 16; ++i)
-          tasks[i] = Spawn("rr", &RecordCpuAndBurn, (void*)i);
-        for (Task* t : tasks)
-          sched::Join(t);
-      },
-      1, options);
+      4, [](void*) { SpawnAndJoinAll("rr", 16, &RecordCpuAndBurn); }, 1, options);
   ASSERT_TRUE(result.ok) << test::Explain(result);
   uint32_t per_cpu[4] = {};
   for (uint32_t i = 0; i < 16; ++i)
@@ -429,15 +431,7 @@ TEST(Placement, LeastLoadedFillsIdleCpusFirst) {
   options.sched.steal = false;
   options.sched.periodic_balance = false;
   const sim::Result result = RunOn(
-      4,
-      [](void*) {
-        Task* tasks[4];
-        for (uintptr_t i = 0; i < 4; ++i)
-          tasks[i] = Spawn("ll", &RecordCpuAndBurn, (void*)i);
-        for (Task* t : tasks)
-          sched::Join(t);
-      },
-      1, options);
+      4, [](void*) { SpawnAndJoinAll("ll", 4, &RecordCpuAndBurn); }, 1, options);
   ASSERT_TRUE(result.ok) << test::Explain(result);
   std::set<uint32_t> cpus(g_ran_on, g_ran_on + 4);
   // The root (on one CPU) sleeps in Join: 4 burners on 4 CPUs, one each is not guaranteed
@@ -456,11 +450,7 @@ TEST(Placement, LocalFirstKeepsWorkLocalUnderTheThreshold) {
       4,
       [](void*) {
         const uint32_t home = platform::ThisCpu();
-        Task* tasks[6];
-        for (uintptr_t i = 0; i < 6; ++i)
-          tasks[i] = Spawn("lf", &RecordCpuAndBurn, (void*)i);
-        for (Task* t : tasks)
-          sched::Join(t);
+        SpawnAndJoinAll("lf", 6, &RecordCpuAndBurn);
         for (uint32_t i = 0; i < 6; ++i)
           LICHEN_ASSERT(g_ran_on[i] == home, "task left home");
       },
@@ -525,17 +515,12 @@ TEST(Stealing, EachStealWakesTheNextIdleCpu) {
         4,
         [](void*) {
           g_cpus_used = 0;
-          Task* tasks[8];
-          for (uintptr_t i = 0; i < 8; ++i) {
-            tasks[i] = Spawn("chain", [](void*) {
-              for (int k = 0; k < 5; ++k) {
-                g_cpus_used |= uint64_t{1} << platform::ThisCpu();
-                sim::Compute(1 * kMs);
-              }
-            });
-          }
-          for (Task* t : tasks)
-            sched::Join(t);
+          SpawnAndJoinAll("chain", 8, [](void*) {
+            for (int k = 0; k < 5; ++k) {
+              g_cpus_used |= uint64_t{1} << platform::ThisCpu();
+              sim::Compute(1 * kMs);
+            }
+          });
         },
         seed, options);
     ASSERT_TRUE(result.ok) << test::Explain(result);
