@@ -49,9 +49,39 @@ inline bool VruntimeBefore(const BaseEntity* a, const BaseEntity* b) {
   return d < 0 || (d == 0 && a->id < b->id);
 }
 
-// The EEVDF arithmetic both baselines share (the same formulas as kernel/sched/eevdf.cc).
+// The EEVDF arithmetic both baselines share (the same formulas as kernel/sched/eevdf.cc), and
+// the queue operations written on top of it; `Queue` supplies how the waiting entities are
+// stored: Insert(e) and Erase(e) (CRTP, so the benchmarks pay no virtual call).
+template <typename Queue>
 class BaselineMath {
  public:
+  void Enqueue(BaseEntity& e, bool is_new, uint64_t now_ns) {
+    UpdateCurrent(now_ns);
+    Place(e, is_new);
+    self().Insert(e);
+  }
+  void Dequeue(BaseEntity& e, uint64_t now_ns) {
+    UpdateCurrent(now_ns);
+    SaveLagAndRemove(e);
+    if (&e == curr_) {
+      curr_ = nullptr;
+    } else {
+      self().Erase(e);
+    }
+  }
+  void SetCurrent(BaseEntity* e, uint64_t now_ns) {
+    if (curr_ != nullptr) {
+      UpdateCurrent(now_ns);
+      if (e == curr_) return;
+      self().Insert(*curr_);
+      curr_ = nullptr;
+    }
+    if (e == nullptr) return;
+    self().Erase(*e);
+    e->exec_start_ns = now_ns;
+    e->vprot = e->deadline;
+    curr_ = e;
+  }
   uint64_t Avg() const {
     if (load_ == 0) return v0_;
     return v0_ + static_cast<uint64_t>(sched::FloorDiv128(sum_, load_));
@@ -123,6 +153,8 @@ class BaselineMath {
     return nullptr;
   }
 
+  Queue& self() { return static_cast<Queue&>(*this); }
+
   __int128 sum_ = 0;
   uint64_t load_ = 0;
   uint64_t v0_ = sched::kInitialVruntime;
@@ -131,22 +163,8 @@ class BaselineMath {
 };
 
 // O(n): an unordered array; picks scan every waiting entity.
-class ScanQueue : public BaselineMath {
+class ScanQueue : public BaselineMath<ScanQueue> {
  public:
-  void Enqueue(BaseEntity& e, bool is_new, uint64_t now_ns) {
-    UpdateCurrent(now_ns);
-    Place(e, is_new);
-    Push(e);
-  }
-  void Dequeue(BaseEntity& e, uint64_t now_ns) {
-    UpdateCurrent(now_ns);
-    SaveLagAndRemove(e);
-    if (&e == curr_) {
-      curr_ = nullptr;
-    } else {
-      Erase(e);
-    }
-  }
   BaseEntity* PickNext(uint64_t now_ns) {
     UpdateCurrent(now_ns);
     BaseEntity* curr;
@@ -158,22 +176,10 @@ class ScanQueue : public BaselineMath {
     if (curr != nullptr && (best == nullptr || DeadlineBefore(curr, best))) best = curr;
     return best;
   }
-  void SetCurrent(BaseEntity* e, uint64_t now_ns) {
-    if (curr_ != nullptr) {
-      UpdateCurrent(now_ns);
-      if (e == curr_) return;
-      Push(*curr_);
-      curr_ = nullptr;
-    }
-    if (e == nullptr) return;
-    Erase(*e);
-    e->exec_start_ns = now_ns;
-    e->vprot = e->deadline;
-    curr_ = e;
-  }
 
  private:
-  void Push(BaseEntity& e) {
+  friend class BaselineMath<ScanQueue>;
+  void Insert(BaseEntity& e) {
     e.index = static_cast<uint32_t>(items_.size());
     items_.push_back(&e);
   }
@@ -242,22 +248,8 @@ class IndexedHeap {
 };
 
 // Two heaps: eligible by deadline, ineligible by vruntime.
-class TwoHeapQueue : public BaselineMath {
+class TwoHeapQueue : public BaselineMath<TwoHeapQueue> {
  public:
-  void Enqueue(BaseEntity& e, bool is_new, uint64_t now_ns) {
-    UpdateCurrent(now_ns);
-    Place(e, is_new);
-    Insert(e);
-  }
-  void Dequeue(BaseEntity& e, uint64_t now_ns) {
-    UpdateCurrent(now_ns);
-    SaveLagAndRemove(e);
-    if (&e == curr_) {
-      curr_ = nullptr;
-    } else {
-      Erase(e);
-    }
-  }
   BaseEntity* PickNext(uint64_t now_ns) {
     UpdateCurrent(now_ns);
     // V has moved since the last pick: promote what became eligible (smallest vruntime
@@ -281,21 +273,9 @@ class TwoHeapQueue : public BaselineMath {
     if (curr != nullptr && (best == nullptr || DeadlineBefore(curr, best))) best = curr;
     return best;
   }
-  void SetCurrent(BaseEntity* e, uint64_t now_ns) {
-    if (curr_ != nullptr) {
-      UpdateCurrent(now_ns);
-      if (e == curr_) return;
-      Insert(*curr_);
-      curr_ = nullptr;
-    }
-    if (e == nullptr) return;
-    Erase(*e);
-    e->exec_start_ns = now_ns;
-    e->vprot = e->deadline;
-    curr_ = e;
-  }
 
  private:
+  friend class BaselineMath<TwoHeapQueue>;
   void Insert(BaseEntity& e) {
     if (EligibleV(e.vruntime)) {
       e.heap = 1;
