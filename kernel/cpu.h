@@ -71,8 +71,8 @@ struct alignas(64) CpuShared {
   Atomic<uint64_t> oldest_wait_start_ns{0};  // when the longest-waiting queued task began
                                              // waiting; 0 when none waits
   Atomic<uint64_t> last_decision_ns{0};      // last pick / slice-expiry / wakeup-preemption check
-  // Debug builds: the union of the waiting tasks' affinity masks (which CPUs could take some
-  // of this CPU's waiting work), for the simulator's idle-beside-waiting-work invariant.
+  // Host debug builds: the union of the waiting tasks' affinity masks (which CPUs could take
+  // some of this CPU's waiting work), for the simulator's idle-beside-waiting-work invariant.
   Atomic<uint64_t> waiting_affinity{0};
   Atomic<bool> idle{false};      // in the idle loop, waiting for interrupts
   Atomic<bool> stealing{false};  // a steal request is in flight (idle, but work is coming)

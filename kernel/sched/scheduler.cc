@@ -84,12 +84,15 @@ void Publish(CpuLocal& cpu) {
   const SchedEntity* oldest = cpu.rq.OldestWaiting();
   shared.oldest_wait_start_ns.Store(oldest != nullptr ? oldest->wait_start_ns : 0,
                                     std::memory_order_relaxed);
+#if defined(LICHEN_HOST)
+  // Only the simulator reads it: the kernel image does not pay for the walk.
   if constexpr (kDebugChecks) {
     uint64_t allowed = 0;
     for (SchedEntity* se = cpu.rq.OldestWaiting(); se != nullptr; se = cpu.rq.NextWaiting(*se))
       allowed |= TaskOf(*se).Affinity().bits();
     shared.waiting_affinity.Store(allowed, std::memory_order_relaxed);
   }
+#endif
 }
 
 void ProgramTimer(CpuLocal& cpu) {
@@ -363,8 +366,6 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
     auto ref = ThisCpuLocal(irqs_off);
     CpuLocal& cpu = *ref;
     const uint64_t now = platform::Now();
-    NoteOverdue(cpu, now);  // before the request it may be carrying out is cleared
-    cpu.need_resched = false;
     prev = cpu.current;
     bool prev_dequeued = false;
     if (!prev->is_idle) {
@@ -403,7 +404,8 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
     }
     sched::SchedEntity* se = cpu.rq.PickNext(now);
     next = se != nullptr ? &TaskOf(*se) : cpu.idle;
-    NoteSchedulingDecision(cpu, now);
+    NoteSchedulingDecision(cpu, now);  // notes a pending preemption's lateness: clear it after
+    cpu.need_resched = false;
     cpu.rq.SetCurrent(se, now);
     if (!prev->is_idle) {
       prev->published_runtime_ns.Store(prev->se.sum_exec_ns, std::memory_order_relaxed);
