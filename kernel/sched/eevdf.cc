@@ -31,6 +31,15 @@ uint64_t LongDivide(UInt128 n, uint64_t d) {
   return q;
 }
 
+// V - v, clamped as Linux's entity_lag() does so that a long wait or a long run is not carried
+// forever: to at most max(2 slices, a tick) of real time at the entity's current weight.
+int64_t ClampedVlag(uint64_t avg, const SchedEntity& se) {
+  const uint64_t limit_ns = se.slice_ns * 2 > kTickNs ? se.slice_ns * 2 : kTickNs;
+  const int64_t limit = static_cast<int64_t>(CalcDeltaFair(limit_ns, se.weight));
+  const int64_t vlag = VDiff(avg, se.vruntime);
+  return vlag < -limit ? -limit : (vlag > limit ? limit : vlag);
+}
+
 }  // namespace
 
 int64_t FloorDiv128(__int128 a, uint64_t d) {
@@ -197,12 +206,8 @@ void RunQueue::Enqueue(SchedEntity& se, EnqueueFlags flags, uint64_t now_ns) {
 void RunQueue::Dequeue(SchedEntity& se, DequeueFlags flags, uint64_t now_ns) {
   LICHEN_ASSERT(se.on_rq, "dequeue of entity {} that is not queued", se.id);
   UpdateCurrent(now_ns);
-  // Save the virtual lag against V (which still includes se), clamped so that a long wait
-  // or a long run is not carried forever: at most max(2 slices, a tick) of real time.
-  const uint64_t limit_ns = se.slice_ns * 2 > kTickNs ? se.slice_ns * 2 : kTickNs;
-  const int64_t limit = static_cast<int64_t>(CalcDeltaFair(limit_ns, se.weight));
-  const int64_t vlag = VDiff(AvgVruntime(), se.vruntime);
-  se.vlag = vlag < -limit ? -limit : (vlag > limit ? limit : vlag);
+  // Save the virtual lag against V (which still includes se), clamped.
+  se.vlag = ClampedVlag(AvgVruntime(), se);
   if ((flags & kDequeueMigrate) != 0) {
     se.deadline -= se.vruntime;
     se.rel_deadline = true;
@@ -411,10 +416,15 @@ void RunQueue::Reweight(SchedEntity& se, int nice, uint64_t now_ns) {
                       VDiff(se.deadline, avg) < kLimit && VDiff(avg, se.deadline) < kLimit);
   if (in_tree) tree_.Remove(se);  // Its key (the deadline) changes.
   AvgSub(se);
-  // Keep the real-time distances to V: lag and request scale by w / w'. V stays put because
-  // w' * (V - v') = w * (V - v) (up to truncation), so the weighted sum around V is unchanged.
+  // First clamp the lag exactly as a dequeue would, at the old weight (Linux 6.9+, and the
+  // 6.6.y/6.8.y stable trees: reweight_eevdf() through entity_lag()). Without it, an entity that
+  // ran far ahead at a high weight keeps its whole debt scaled up by w / w': a nice -20 task
+  // reniced to +8 after 158 ms alone would keep ~80 ms of weighted lag where Linux keeps one
+  // clamp's worth. The clamp moves V slightly, as it does in Linux.
+  // Then keep the real-time distances to V: lag and request scale by w / w'. Otherwise V stays
+  // put because w' * (V - v') = w * (V - v) (up to truncation).
   se.vruntime =
-      avg - static_cast<uint64_t>(MulDivTrunc(VDiff(avg, se.vruntime), old_weight, new_weight));
+      avg - static_cast<uint64_t>(MulDivTrunc(ClampedVlag(avg, se), old_weight, new_weight));
   se.deadline =
       avg + static_cast<uint64_t>(MulDivTrunc(VDiff(se.deadline, avg), old_weight, new_weight));
   if (!in_tree) {

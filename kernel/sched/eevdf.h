@@ -254,9 +254,11 @@ class RunQueue {
   // min_slice_ns augmentation right when `se` waits in it. Takes effect at its next deadline.
   void SetSlice(SchedEntity& se, uint64_t slice_ns);
 
-  // Changes the nice level of `se`. Queued or current: V stays put, v' = V - (V - v) * w / w',
-  // d' = V + (d - V) * w / w' (so the same real time separates them from V). Otherwise the
-  // saved vlag is scaled (SchedEntity::SetNice).
+  // Changes the nice level of `se`. Queued or current: its lag V - v is first clamped as on
+  // dequeue (at the old weight, as Linux does), then v' = V - (V - v) * w / w' and
+  // d' = V + (d - V) * w / w' (so the same real time separates them from V; V moves only by
+  // the clamp and rounding). Otherwise the saved vlag, already clamped, is scaled
+  // (SchedEntity::SetNice).
   void Reweight(SchedEntity& se, int nice, uint64_t now_ns);
 
   // ---- Observers ----

@@ -169,9 +169,7 @@ class Queue {
   void Dequeue(int i, bool migrate, uint64_t now) {
     UpdateCurrent(now);
     Entity& e = E(i);
-    const int64_t limit =
-        static_cast<int64_t>(VirtualNs(std::max<uint64_t>(2 * e.slice_ns, 1'000'000), e.weight));
-    e.vlag = std::clamp<int64_t>(Diff(Avg(), e.vruntime), -limit, limit);
+    e.vlag = ClampedLag(e);
     if (migrate) {
       e.deadline -= e.vruntime;
       e.rel_deadline = true;
@@ -269,7 +267,8 @@ class Queue {
     }
     UpdateCurrent(now);
     const uint64_t avg = Avg();
-    e.vruntime = avg - static_cast<uint64_t>(ScaleTrunc(Diff(avg, e.vruntime), e.weight, w2));
+    // The lag is clamped as on dequeue, at the old weight, before it is rescaled.
+    e.vruntime = avg - static_cast<uint64_t>(ScaleTrunc(ClampedLag(e), e.weight, w2));
     e.deadline = avg + static_cast<uint64_t>(ScaleTrunc(Diff(e.deadline, avg), e.weight, w2));
     if (i == curr_) {
       e.vprot = avg + static_cast<uint64_t>(ScaleTrunc(Diff(e.vprot, avg), e.weight, w2));
@@ -280,6 +279,13 @@ class Queue {
 
  private:
   Entity& E(int i) const { return (*pool_)[static_cast<size_t>(i)]; }
+
+  // V - v, clamped to +-(max(2 slices, a 1 ms tick) of real time at the entity's weight).
+  int64_t ClampedLag(const Entity& e) const {
+    const int64_t limit =
+        static_cast<int64_t>(VirtualNs(std::max<uint64_t>(2 * e.slice_ns, 1'000'000), e.weight));
+    return std::clamp<int64_t>(Diff(Avg(), e.vruntime), -limit, limit);
+  }
 
   // v0 = max(v0, smallest queued vruntime); unchanged when empty.
   void MoveBase() {

@@ -280,6 +280,47 @@ TEST_F(EevdfQueue, ReweightCurrentKeepsV) {
   EXPECT_EQ(c.vlag, vlag * 335 / 1024);
 }
 
+// Linux clamps the lag on a reweight exactly as on a dequeue, at the old weight, before it
+// rescales it. The scenario of the issue that found the difference: two nice -20 entities, one
+// with a 3 ms slice; the other runs 158 ms alone. Each is then reniced. Unclamped, the waiting
+// one kept its whole 79 ms credit (weighted lag 80.9e9) and the runner its whole debt, so
+// whoever was reniced down ran or waited ~80 ms where Linux allows a few ms.
+TEST_F(EevdfQueue, ReweightClampsTheLagFirstAsLinuxDoes) {
+  constexpr uint64_t kRan = 158'000'000;
+  SchedEntity& a = Make(1, -20);
+  SchedEntity& b = Make(2, -20);
+  b.SetSliceNs(3'000'000);
+  rq_.Enqueue(a, kEnqueueNew, 0);
+  rq_.Enqueue(b, kEnqueueNew, 0);
+  rq_.SetCurrent(&a, 0);
+  rq_.UpdateCurrent(kRan);
+  // Before: a is 79 ms of weight-1024 time ahead of V, b as far behind.
+  EXPECT_NEAR(static_cast<double>(rq_.Lag(a)), -79e6 * 1024, 1e6 * 1024);
+  EXPECT_NEAR(static_cast<double>(rq_.Lag(b)), 79e6 * 1024, 1e6 * 1024);
+
+  // The waiting entity (in the tree): V - v is clamped to max(2 x 3 ms, a tick) at weight
+  // 88761, then scaled by 88761 / 1024.
+  const int64_t b_limit = static_cast<int64_t>(CalcDeltaFair(2 * b.slice_ns, 88761));
+  uint64_t avg = rq_.AvgVruntime();
+  ASSERT_GT(VDiff(avg, b.vruntime), 10 * b_limit);  // Far beyond the clamp.
+  rq_.Reweight(b, 0, kRan);
+  EXPECT_EQ(VDiff(avg, b.vruntime), MulDivTrunc(b_limit, 88761, 1024));
+  rq_.CheckInvariants();
+
+  // The current entity, reniced to +8: clamped to 2 x 0.7 ms at weight 88761, scaled to 172.
+  const int64_t a_limit = static_cast<int64_t>(CalcDeltaFair(2 * a.slice_ns, 88761));
+  avg = rq_.AvgVruntime();
+  ASSERT_LT(VDiff(avg, a.vruntime), -a_limit);
+  rq_.Reweight(a, 8, kRan);
+  EXPECT_EQ(a.weight, WeightForNice(8));
+  EXPECT_EQ(VDiff(avg, a.vruntime), MulDivTrunc(-a_limit, 88761, WeightForNice(8)));
+  rq_.CheckInvariants();
+  // The lags still sum to zero, and neither is anywhere near the unclamped 80.9e9.
+  EXPECT_LE(std::abs(rq_.Lag(a) + rq_.Lag(b)), 2 * 88761);
+  EXPECT_LT(std::abs(rq_.Lag(b)), int64_t{7'000'000} * 1024);
+  EXPECT_EQ(rq_.PickNext(kRan), &b);
+}
+
 // ---- Wrap-safety ------------------------------------------------------------------------------
 
 // The same schedule on a queue whose clock starts at 0 and on one that starts just below 2^64
