@@ -307,25 +307,12 @@ bool RunQueue::ShouldPreempt(const SchedEntity& woken, uint64_t now_ns) {
   return Pick(/*protect=*/true) == &woken;
 }
 
-uint64_t RunQueue::NsUntilDeadline(uint64_t now_ns) const {
-  if (curr_ == nullptr) return kNoDeadline;
-  const int64_t dv = VDiff(curr_->deadline, curr_->vruntime);
-  if (dv <= 0) return 1;
-  // The smallest real run t with floor(t * 1024 / w) >= dv is ceil(dv * w / 1024); dividing
-  // by 1024 is a shift, so the 128-bit product needs no division helper.
-  const UInt128 need = (static_cast<UInt128>(dv) * curr_->weight + (kNice0Weight - 1)) >> 10;
-  const int64_t pending = static_cast<int64_t>(now_ns - curr_->exec_start_ns);
-  const UInt128 charged = pending > 0 ? static_cast<UInt128>(pending) : 0;
-  if (need <= charged) return 1;
-  const UInt128 left = need - charged;
-  return left > kNoDeadline ? kNoDeadline : static_cast<uint64_t>(left);
-}
-
 namespace {
 
 // Real nanoseconds for an entity of `weight` to advance its vruntime by `dv` (> 0): the
 // smallest t with floor(t * 1024 / weight) >= dv, that is ceil(dv * weight / 1024), minus
-// what is already run but not yet charged. At least 1.
+// what is already run but not yet charged. At least 1. Dividing by 1024 is a shift, so the
+// 128-bit product needs no division helper.
 uint64_t RealNsFor(int64_t dv, uint32_t weight, int64_t pending_ns) {
   const UInt128 need = (static_cast<UInt128>(dv) * weight + (kNice0Weight - 1)) >> 10;
   const UInt128 charged = pending_ns > 0 ? static_cast<UInt128>(pending_ns) : 0;
@@ -335,6 +322,13 @@ uint64_t RealNsFor(int64_t dv, uint32_t weight, int64_t pending_ns) {
 }
 
 }  // namespace
+
+uint64_t RunQueue::NsUntilDeadline(uint64_t now_ns) const {
+  if (curr_ == nullptr) return kNoDeadline;
+  const int64_t dv = VDiff(curr_->deadline, curr_->vruntime);
+  if (dv <= 0) return 1;
+  return RealNsFor(dv, curr_->weight, static_cast<int64_t>(now_ns - curr_->exec_start_ns));
+}
 
 uint64_t RunQueue::NsUntilDecision(uint64_t now_ns) const {
   if (curr_ == nullptr) return kNoDeadline;
@@ -464,10 +458,19 @@ void RunQueue::CheckInvariants() const {
   // The tree's shape, order and red-black rules, and the augmentation at every node.
   const char* tree_error = tree_.Validate(
       [](const SchedEntity& node, const SchedEntity* left, const SchedEntity* right) {
+        // Both augmentations: the subtree's smallest vruntime (the pick's walk) and its
+        // smallest slice (the bound on the current entity's protection).
         uint64_t expect = node.vruntime;
-        if (left != nullptr) expect = VMin(expect, left->min_vruntime);
-        if (right != nullptr) expect = VMin(expect, right->min_vruntime);
-        return node.min_vruntime == expect;
+        uint64_t slice = node.slice_ns;
+        if (left != nullptr) {
+          expect = VMin(expect, left->min_vruntime);
+          slice = left->min_slice_ns < slice ? left->min_slice_ns : slice;
+        }
+        if (right != nullptr) {
+          expect = VMin(expect, right->min_vruntime);
+          slice = right->min_slice_ns < slice ? right->min_slice_ns : slice;
+        }
+        return node.min_vruntime == expect && node.min_slice_ns == slice;
       });
   LICHEN_ASSERT(tree_error == nullptr, "run queue tree: {}", tree_error);
   for (const SchedEntity& se : tree_) {

@@ -321,6 +321,26 @@ TEST_F(EevdfQueue, ReweightClampsTheLagFirstAsLinuxDoes) {
   EXPECT_EQ(rq_.PickNext(kRan), &b);
 }
 
+// CheckInvariants recomputes both augmentations of every node; a stale min_slice_ns (the bound
+// of the current entity's protection) is as much a corruption as a stale min_vruntime.
+TEST_F(EevdfQueue, CheckInvariantsCatchesAStaleMinSlice) {
+  SchedEntity& a = Make(1);
+  SchedEntity& b = Make(2);
+  b.SetSliceNs(3'000'000);
+  rq_.Enqueue(a, kEnqueueNew, 0);
+  rq_.Enqueue(b, kEnqueueNew, 0);
+  rq_.CheckInvariants();
+  const uint64_t good = b.min_slice_ns;
+  b.min_slice_ns = good + 1;
+  EXPECT_DEATH(rq_.CheckInvariants(), "run queue tree");
+  b.min_slice_ns = good;
+  const uint64_t good_v = b.min_vruntime;
+  b.min_vruntime = good_v + 1;
+  EXPECT_DEATH(rq_.CheckInvariants(), "run queue tree");
+  b.min_vruntime = good_v;
+  rq_.CheckInvariants();
+}
+
 // ---- Wrap-safety ------------------------------------------------------------------------------
 
 // The same schedule on a queue whose clock starts at 0 and on one that starts just below 2^64
