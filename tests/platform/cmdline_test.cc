@@ -1,17 +1,16 @@
 // Host tests of the kernel command line helpers (platform/aarch64/cmdline.cc): unit cases, and
-// a seeded property test against a reference model built from std::string and
-// std::from_chars.
+// a seeded property test against the reference model of cmdline_reference.h.
 #include "platform/aarch64/cmdline.h"
 
 #include <gtest/gtest.h>
 
-#include <charconv>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "lib/random.h"
+#include "tests/platform/cmdline_reference.h"
 #include "tests/support/property.h"
 
 namespace lichen {
@@ -57,41 +56,8 @@ TEST(ParseUint, Refusals) {
   }
 }
 
-// The reference: split with an explicit loop over std::string, compare the whole word before
-// '=' to the key; numbers through std::from_chars, which must consume the whole text.
-std::optional<std::string> RefOption(const std::string& cmdline, const std::string& key) {
-  std::optional<std::string> found;
-  std::string word;
-  auto flush = [&] {
-    if (!word.empty()) {
-      const size_t eq = word.find('=');
-      if (word.substr(0, eq) == key) found = eq == std::string::npos ? "" : word.substr(eq + 1);
-    }
-    word.clear();
-  };
-  for (char c : cmdline) {
-    if (std::string(" \t\n\r\v\f").find(c) != std::string::npos) {
-      flush();
-    } else {
-      word += c;
-    }
-  }
-  flush();
-  return found;
-}
-
-std::optional<uint64_t> RefUint(std::string_view text) {
-  int base = 10;
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    base = 16;
-    text.remove_prefix(2);
-  }
-  if (text.empty() || text[0] == '-' || text[0] == '+') return std::nullopt;
-  uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, base);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
-}
+using test::RefCmdlineOption;
+using test::RefParseUint;
 
 TEST(CmdlineProperty, MatchesTheReferenceModel) {
   // Words from a small alphabet so that keys repeat, values are often numbers, and every
@@ -122,14 +88,14 @@ TEST(CmdlineProperty, MatchesTheReferenceModel) {
       cmdline += pieces[rng.Below(pieces.size())];
     for (const std::string key : {"a", "b", "ab", "", "x"}) {
       const auto got = CmdlineOption(cmdline, key);
-      const auto want = RefOption(cmdline, key);
+      const auto want = RefCmdlineOption(cmdline, key);
       ASSERT_EQ(got.has_value(), want.has_value()) << '"' << cmdline << "\" key " << key;
       if (got) {
         ASSERT_EQ(std::string(*got), *want) << '"' << cmdline << "\" key " << key;
-        ASSERT_EQ(ParseUint(*got), RefUint(*want)) << '"' << *want << '"';
+        ASSERT_EQ(ParseUint(*got), RefParseUint(*want)) << '"' << *want << '"';
       }
     }
-    ASSERT_EQ(ParseUint(cmdline), RefUint(cmdline)) << '"' << cmdline << '"';
+    ASSERT_EQ(ParseUint(cmdline), RefParseUint(cmdline)) << '"' << cmdline << '"';
   });
 }
 
