@@ -62,6 +62,9 @@ struct BootInfo {
   // Kernel command line from /chosen/bootargs (NUL-terminated, empty if absent).
   char cmdline[kCmdlineMax] = {};
   bool cmdline_truncated = false;
+  // The initial ramdisk a loader placed in RAM (/chosen/linux,initrd-start and -end), size 0
+  // if none: the free range stays clear of it.
+  MemRange initrd;
 
   // GICv3: distributor and redistributor regions (one redistributor frame set per CPU).
   uint64_t gicd_base = 0;

@@ -2,14 +2,25 @@
 
 namespace lichen {
 
+namespace {
+
+// Word separators: any ASCII white space, as Linux's parse_args() has it. A loader's bootargs
+// may use tabs or end in a newline (a file read into -append), and "ktests\n" must still be
+// the word "ktests".
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+}  // namespace
+
 std::optional<std::string_view> CmdlineOption(std::string_view cmdline, std::string_view key) {
   std::optional<std::string_view> found;
   size_t pos = 0;
   while (pos < cmdline.size()) {
-    while (pos < cmdline.size() && cmdline[pos] == ' ')
+    while (pos < cmdline.size() && IsSpace(cmdline[pos]))
       ++pos;
     size_t end = pos;
-    while (end < cmdline.size() && cmdline[end] != ' ')
+    while (end < cmdline.size() && !IsSpace(cmdline[end]))
       ++end;
     const std::string_view word = cmdline.substr(pos, end - pos);
     const size_t eq = word.find('=');

@@ -1,4 +1,4 @@
-// Kernel command line helpers: "key=value" words separated by spaces (/chosen/bootargs).
+// Kernel command line helpers: "key=value" words separated by white space (/chosen/bootargs).
 // Portable (no aarch64 code), so the core and host tests can use them too.
 #pragma once
 

@@ -78,8 +78,19 @@ struct Node {
   uint32_t address_cells = 2;  // #address-cells for this node's children (spec default 2)
   uint32_t size_cells = 1;     // #size-cells for this node's children (spec default 1)
   Prop compatible, reg, device_type, status, interrupts, method, bootargs, stdout_path,
-      redistributor_regions, redistributor_stride;
+      redistributor_regions, redistributor_stride, initrd_start, initrd_end;
 };
+
+// True if [a.base, a.end()) and [b.base, b.end()) share a byte (both non-empty, no wrap).
+bool Overlap(const MemRange& a, const MemRange& b) {
+  return a.size != 0 && b.size != 0 && a.base < b.end() && b.base < a.end();
+}
+
+// True if the range's end does not wrap around the address space (an end of exactly 2^64 is
+// unrepresentable in MemRange::end() and counts as wrapping).
+bool Fits(const MemRange& r) {
+  return r.base + r.size >= r.base && (r.size == 0 || r.base + r.size != 0);
+}
 
 // Strips "@unit-address" from a node name.
 std::string_view BaseName(std::string_view name) {
@@ -170,6 +181,9 @@ class Parser {
       const uint64_t base = LoadBe64(blob_.base_ + off);
       const uint64_t size = LoadBe64(blob_.base_ + off + 8);
       if (base == 0 && size == 0) return Status::Ok();
+      if (!Fits(MemRange{base, size})) {
+        return Status::Error("device tree: memory reservation wraps around", base);
+      }
       if (info_.reserved_count < BootInfo::kMaxReserved) {
         info_.reserved[info_.reserved_count++] = MemRange{base, size};
       }
@@ -301,6 +315,10 @@ class Parser {
       node.redistributor_regions = value;
     } else if (name == "redistributor-stride") {
       node.redistributor_stride = value;
+    } else if (name == "linux,initrd-start") {
+      node.initrd_start = value;
+    } else if (name == "linux,initrd-end") {
+      node.initrd_end = value;
     }
     return Status::Ok();
   }
@@ -369,6 +387,19 @@ class Parser {
         info_.cmdline[i] = static_cast<char>(p.data[i]);
       info_.cmdline[n] = '\0';
     }
+    if (node.initrd_start.present() || node.initrd_end.present()) {
+      // Either cell width is in use (Linux's chosen binding): one cell, or two.
+      const Prop& s = node.initrd_start;
+      const Prop& e = node.initrd_end;
+      if ((s.len != 4 && s.len != 8) || (e.len != 4 && e.len != 8)) {
+        return Status::Error("device tree: /chosen initrd start/end not a 1- or 2-cell number");
+      }
+      const uint64_t start = s.len == 8 ? LoadBe64(s.data) : LoadBe32(s.data);
+      const uint64_t end = e.len == 8 ? LoadBe64(e.data) : LoadBe32(e.data);
+      if (end < start)
+        return Status::Error("device tree: /chosen initrd ends before it starts", end);
+      info_.initrd = MemRange{start, end - start};
+    }
     if (node.stdout_path.present()) {
       // "/pl011@9000000" or "/pl011@9000000:115200n8" or an alias (not resolved here).
       const Prop& p = node.stdout_path;
@@ -387,7 +418,7 @@ class Parser {
       MemRange r;
       LICHEN_TRY_STATUS(RegEntry(node, parent, i, r));
       if (r.size == 0) continue;
-      if (r.base + r.size < r.base) return Status::Error("device tree: memory range wraps", r.base);
+      if (!Fits(r)) return Status::Error("device tree: memory range wraps", r.base);
       if (info_.mem_count == BootInfo::kMaxMemRanges) {
         return Status::Error("device tree: too many memory ranges", BootInfo::kMaxMemRanges);
       }
@@ -405,6 +436,12 @@ class Parser {
     const uint64_t mpidr = ReadCells(node.reg, 0, ac);
     if ((mpidr & ~uint64_t{0xff00ffffff}) != 0) {
       return Status::Error("device tree: cpu reg is not an MPIDR affinity value", mpidr);
+    }
+    // Two nodes for one MPIDR would have the kernel start the same CPU twice.
+    for (uint32_t i = 0; i < info_.cpu_count; ++i) {
+      if (info_.cpu_mpidr[i] == mpidr) {
+        return Status::Error("device tree: two CPUs with the same MPIDR", mpidr);
+      }
     }
     ++info_.dt_cpu_count;
     if (info_.cpu_count < BootInfo::kMaxCpus) info_.cpu_mpidr[info_.cpu_count++] = mpidr;
@@ -430,9 +467,12 @@ class Parser {
     MemRange gicd;
     LICHEN_TRY_STATUS(RegEntry(node, parent, 0, gicd));
     for (uint32_t i = 0; i < regions; ++i) {
-      LICHEN_TRY_STATUS(RegEntry(node, parent, 1 + i, info_.gicr_regions[i]));
-      if (info_.gicr_regions[i].size == 0) {
-        return Status::Error("device tree: empty GICv3 redistributor region", i);
+      MemRange& r = info_.gicr_regions[i];
+      LICHEN_TRY_STATUS(RegEntry(node, parent, 1 + i, r));
+      if (r.size == 0) return Status::Error("device tree: empty GICv3 redistributor region", i);
+      // Redistributor frames are 64 KiB each and 64 KiB aligned (GICv3 architecture 12.10).
+      if (r.base % 0x10000 != 0) {
+        return Status::Error("device tree: GICv3 redistributor region not 64 KiB aligned", r.base);
       }
     }
     if (node.redistributor_stride.present()) {
@@ -445,6 +485,10 @@ class Parser {
       }
     }
     if (gicd.base == 0) return Status::Error("device tree: GICv3 distributor at address 0");
+    if (gicd.base % kGicDistributorSize != 0 || gicd.size < kGicDistributorSize) {
+      return Status::Error("device tree: GICv3 distributor not a 64 KiB aligned 64 KiB frame",
+                           gicd.base);
+    }
     info_.gicd_base = gicd.base;
     info_.gicr_region_count = regions;
     return Status::Ok();
@@ -509,7 +553,7 @@ class Parser {
       return Status::Error("device tree: no arm,gic-v3 interrupt controller");
     if (info_.uart_base == 0) return Status::Error("device tree: no arm,pl011 UART");
     if (info_.timer_intid_virt == 0) return Status::Error("device tree: no arm,armv8-timer node");
-    return Status::Ok();
+    return CheckBootInfo(info_);
   }
 
   // A PL011 seen so far, kept to resolve /chosen/stdout-path after the walk.
@@ -527,6 +571,55 @@ class Parser {
   Pl011 pl011_bases_[kMaxPl011] = {};
   uint32_t pl011_count_ = 0;
 };
+
+Status CheckBootInfo(const BootInfo& info) {
+  if (info.mem_count > BootInfo::kMaxMemRanges ||
+      info.gicr_region_count > BootInfo::kMaxRedistributorRegions) {
+    return Status::Error("boot info: range count beyond its array");
+  }
+  for (uint32_t i = 0; i < info.mem_count; ++i) {
+    for (uint32_t j = 0; j < i; ++j) {
+      if (Overlap(info.mem[i], info.mem[j])) {
+        return Status::Error("device tree: two memory ranges overlap", info.mem[i].base);
+      }
+    }
+  }
+  // The device frames the kernel maps as Device memory and drives: the distributor, every
+  // redistributor region, the console UART.
+  constexpr uint32_t kMaxDevices = 2 + BootInfo::kMaxRedistributorRegions;
+  MemRange devices[kMaxDevices];
+  uint32_t n = 0;
+  devices[n++] = MemRange{info.gicd_base, kGicDistributorSize};
+  for (uint32_t i = 0; i < info.gicr_region_count; ++i)
+    devices[n++] = info.gicr_regions[i];
+  devices[n++] = MemRange{info.uart_base, kUartSize};
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!Fits(devices[i])) {
+      return Status::Error("device tree: a device region wraps around the address space",
+                           devices[i].base);
+    }
+    for (uint32_t m = 0; m < info.mem_count; ++m) {
+      if (Overlap(devices[i], info.mem[m])) {
+        return Status::Error("device tree: a GIC or UART region overlaps RAM", devices[i].base);
+      }
+    }
+    for (uint32_t j = 0; j < i; ++j) {
+      if (Overlap(devices[i], devices[j])) {
+        return Status::Error("device tree: two GIC/UART regions overlap", devices[i].base);
+      }
+    }
+  }
+  if (info.initrd.size != 0) {
+    bool in_ram = false;
+    for (uint32_t m = 0; m < info.mem_count; ++m) {
+      const MemRange& r = info.mem[m];
+      in_ram |= info.initrd.base >= r.base && info.initrd.end() <= r.end();
+    }
+    if (!in_ram)
+      return Status::Error("device tree: the initrd is not inside RAM", info.initrd.base);
+  }
+  return Status::Ok();
+}
 
 Status ParseBootInfo(const Blob& blob, BootInfo& info) {
   return Parser(blob, info).Run();

@@ -56,9 +56,22 @@ class Blob {
   uint32_t reserve_map_offset_ = 0;
 };
 
+// The sizes of the device frames the kernel maps and drives (GICv3 architecture: a 64 KiB
+// distributor frame; PL011: one 4 KiB page).
+inline constexpr uint64_t kGicDistributorSize = 0x10000;
+inline constexpr uint64_t kUartSize = 0x1000;
+
 // Fills `info` from the blob: CPUs, memory, reserved ranges, GICv3, PL011, generic timer,
-// PSCI and /chosen/bootargs. Missing required nodes (memory, cpus, GICv3, PL011, timer) and
-// any malformed structure are errors. `info` is only partially filled on error.
+// PSCI, /chosen/bootargs and the initrd. Missing required nodes (memory, cpus, GICv3, PL011,
+// timer) and any malformed structure are errors, and so is a result CheckBootInfo() rejects.
+// `info` is only partially filled on error.
 Status ParseBootInfo(const Blob& blob, BootInfo& info);
+
+// Checks that what a well-formed device tree said makes sense as a machine before the kernel
+// maps and touches it: RAM ranges that do not overlap, device frames (GICD, GICR regions,
+// PL011) that neither wrap around, nor overlap RAM, nor overlap each other, and an initrd
+// inside RAM. A tree that fails this would otherwise fault (or silently corrupt memory) long
+// after parsing, far from the cause.
+Status CheckBootInfo(const BootInfo& info);
 
 }  // namespace lichen::fdt

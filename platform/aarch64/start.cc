@@ -35,6 +35,9 @@ namespace {
 constexpr uint64_t kQemuVirtRamBase = 0x40000000;
 // How long the boot CPU waits for a started secondary to report online.
 constexpr uint64_t kCpuOnTimeoutNs = 2'000'000'000;
+// The least free RAM the core is handed: less cannot hold its per-CPU state and first tasks,
+// and would end in a panic inside the page allocator instead of a boot error naming the cause.
+constexpr uint64_t kMinFreeRam = 1 << 20;
 
 constexpr uint64_t kPage = LICHEN_PAGE_SIZE;
 constexpr uint64_t AlignUp(uint64_t v) {
@@ -92,7 +95,12 @@ Status ComputeFreeRange(BootInfo& info) {
   for (uint32_t i = 0; i < info.reserved_count; ++i)
     clip(info.reserved[i]);
   clip(MemRange{info.dtb_address, info.dtb_size});
+  clip(info.initrd);
   info.free_range = base < end ? MemRange{base, end - base} : MemRange{base, 0};
+  if (info.free_range.size < kMinFreeRam) {
+    return Status::Error("less than 1 MiB of free RAM after the kernel image (bytes)",
+                         info.free_range.size);
+  }
   return Status::Ok();
 }
 
@@ -264,7 +272,9 @@ extern "C" [[noreturn]] void LichenBootMain() {
   RunStaticConstructors();
   lichen::SetPanicHandler(&PanicHandler);
   lichen::BootInfo& info = g_info;
-  console::Init(g_dt_status.ok() ? info.uart_base : kQemuVirtUartBase);
+  // The fallback page tables (any boot error) map only QEMU's UART: the device tree's may be
+  // unmapped then.
+  console::Init(g_dt_status.ok() && g_mmu_status.ok() ? info.uart_base : kQemuVirtUartBase);
   lichen::SetLogWriter(&console::LogWriter);
   UnmaskSError();
   console::Print("");
