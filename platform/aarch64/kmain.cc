@@ -95,6 +95,13 @@ Status ParseKernelOptions(std::string_view cmdline, KernelOptions& options) {
     options.mode = InitMode::kKtests;
     options.ktest_filter = *v;
   }
+  // For soaking the other tests while one is known to hang (a bug being fixed elsewhere); the
+  // runner names what it skipped on its summary lines, so a skip is never silent.
+  if (auto v = CmdlineOption(cmdline, "ktest-skip")) {
+    if (v->empty()) return Status::Error("ktest-skip= needs a test name prefix");
+    options.mode = InitMode::kKtests;
+    options.ktest_skip = *v;
+  }
   if (auto v = CmdlineOption(cmdline, "bench")) {
     if (*v != "parallel") return Status::Error("bench= must be parallel");
     if (options.mode == InitMode::kKtests)
