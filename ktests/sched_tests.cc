@@ -49,12 +49,14 @@ void ProgressBurnerBody(void* p) {
 // Under TCG a vCPU that the host deschedules while a burner runs charges that burner the time
 // without it doing any work; EEVDF then rightly pays the other one back, so the work share
 // drifts from the weights by however much the host stole (a busy-host soak saw b at 432 per
-// mille of the work for 246 of the weight) while the time share stays on the weights. The
-// tolerance still widens by twice the worst lateness the CPU saw, as workload_burners' does:
-// until the debt of a late interrupt is paid back, the cumulative share is off by it. Both
-// window limits are charged time, so a slow host makes the test slower, never failed.
+// mille of the work for 246 of the weight) while the time share stays on the weights: a
+// stall charged to one burner is paid back to the other within a few slices, and the
+// cumulative share returns to the weights, which the loop waits for. Both window limits are
+// charged time, so a slow host makes the test slower, never failed. (No widening by the CPU's
+// worst lateness, as workload_burners has: that is a maximum since boot, and one early
+// stall of 100 ms would let any share pass a 150 ms window.)
 constexpr uint64_t kMinChargedNs = 150 * kMs;
-constexpr uint64_t kMaxChargedNs = 2000 * kMs;
+constexpr uint64_t kMaxChargedNs = 4000 * kMs;
 
 uint64_t ShareOfBSettles(ProgressBurner& a, ProgressBurner& b, uint32_t cpu, uint64_t want,
                          uint64_t tolerance, const char* what) {
@@ -68,22 +70,21 @@ uint64_t ShareOfBSettles(ProgressBurner& a, ProgressBurner& b, uint32_t cpu, uin
     const uint64_t db = b.runtime_ns.Load(std::memory_order_relaxed) - b0;
     const uint64_t total = da + db;
     const uint64_t share = total == 0 ? 0 : db * 1000 / total;
-    const uint64_t lateness_ns = sched::WorstLatenessNs(cpu);
-    const uint64_t slack = tolerance + (total == 0 ? 0 : 2 * lateness_ns * 1000 / total);
     const uint64_t diff = share > want ? share - want : want - share;
     // The work share, for the log only: what the host's scheduling did to the burners.
     const uint64_t dwa = a.chunks.Load(std::memory_order_relaxed) - wa0;
     const uint64_t dwb = b.chunks.Load(std::memory_order_relaxed) - wb0;
     const uint64_t work_share = dwa + dwb == 0 ? 0 : dwb * 1000 / (dwa + dwb);
-    if (total >= kMinChargedNs && diff <= slack) {
+    if (total >= kMinChargedNs && diff <= tolerance) {
       LICHEN_LOG_DEBUG("{}: b's time share {} per mille (want {} +- {}), work share {}, {} ms",
-                       what, share, want, slack, work_share, total / kMs);
+                       what, share, want, tolerance, work_share, total / kMs);
       return share;
     }
     KTEST_CHECK(total < kMaxChargedNs,
                 "{}: b's share of the CPU time is {} per mille after {} ms of it, want {} +- {} "
-                "(work share {}, worst lateness {} us)",
-                what, share, total / kMs, want, slack, work_share, lateness_ns / kUs);
+                "(work share {}, worst lateness on cpu {}: {} us)",
+                what, share, total / kMs, want, tolerance, work_share, cpu,
+                sched::WorstLatenessNs(cpu) / kUs);
   }
 }
 
@@ -113,8 +114,8 @@ KTEST(spawn_rejects_bad_options) {
 }
 
 // Two nice-0 burners share a CPU's time evenly; renicing one to +5 while it runs moves its
-// share to its weight share, 335 / (1024 + 335) = 24.7% (each within 10 points, widened by the
-// CPU's worst lateness; see ShareOfBSettles).
+// share of the CPU time to its weight share, 335 / (1024 + 335) = 24.7% (each within 10
+// points; see ShareOfBSettles).
 KTEST(setnice_changes_running_share) {
   const uint32_t cpu = Cpus() - 1;
   Atomic<bool> stop{false};
