@@ -29,6 +29,12 @@ namespace lichen::ktest {
 // timeouts are generous; a healthy test takes a small fraction.
 inline constexpr uint32_t kDefaultTimeoutMs = 20'000;
 
+// How long WaitFor waits for a state before the test fails as hung. A hang detector, never a
+// time limit on the kernel: a state the kernel reaches at all, it reaches in milliseconds on
+// a quiet host, and this leaves room for 16 vCPUs on two busy host cores. Below
+// kDefaultTimeoutMs, so the failure names the state that never came.
+inline constexpr uint64_t kWaitLimitNs = 10'000'000'000;
+
 // Stack of the task each test runs in (tests keep small tables on their stacks).
 inline constexpr size_t kTestStackBytes = 32 * 1024;
 

@@ -145,7 +145,7 @@ KTEST(setaffinity_moves_running_task) {
   ProgressBurner burner;
   burner.stop = &stop;
   Task* task = Spawn("mover", &ProgressBurnerBody, &burner, CpuMask::Single(0));
-  WaitFor([&] { return burner.last_cpu.Load(std::memory_order_relaxed) == 0; }, 2000 * kMs,
+  WaitFor([&] { return burner.last_cpu.Load(std::memory_order_relaxed) == 0; }, kWaitLimitNs,
           "the burner to run on cpu 0");
   const Result<void> empty = sched::SetAffinity(task, CpuMask());
   KTEST_CHECK(!empty.ok() && empty.error() == Error::kInvalidArgument, "empty mask accepted");
@@ -156,7 +156,7 @@ KTEST(setaffinity_moves_running_task) {
   const uint32_t target = n - 1;
   const Result<void> moved = sched::SetAffinity(task, CpuMask::Single(target));
   KTEST_CHECK(moved.ok(), "SetAffinity to cpu {} refused", target);
-  WaitFor([&] { return burner.last_cpu.Load(std::memory_order_relaxed) == target; }, 2000 * kMs,
+  WaitFor([&] { return burner.last_cpu.Load(std::memory_order_relaxed) == target; }, kWaitLimitNs,
           "the burner to move to the last CPU");
   burner.visited.Store(0, std::memory_order_relaxed);
   sched::SleepFor(30 * kMs);
