@@ -158,8 +158,12 @@ KTEST(setaffinity_moves_running_task) {
   KTEST_CHECK(moved.ok(), "SetAffinity to cpu {} refused", target);
   WaitFor([&] { return burner.last_cpu.Load(std::memory_order_relaxed) == target; }, kWaitLimitNs,
           "the burner to move to the last CPU");
+  // It stays there: the next chunks all end on the target. Counted in chunks, not in a time
+  // window (a busy host once ran none of them in 30 ms: "ran on CPUs 0b0").
   burner.visited.Store(0, std::memory_order_relaxed);
-  sched::SleepFor(30 * kMs);
+  const uint64_t chunks = burner.chunks.Load(std::memory_order_relaxed);
+  WaitFor([&] { return burner.chunks.Load(std::memory_order_relaxed) >= chunks + 50; },
+          kWaitLimitNs, "50 chunks of the burner after the move");
   const uint64_t visited = burner.visited.Load(std::memory_order_relaxed);
   stop.Store(true, std::memory_order_relaxed);
   sched::Join(task);
