@@ -73,7 +73,7 @@ void NapProbeBody(void* p) {
   if (probe->started != nullptr) {
     probe->started->FetchAdd(1, std::memory_order_relaxed);
     WaitFor([probe] { return probe->started->Load(std::memory_order_relaxed) == probe->expected; },
-            kWaitLimitNs, "every napper to start");
+            WaitLimitNs(), "every napper to start");
   }
   const uint64_t irqs_before = TimerInterrupts(probe->cpu);
   for (uint32_t i = 0; i < kNaps; ++i) {
@@ -113,7 +113,7 @@ void TicklessBody(void* p) {
         }
         return true;
       },
-      kWaitLimitNs, "every other CPU to go idle");
+      WaitLimitNs(), "every other CPU to go idle");
   // Let a balance timer armed just before a CPU went idle run out (it is not re-armed).
   sched::SleepFor(20 * kMs);
   for (uint32_t cpu = 0; cpu < n; ++cpu)
@@ -157,7 +157,7 @@ void IpiWakerBody(void* p) {
       [pair] {
         return pair->sleeper->state.Load(std::memory_order_acquire) == TaskState::kSleeping;
       },
-      kWaitLimitNs, "the sleeper to sleep");
+      WaitLimitNs(), "the sleeper to sleep");
   pair->sent_before = IpisSent(pair->waker_cpu);
   pair->ipi_already_pending =
       Shared(pair->sleeper_cpu).mailbox.ipi_pending.Load(std::memory_order_seq_cst);
@@ -431,7 +431,7 @@ KTEST(steal_from_busy_cpu) {
   // All of them queued on CPU 0 first (spawning posts them there): then every move below
   // starts from CPU 0's queue.
   WaitFor([&] { return Shared(0).nr_running.Load(std::memory_order_relaxed) >= count; },
-          kWaitLimitNs, "the burners to be queued on cpu 0");
+          WaitLimitNs(), "the burners to be queued on cpu 0");
   for (uint32_t i = 0; i < count; ++i) {
     const Result<void> widened = sched::SetAffinity(tasks[i], CpuMask::FirstN(n));
     KTEST_CHECK(widened.ok(), "SetAffinity to every CPU refused");
@@ -448,7 +448,7 @@ KTEST(steal_from_busy_cpu) {
         return visited == all && without_work == 0;
       },
       // A hang detector, not a time limit: 16 vCPUs on 2 busy host cores took ~1 s.
-      kWaitLimitNs, "every CPU to run burners from cpu 0");
+      WaitLimitNs(), "every CPU to run burners from cpu 0");
   stop.Store(true, std::memory_order_relaxed);
   for (uint32_t i = 0; i < count; ++i)
     sched::Join(tasks[i]);

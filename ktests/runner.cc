@@ -65,7 +65,8 @@ void OnHang(void* arg) {
   const Test* test = static_cast<const Test*>(arg);
   if (g_reporting.Exchange(true, std::memory_order_acq_rel)) return;
   Print("ktest: {} HUNG: no result after its {} ms timeout (noticed on cpu{}; test at {}:{})",
-        test->name, test->timeout_ms, platform::ThisCpu(), test->file, test->line);
+        test->name, uint64_t{test->timeout_ms} * HangScale(), platform::ThisCpu(), test->file,
+        test->line);
   if (g_phase.Load(std::memory_order_acquire) == Phase::kArming) {
     Print(
         "ktest: the test never started: the runner was still arming the watchdog on the other "
@@ -91,7 +92,7 @@ uint64_t RunOne(const Test& test) {
   g_current.Store(&test, std::memory_order_release);
   g_phase.Store(Phase::kArming, std::memory_order_release);
   const uint64_t start = platform::Now();
-  aarch64::watchdog::Arm(start + uint64_t{test.timeout_ms} * kNsPerMs, &OnHang,
+  aarch64::watchdog::Arm(start + uint64_t{test.timeout_ms} * HangScale() * kNsPerMs, &OnHang,
                          const_cast<Test*>(&test));
   g_phase.Store(Phase::kRunning, std::memory_order_release);
   sched::SpawnOptions options;
@@ -150,6 +151,14 @@ uint32_t ThisCpu() {
   return platform::ThisCpu();
 }
 
+uint32_t HangScale() {
+  return (Cpus() + 7) / 8;
+}
+
+uint64_t WaitLimitNs() {
+  return uint64_t{10'000} * kNsPerMs * HangScale();
+}
+
 void BlockUntilSet(const Atomic<bool>& flag) {
   for (;;) {
     sched::PrepareToBlock();
@@ -196,12 +205,13 @@ bool RunKtests(const KernelOptions& options) {
   const uint32_t ncpus = ktest::Cpus();
   console::Print(
       "KTESTS: running {} of {} tests{}{}{}{}{}{} on {} CPU{} (placement {}, steal {}, balance "
-      "{}, seed {}); watchdog {}",
+      "{}, seed {}); watchdog {}, hang limits x{}",
       selected, registered, filter.empty() ? "" : " matching '", filter, filter.empty() ? "" : "'",
       skip.empty() ? "" : ", SKIPPING '", skip, skip.empty() ? "" : "'", ncpus,
       ncpus == 1 ? "" : "s", sched::PlacementName(sched::config().placement),
       sched::config().steal ? "on" : "off", sched::config().periodic_balance ? "on" : "off",
-      options.seed, watchdog::Running() ? "on" : "OFF (hangs end at the host's timeout)");
+      options.seed, watchdog::Running() ? "on" : "OFF (hangs end at the host's timeout)",
+      ktest::HangScale());
   if (selected == 0) {
     console::Print("KTESTS: FAILED (no test matches '{}')", filter);
     return false;

@@ -145,7 +145,7 @@ KTEST(setaffinity_moves_running_task) {
   ProgressBurner burner;
   burner.stop = &stop;
   Task* task = Spawn("mover", &ProgressBurnerBody, &burner, CpuMask::Single(0));
-  WaitFor([&] { return burner.last_cpu.Load(std::memory_order_relaxed) == 0; }, kWaitLimitNs,
+  WaitFor([&] { return burner.last_cpu.Load(std::memory_order_relaxed) == 0; }, WaitLimitNs(),
           "the burner to run on cpu 0");
   const Result<void> empty = sched::SetAffinity(task, CpuMask());
   KTEST_CHECK(!empty.ok() && empty.error() == Error::kInvalidArgument, "empty mask accepted");
@@ -156,14 +156,14 @@ KTEST(setaffinity_moves_running_task) {
   const uint32_t target = n - 1;
   const Result<void> moved = sched::SetAffinity(task, CpuMask::Single(target));
   KTEST_CHECK(moved.ok(), "SetAffinity to cpu {} refused", target);
-  WaitFor([&] { return burner.last_cpu.Load(std::memory_order_relaxed) == target; }, kWaitLimitNs,
+  WaitFor([&] { return burner.last_cpu.Load(std::memory_order_relaxed) == target; }, WaitLimitNs(),
           "the burner to move to the last CPU");
   // It stays there: the next chunks all end on the target. Counted in chunks, not in a time
   // window (a busy host once ran none of them in 30 ms: "ran on CPUs 0b0").
   burner.visited.Store(0, std::memory_order_relaxed);
   const uint64_t chunks = burner.chunks.Load(std::memory_order_relaxed);
   WaitFor([&] { return burner.chunks.Load(std::memory_order_relaxed) >= chunks + 50; },
-          kWaitLimitNs, "50 chunks of the burner after the move");
+          WaitLimitNs(), "50 chunks of the burner after the move");
   const uint64_t visited = burner.visited.Load(std::memory_order_relaxed);
   stop.Store(true, std::memory_order_relaxed);
   sched::Join(task);

@@ -51,7 +51,8 @@ constexpr uint32_t kDemoMaxCpus = BootInfo::kMaxCpus;
 constexpr uint32_t kTimerTicks = 5;
 constexpr uint64_t kTickNs = 1'000'000;
 // Per phase, for every 4 CPUs: TCG on a loaded host is slow, and with many more vCPUs than
-// host cores each vCPU gets a small share of one (64 vCPUs on 2 cores: a phase takes ~20 s).
+// host cores each vCPU gets a small share of one (16 vCPUs on 2 cores pass in seconds; 64
+// spin at the barriers for longer than even 80 s on a busy 2-core host).
 constexpr uint64_t kPhaseTimeoutNsPer4Cpus = 5'000'000'000;
 constexpr uint32_t kIpiRounds = 3;
 constexpr uint64_t kSliceNs = 2'000'000;
