@@ -29,6 +29,18 @@ namespace lichen::ktest {
 // timeouts are generous; a healthy test takes a small fraction.
 inline constexpr uint32_t kDefaultTimeoutMs = 20'000;
 
+// Hang detectors -- a test's timeout, WaitFor's limit -- are multiplied by this: 1 up to 8
+// CPUs, then one more per 8 CPUs. QEMU runs each vCPU on a host thread, so on a fixed host
+// every vCPU gets a smaller share of it as their number grows (32 vCPUs on 2 cores: a
+// sixteenth of a core each), and everything a test waits for takes that much longer.
+uint32_t HangScale();
+
+// How long WaitFor waits for a state before the test fails as hung: 10 s times HangScale().
+// A hang detector, never a time limit on the kernel: a state the kernel reaches at all, it
+// reaches in milliseconds on a quiet host. Half the default test timeout, so the failure
+// names the state that never came.
+uint64_t WaitLimitNs();
+
 // Stack of the task each test runs in (tests keep small tables on their stacks).
 inline constexpr size_t kTestStackBytes = 32 * 1024;
 

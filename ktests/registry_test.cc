@@ -12,7 +12,6 @@ namespace lichen::ktest {
 namespace {
 
 constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
 constexpr uint32_t kMaxTestCpus = BootInfo::kMaxCpus;
 
 struct RegistryBurner {
@@ -62,7 +61,7 @@ KTEST(registry_lists_tasks) {
         return started.Load(std::memory_order_relaxed) == n &&
                sleeper->state.Load(std::memory_order_acquire) == TaskState::kSleeping;
       },
-      2000 * kMs, "the burners to start and the sleeper to sleep");
+      WaitLimitNs(), "the burners to start and the sleeper to sleep");
 
   // Each CPU's published current task is, at some moment, its burner. The CPU this task
   // samples from publishes this task instead (it is running the sampling): there it must be
@@ -82,7 +81,7 @@ KTEST(registry_lists_tasks) {
         }
         return seen_running == CpuMask::FirstN(n).bits();
       },
-      2000 * kMs, "every CPU to publish its burner as its current task", 100 * kUs);
+      WaitLimitNs(), "every CPU to publish its burner as its current task", 100 * kUs);
 
   Listed listed[kMaxTestCpus + 2];
   for (uint32_t cpu = 0; cpu < n; ++cpu)

@@ -65,7 +65,8 @@ void OnHang(void* arg) {
   const Test* test = static_cast<const Test*>(arg);
   if (g_reporting.Exchange(true, std::memory_order_acq_rel)) return;
   Print("ktest: {} HUNG: no result after its {} ms timeout (noticed on cpu{}; test at {}:{})",
-        test->name, test->timeout_ms, platform::ThisCpu(), test->file, test->line);
+        test->name, uint64_t{test->timeout_ms} * HangScale(), platform::ThisCpu(), test->file,
+        test->line);
   if (g_phase.Load(std::memory_order_acquire) == Phase::kArming) {
     Print(
         "ktest: the test never started: the runner was still arming the watchdog on the other "
@@ -80,12 +81,18 @@ bool Matches(const Test& test, std::string_view prefix) {
   return std::string_view(test.name).substr(0, prefix.size()) == prefix;
 }
 
+// Selected by the boot's ktest= and not excluded by its ktest-skip=.
+bool Selected(const Test& test, const aarch64::KernelOptions& options) {
+  return Matches(test, options.ktest_filter) &&
+         (options.ktest_skip.empty() || !Matches(test, options.ktest_skip));
+}
+
 // Runs one test; returns its duration in ns. A failure never comes back here.
 uint64_t RunOne(const Test& test) {
   g_current.Store(&test, std::memory_order_release);
   g_phase.Store(Phase::kArming, std::memory_order_release);
   const uint64_t start = platform::Now();
-  aarch64::watchdog::Arm(start + uint64_t{test.timeout_ms} * kNsPerMs, &OnHang,
+  aarch64::watchdog::Arm(start + uint64_t{test.timeout_ms} * HangScale() * kNsPerMs, &OnHang,
                          const_cast<Test*>(&test));
   g_phase.Store(Phase::kRunning, std::memory_order_release);
   sched::SpawnOptions options;
@@ -144,6 +151,14 @@ uint32_t ThisCpu() {
   return platform::ThisCpu();
 }
 
+uint32_t HangScale() {
+  return (Cpus() + 7) / 8;
+}
+
+uint64_t WaitLimitNs() {
+  return uint64_t{10'000} * kNsPerMs * HangScale();
+}
+
 void BlockUntilSet(const Atomic<bool>& flag) {
   for (;;) {
     sched::PrepareToBlock();
@@ -180,20 +195,23 @@ namespace lichen::aarch64 {
 bool RunKtests(const KernelOptions& options) {
   using ktest::Test;
   const std::string_view filter = options.ktest_filter;
+  const std::string_view skip = options.ktest_skip;
   uint32_t registered = 0;
   uint32_t selected = 0;
   for (const Test* t = __ktests_start; t != __ktests_end; ++t) {
     ++registered;
-    if (ktest::Matches(*t, filter)) ++selected;
+    if (ktest::Selected(*t, options)) ++selected;
   }
   const uint32_t ncpus = ktest::Cpus();
   console::Print(
-      "KTESTS: running {} of {} tests{}{}{} on {} CPU{} (placement {}, steal {}, balance {}, "
-      "seed {}); watchdog {}",
+      "KTESTS: running {} of {} tests{}{}{}{}{}{} on {} CPU{} (placement {}, steal {}, balance "
+      "{}, seed {}); watchdog {}, hang limits x{}",
       selected, registered, filter.empty() ? "" : " matching '", filter, filter.empty() ? "" : "'",
-      ncpus, ncpus == 1 ? "" : "s", sched::PlacementName(sched::config().placement),
+      skip.empty() ? "" : ", SKIPPING '", skip, skip.empty() ? "" : "'", ncpus,
+      ncpus == 1 ? "" : "s", sched::PlacementName(sched::config().placement),
       sched::config().steal ? "on" : "off", sched::config().periodic_balance ? "on" : "off",
-      options.seed, watchdog::Running() ? "on" : "OFF (hangs end at the host's timeout)");
+      options.seed, watchdog::Running() ? "on" : "OFF (hangs end at the host's timeout)",
+      ktest::HangScale());
   if (selected == 0) {
     console::Print("KTESTS: FAILED (no test matches '{}')", filter);
     return false;
@@ -204,13 +222,18 @@ bool RunKtests(const KernelOptions& options) {
   LICHEN_ASSERT(pinned.ok(), "cannot pin the ktest runner to cpu 0");
   uint64_t total_ns = 0;
   for (const Test* t = __ktests_start; t != __ktests_end; ++t) {
-    if (!ktest::Matches(*t, filter)) continue;
+    if (!ktest::Selected(*t, options)) continue;
     const uint64_t ns = ktest::RunOne(*t);
     total_ns += ns;
     console::Print("ktest: {} ok ({} ms)", t->name, ns / ktest::kNsPerMs);
   }
   console::Print("ktest: {} ms in tests", total_ns / ktest::kNsPerMs);
-  console::Print("KTESTS: ALL PASSED ({} tests, {} CPUs)", selected, ncpus);
+  if (skip.empty()) {
+    console::Print("KTESTS: ALL PASSED ({} tests, {} CPUs)", selected, ncpus);
+  } else {
+    console::Print("KTESTS: ALL PASSED ({} tests, {} CPUs; tests matching '{}' SKIPPED)", selected,
+                   ncpus, skip);
+  }
   return true;
 }
 

@@ -6,8 +6,11 @@
 
 // --- Limits and stacks ----------------------------------------------------------------------
 
-// CPUs this platform brings up (QEMU virt with GICv3 offers more; extra DT CPUs are ignored).
-#define LICHEN_AARCH64_MAX_CPUS 8
+// CPUs this platform brings up: the core's kMaxCpus (lib/cpumask.h; checked in cpu.cc), which
+// the assembler cannot see. Every per-CPU table of the platform (stack slots, CpuLocal,
+// BootInfo's MPIDRs) is sized by it. QEMU virt's first GICv3 redistributor region holds 123
+// CPUs, so up to this limit no second region is needed; DT CPUs beyond it are ignored.
+#define LICHEN_AARCH64_MAX_CPUS 64
 
 #define LICHEN_PAGE_SIZE 4096
 

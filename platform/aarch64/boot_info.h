@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "platform/aarch64/asm_defs.h"
+
 namespace lichen {
 
 // A physical address range [base, base + size).
@@ -30,7 +32,7 @@ enum class PsciConduit : uint8_t {
 
 struct BootInfo {
   // Fixed capacities: the parser reports an error (or, for CPUs, a warning) beyond these.
-  static constexpr uint32_t kMaxCpus = 8;
+  static constexpr uint32_t kMaxCpus = LICHEN_AARCH64_MAX_CPUS;
   static constexpr uint32_t kMaxMemRanges = 8;
   static constexpr uint32_t kMaxRedistributorRegions = 4;
   static constexpr uint32_t kMaxReserved = 8;

@@ -6,6 +6,10 @@
 #include "platform/aarch64/image.h"
 #include "platform/aarch64/sysreg.h"
 
+// The platform's per-CPU tables and the core's (PerCpu, CpuMask) have one size: a CPU the
+// platform brings up always has a core slot, and every core CPU id has a stack slot.
+static_assert(LICHEN_AARCH64_MAX_CPUS == lichen::kMaxCpus, "asm_defs.h: LICHEN_AARCH64_MAX_CPUS");
+
 extern "C" {
 // Zeroed by boot.S with the rest of .bss; each CPU's TPIDR_EL1 points at its entry.
 lichen::aarch64::CpuLocal lichen_cpu_local[LICHEN_AARCH64_MAX_CPUS];

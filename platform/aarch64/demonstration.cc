@@ -132,7 +132,9 @@ bool RunDemonstration(const KernelOptions& options) {
   Print("demo: part 2: {} burners pinned {} to a CPU at nice -5, 0, 5, 10, for {} ms ...",
         ncpus * kPerCpu, kPerCpu, kBurnNs / kMs);
   Atomic<bool> stop{false};
-  DemoBurner burners[kMaxBurners];
+  // kPerCpu per CPU for up to kMaxCpus CPUs is 12 KiB: too much for init's stack, next to the
+  // two counter samples above. The demonstration runs once per boot.
+  static DemoBurner burners[kMaxBurners];
   const uint32_t nburners = ncpus * kPerCpu;
   for (uint32_t cpu = 0; cpu < ncpus; ++cpu) {
     for (uint32_t i = 0; i < kPerCpu; ++i) {

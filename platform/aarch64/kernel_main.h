@@ -32,12 +32,14 @@ enum class InitMode : uint8_t {
 //   placement=round-robin|local-first|least-loaded   sched::Config::placement
 //   steal=0|1  balance=0|1                            stealing, periodic balance
 //   ktests  ktest=<name prefix>                       run the ktests (only matching ones)
+//   ktest-skip=<name prefix>                          ...except these (named in the summary)
 //   bench=parallel                                    the parallel benchmark
 //   seed=<n>  scale=<n>                               workload seed and size (default 1, 1)
 struct KernelOptions {
   sched::Config sched;
   InitMode mode = InitMode::kDemonstration;
   std::string_view ktest_filter;  // empty: every test
+  std::string_view ktest_skip;    // empty: skip none
   uint64_t seed = 1;
   uint32_t scale = 1;
 };

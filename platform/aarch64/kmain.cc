@@ -30,8 +30,9 @@ namespace lichen::aarch64 {
 
 namespace {
 
-// How long the boot CPU waits for the released secondaries to register with the core.
-constexpr uint64_t kSecondaryInitTimeoutNs = 2'000'000'000;
+// How long the boot CPU waits for the released secondaries to register with the core: a hang
+// detector, generous because tens of vCPUs on a 2-core host wait seconds for a host core.
+constexpr uint64_t kSecondaryInitTimeoutNs = 20'000'000'000;
 // Trace events per CPU in a panic report.
 constexpr uint32_t kPanicTraceEvents = 12;
 
@@ -93,6 +94,13 @@ Status ParseKernelOptions(std::string_view cmdline, KernelOptions& options) {
   if (auto v = CmdlineOption(cmdline, "ktest")) {
     options.mode = InitMode::kKtests;
     options.ktest_filter = *v;
+  }
+  // For soaking the other tests while one is known to hang (a bug being fixed elsewhere); the
+  // runner names what it skipped on its summary lines, so a skip is never silent.
+  if (auto v = CmdlineOption(cmdline, "ktest-skip")) {
+    if (v->empty()) return Status::Error("ktest-skip= needs a test name prefix");
+    options.mode = InitMode::kKtests;
+    options.ktest_skip = *v;
   }
   if (auto v = CmdlineOption(cmdline, "bench")) {
     if (*v != "parallel") return Status::Error("bench= must be parallel");
@@ -177,7 +185,9 @@ void KernelMain(const BootInfo& info) {
   init.name = "init";
   init.entry = &InitTask;
   init.detached = true;
-  init.stack_size = 32 * 1024;  // the runner and the reports keep tables on their stacks
+  // The runner and the reports keep tables on their stacks: two report::Sample of kMaxCpus
+  // CPUs' counters are 13 KiB.
+  init.stack_size = 64 * 1024;
   const Result<Task*> task = sched::Spawn(init);
   if (!task.ok()) LICHEN_PANIC("cannot spawn init: {}", task.error());
   kernel::RunIdle();

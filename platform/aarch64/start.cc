@@ -33,8 +33,11 @@ namespace {
 // QEMU virt's RAM base: where its -kernel loader puts the DTB for a non-Linux (ELF) image
 // when it passes none in x0.
 constexpr uint64_t kQemuVirtRamBase = 0x40000000;
-// How long the boot CPU waits for a started secondary to report online.
-constexpr uint64_t kCpuOnTimeoutNs = 2'000'000'000;
+// How long the boot CPU waits for a started secondary to report online: a hang detector. The
+// CPUs already online wait for the release in WFE, which TCG runs as a busy yield, so with
+// tens of vCPUs on a 2-core host a new CPU may wait seconds for a host core (64 vCPUs: the
+// 57th took over 2 s).
+constexpr uint64_t kCpuOnTimeoutNs = 20'000'000'000;
 // The least free RAM the core is handed: less cannot hold its per-CPU state and first tasks,
 // and would end in a panic inside the page allocator instead of a boot error naming the cause.
 constexpr uint64_t kMinFreeRam = 1 << 20;
