@@ -25,6 +25,7 @@ enum class InitMode : uint8_t {
   kDemonstration,  // default: a mixed workload and nice-weighted burners, then the tables
   kKtests,         // `ktests`: the in-kernel tests, ending in the KTESTS line
   kBenchParallel,  // `bench=parallel`: the speedup benchmark's fixed parallel work
+  kWorkload,       // `workload=<name>`: one workload of workloads/workloads.h (./lichen trace)
 };
 
 // The kernel command line (/chosen/bootargs), parsed. Words that are not listed here are
@@ -34,12 +35,19 @@ enum class InitMode : uint8_t {
 //   ktests  ktest=<name prefix>                       run the ktests (only matching ones)
 //   bench=parallel                                    the parallel benchmark
 //   seed=<n>  scale=<n>                               workload seed and size (default 1, 1)
+//   workload=<name>                                   run that one workload (trace_dump.cc)
+//   trace=<file>  ftrace=<file>                       at the end, write the trace rings to
+//                                                     the host file (semihosting): Trace
+//                                                     Event JSON, ftrace text
 struct KernelOptions {
   sched::Config sched;
   InitMode mode = InitMode::kDemonstration;
   std::string_view ktest_filter;  // empty: every test
   uint64_t seed = 1;
   uint32_t scale = 1;
+  std::string_view workload;     // kWorkload: its name
+  std::string_view trace_file;   // empty: no JSON trace dump
+  std::string_view ftrace_file;  // empty: no ftrace text dump
 };
 
 // Parses `cmdline` into `options`; an error names the offending word's key.
@@ -53,5 +61,9 @@ const KernelOptions& TheKernelOptions();
 bool RunKtests(const KernelOptions& options);         // ktests/runner.cc
 bool RunDemonstration(const KernelOptions& options);  // demonstration.cc
 bool RunParallelBench(const KernelOptions& options);  // bench.cc
+bool RunOneWorkload(const KernelOptions& options);    // trace_dump.cc
+// Writes the trace rings to options.trace_file / ftrace_file (if set) through semihosting;
+// false if a file could not be written.
+bool DumpTraces(const KernelOptions& options);  // trace_dump.cc
 
 }  // namespace lichen::aarch64
