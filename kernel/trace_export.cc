@@ -62,8 +62,10 @@ void Prepare(const ExportInfo& info) {
     g_cpus[c] = CpuState{};
     const Spans& spans = info.cpus[c];
     bool first_switch = true;
+    bool idles = false;
     for (uint32_t i = 0; i < spans.Count(); ++i) {
       const Event& e = spans[i];
+      idles |= e.kind == Kind::kIdleEnter;
       if (e.kind == Kind::kSwitch && first_switch) {
         // Whoever the first switch switches away from ran since the ring's start.
         g_cpus[c].known = true;
@@ -77,6 +79,11 @@ void Prepare(const ExportInfo& info) {
       if (slot == nullptr) continue;
       for (uint32_t b = 0; b < 8; ++b)
         slot->name[chunk * 8 + b] = static_cast<char>((e.b >> (8 * b)) & 0xff);
+    }
+    if (first_switch && idles) {
+      // No switch at all, but the idle loop waited for interrupts: it idled throughout.
+      g_cpus[c].known = true;
+      g_cpus[c].running = 0;
     }
   }
 }
@@ -170,9 +177,15 @@ class JsonWriter {
     uint32_t c = 0;
     while (const Event* e = NextMerged(info_, c))
       OnEvent(c, *e);
+    // What each CPU was doing at its last event it kept doing until the trace ends (a CPU
+    // asleep in WFI records nothing more).
+    uint64_t end_ns = 0;
     for (uint32_t cpu = 0; cpu < info_.ncpus && cpu < kMaxCpus; ++cpu) {
-      CloseWfi(cpu, g_cpus[cpu].last_ns);
-      CloseSlice(cpu, g_cpus[cpu].last_ns);
+      if (g_cpus[cpu].last_ns > end_ns) end_ns = g_cpus[cpu].last_ns;
+    }
+    for (uint32_t cpu = 0; cpu < info_.ncpus && cpu < kMaxCpus; ++cpu) {
+      CloseWfi(cpu, end_ns);
+      CloseSlice(cpu, end_ns);
     }
     Put(out_, "\n],\"otherData\":{\"title\":\"");
     PutJsonEscaped(out_, info_.title);

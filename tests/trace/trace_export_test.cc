@@ -233,6 +233,29 @@ TEST(TraceExport, ReportsOverflowAndGapsAndDecodesNames) {
       << ftrace;
 }
 
+TEST(TraceExport, CpuThatOnlySleptIsIdleUntilTheTraceEnds) {
+  using K = trace::Kind;
+  // CPU 1 went to sleep in WFI before its ring's first switch and never woke: its track must
+  // still show it idle (and asleep) for the whole trace, not a zero-length blip.
+  std::vector<std::vector<trace::Event>> rings = {
+      {Ev(100, 0, K::kSwitch, 0, 5, 4, 0), Ev(900, 1, K::kSwitch, 5, 0, 2, 0)},
+      {Ev(120, 0, K::kIdleEnter, 0, 0, 0, 1)},
+  };
+  trace::ExportStats stats;
+  const std::string text = ExportSpans(rings, stats);
+  Checked c;
+  ASSERT_EQ(CheckTraceEventFile(text, c), "") << text;
+  std::vector<std::pair<std::string, double>> cpu1;  // (ph, ts) of CPU 1's slices
+  for (const Value* e : c.events) {
+    const std::string ph = e->At("ph").string;
+    if (Int(e->At("tid")) == 1 && (ph == "B" || ph == "E"))
+      cpu1.push_back({ph, e->At("ts").number});
+  }
+  const std::vector<std::pair<std::string, double>> expected = {
+      {"B", 0.120}, {"B", 0.120}, {"E", 0.900}, {"E", 0.900}};  // idle, wfi, then both end
+  EXPECT_EQ(cpu1, expected) << text;
+}
+
 // ---- Simulator runs
 // ------------------------------------------------------------------------------
 
