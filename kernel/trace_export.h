@@ -35,7 +35,7 @@ struct ExportStats {
   uint64_t lost = 0;     // events missing by their sequence numbers (overflow and gaps)
   uint32_t gaps = 0;     // places where a CPU's sequence jumped (not counting the start)
   uint32_t flows = 0;    // flow arrows written (both ends present)
-  uint32_t unnamed = 0;  // tasks switched to whose spawn is not in the trace
+  uint32_t unnamed = 0;  // slices of tasks whose spawn is not in the trace ("task <id>")
 };
 
 ExportStats WriteTraceEventJson(Sink& out, const ExportInfo& info);
