@@ -3,6 +3,7 @@
 #include "kernel/cpu.h"
 #include "kernel/sched/sched.h"
 #include "kernel/smp/messenger.h"
+#include "kernel/trace.h"
 #include "lib/assert.h"
 
 namespace lichen::irq {
@@ -30,6 +31,7 @@ void OnTimer() {
 void OnIpi() {
   IrqsOff irqs_off = AssumeIrqsOff();
   Shared(platform::ThisCpu()).counters.ipis_received.AddRelaxedOwner(1);
+  trace::Record(platform::ThisCpu(), trace::Kind::kIpiReceived, 0, 0);
   smp::Drain(irqs_off);
 }
 

@@ -69,7 +69,7 @@ void KickIdleCpu(CpuLocal& cpu, CpuMask allowed) {
       continue;
     }
     trace::Record(cpu.id, trace::Kind::kIdleKick, other, 0);
-    smp::Kick(other);
+    smp::Kick(other, trace::IpiKind::kIdleKick);
     return;
   }
 }
@@ -99,6 +99,7 @@ void OnStealRequest(uint32_t from, IrqsOff irqs_off) {
   const uint64_t now = platform::Now();
   // An idle CPU gets any waiting task it may run: an idle CPU beats a cache-warm queue.
   if (Task* task = PickMovable(cpu, from, now, 0)) {
+    trace::Record(cpu.id, trace::Kind::kSteal, task->id, from);
     MigrateOut(cpu, *task, from, Transit::kStolen, now);
     // More still wait: wake the next idle CPU to ask too. Kicks otherwise come only from an
     // enqueue that makes this queue two long, so a pile that grew past that would be shared
@@ -125,10 +126,14 @@ void OnStealRefused(uint32_t victim, uint64_t generation, IrqsOff irqs_off) {
 void ArmBalanceTimer(CpuLocal& cpu, uint64_t now_ns) {
   if (!config().periodic_balance || cpu.balance_timer.queued || cpu.rq.NrQueued() < 2) return;
   cpu.timers.Add(cpu.balance_timer, now_ns + config().balance_interval_ns);
+  trace::Record(cpu.id, trace::Kind::kTimerArmed, now_ns + config().balance_interval_ns, 0,
+                static_cast<uint8_t>(trace::TimerKind::kBalance));
 }
 
-void OnBalanceTimer(time::TimerEvent&, CpuLocal& cpu) {
+void OnBalanceTimer(time::TimerEvent& event, CpuLocal& cpu) {
   const uint64_t now = platform::Now();
+  trace::Record(cpu.id, trace::Kind::kTimerFired, event.deadline_ns, 0,
+                static_cast<uint8_t>(trace::TimerKind::kBalance));
   if (cpu.rq.NrQueued() < 2) return;  // re-armed by the next enqueue that makes it 2
   // The least loaded CPU by weight: EEVDF shares a CPU by weight, so the machine is fair
   // when every CPU carries the same load, not the same number of tasks.
@@ -155,6 +160,7 @@ void OnBalanceTimer(time::TimerEvent&, CpuLocal& cpu) {
           now - task.last_migrated_ns < config().migration_cooldown_ns) {
         continue;
       }
+      trace::Record(cpu.id, trace::Kind::kBalancePush, task.id, target);
       MigrateOut(cpu, task, target, Transit::kMigrated, now);
       break;
     }

@@ -124,6 +124,11 @@ void ArmSliceTimer(CpuLocal& cpu, uint64_t now_ns) {
     ArmGlobalSliceEventForFault(cpu, now_ns + ns);
     return;
   }
+  // Re-arming for the same moment (most enqueues and switches do) is not worth an event.
+  if (!cpu.slice_timer.queued || cpu.slice_timer.deadline_ns != now_ns + ns) {
+    trace::Record(cpu.id, trace::Kind::kTimerArmed, now_ns + ns, cpu.current->id,
+                  static_cast<uint8_t>(trace::TimerKind::kSlice));
+  }
   cpu.timers.Add(cpu.slice_timer, now_ns + ns);
 }
 
@@ -295,7 +300,7 @@ void SendAway(CpuLocal& cpu, Task& task, uint32_t target, Transit why, uint64_t 
   task.transit = why;
   task.cpu.Store(target, std::memory_order_relaxed);
   Shared(cpu.id).counters.migrations_out.AddRelaxedOwner(1);
-  trace::Record(cpu.id, trace::Kind::kMigrate, task.id, target);
+  trace::Record(cpu.id, trace::Kind::kMigrate, task.id, target, static_cast<uint8_t>(why));
   smp::PostTask(target, task);
   if (!cpu.current->is_idle) ArmSliceTimer(cpu, now_ns);
   ProgramTimer(cpu);
@@ -368,6 +373,8 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
     const uint64_t now = platform::Now();
     prev = cpu.current;
     bool prev_dequeued = false;
+    trace::PrevState prev_state =
+        prev->is_idle ? trace::PrevState::kIdle : trace::PrevState::kRunnable;
     if (!prev->is_idle) {
       const TaskState state = prev->state.Load(std::memory_order_acquire);
       switch (state) {
@@ -387,6 +394,8 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
           cpu.rq.Dequeue(prev->se, kDequeueSleep, now);
           DebugNoteDequeued(*prev, cpu.id);
           prev_dequeued = true;
+          prev_state = state == TaskState::kExiting ? trace::PrevState::kExited
+                                                    : trace::PrevState::kBlocking;
           break;
         default:
           LICHEN_PANIC("schedule() from task {} in state {}", prev->id, TaskStateName(state));
@@ -398,6 +407,7 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
       cpu.rq.Dequeue(prev->se, kDequeueMigrate, now);
       DebugNoteDequeued(*prev, cpu.id);
       prev_dequeued = prev_migrating = true;
+      prev_state = trace::PrevState::kMigrating;
       TaskState running = TaskState::kRunning;
       prev->state.CompareExchange(running, TaskState::kRunnable, std::memory_order_relaxed,
                                   std::memory_order_relaxed);
@@ -451,7 +461,8 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
     ArmSliceTimer(cpu, now);
     ProgramTimer(cpu);
     Publish(cpu);
-    trace::Record(cpu.id, trace::Kind::kSwitch, prev->id, next->id);
+    trace::Record(cpu.id, trace::Kind::kSwitch, prev->id, next->id,
+                  static_cast<uint8_t>(prev_state));
   }
   if constexpr (kDebugChecks) {
     // A per-CPU borrow held across a switch would be used later on whatever CPU the task
@@ -564,6 +575,8 @@ void SendToCpu(Task& task, Transit why) {
     task.transit = why;
     task.runnable_since_ns = now;
     task.cpu.Store(target, std::memory_order_relaxed);  // published by the mailbox push
+    if (why == Transit::kWakeup) trace::Record(self, trace::Kind::kWakeup, task.id, target);
+    if (why == Transit::kNew) trace::RecordSpawn(self, task.id, task.name, target);
     if (target == self) {
       // Local fast path: no message, no IPI.
       EnqueueLocal(*ThisCpuLocal(guard.token()), task, now);
@@ -655,6 +668,8 @@ void SleepUntil(uint64_t deadline_ns) {
     IrqGuard guard;
     auto cpu = ThisCpuLocal(guard.token());
     cpu->timers.Add(self->sleep_timer, deadline_ns);
+    trace::Record(cpu->id, trace::Kind::kTimerArmed, deadline_ns, self->id,
+                  static_cast<uint8_t>(trace::TimerKind::kSleep));
     ProgramTimer(*cpu);
   }
   // The timer event stays on this CPU's queue even if we move: it fires there and wakes us
@@ -776,8 +791,10 @@ void OnTimerInterrupt(IrqsOff irqs_off) {
 
 namespace {
 
-void OnSliceTimer(time::TimerEvent&, CpuLocal& cpu) {
+void OnSliceTimer(time::TimerEvent& event, CpuLocal& cpu) {
   const uint64_t now = platform::Now();
+  trace::Record(cpu.id, trace::Kind::kTimerFired, event.deadline_ns, cpu.current->id,
+                static_cast<uint8_t>(trace::TimerKind::kSlice));
   cpu.rq.UpdateCurrent(now);
   sched::SchedEntity* next = cpu.rq.PickNext(now);
   NoteSchedulingDecision(cpu, now);
@@ -789,8 +806,10 @@ void OnSliceTimer(time::TimerEvent&, CpuLocal& cpu) {
   }
 }
 
-void OnSleepTimer(time::TimerEvent& event, CpuLocal&) {
+void OnSleepTimer(time::TimerEvent& event, CpuLocal& cpu) {
   Task& task = *ContainerOf<Task, time::TimerEvent, &Task::sleep_timer>(&event);
+  trace::Record(cpu.id, trace::Kind::kTimerFired, event.deadline_ns, task.id,
+                static_cast<uint8_t>(trace::TimerKind::kSleep));
   task.sleep_done.Store(true, std::memory_order_release);
   Wake(&task);
 }
@@ -853,9 +872,11 @@ void IdleLoop() {
     }
     // IRQs stay masked from the check above until WFI: a message or timer that arrives in
     // between leaves its interrupt pending, and WFI returns at once (no lost wakeup).
+    trace::Record(platform::ThisCpu(), trace::Kind::kIdleEnter, 0, 0);
     platform::WaitForInterrupt();
     {
       auto cpu = ThisCpuLocal(guard.token());
+      trace::Record(cpu->id, trace::Kind::kIdleExit, 0, 0);
       Shared(cpu->id).idle.Store(false, std::memory_order_relaxed);
       Shared(cpu->id).counters.idle_ns.AddRelaxedOwner(platform::Now() - cpu->idle_since_ns);
     }

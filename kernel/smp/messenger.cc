@@ -9,14 +9,16 @@
 
 namespace lichen::smp {
 
-void Kick(uint32_t cpu) {
+void Kick(uint32_t cpu, trace::IpiKind why) {
   Mailbox& mailbox = Shared(cpu).mailbox;
   // seq_cst pairs with the owner's seq_cst clear before it drains (Drain): either the owner's
   // drain sees our message, or we see the flag clear and send a fresh IPI.
   if (mailbox.ipi_pending.Exchange(true, std::memory_order_seq_cst)) return;
   {
     IrqGuard guard;
-    Shared(platform::ThisCpu()).counters.ipis_sent.AddRelaxedOwner(1);
+    const uint32_t self = platform::ThisCpu();
+    Shared(self).counters.ipis_sent.AddRelaxedOwner(1);
+    trace::Record(self, trace::Kind::kIpiSent, cpu, 0, static_cast<uint8_t>(why));
   }
   platform::SendIpi(CpuMask::Single(cpu));
 }
@@ -29,13 +31,15 @@ void PostTask(uint32_t cpu, Task& task) {
   // receiver, which acquires it in TakeAll().
   Shared(cpu).mailbox.inbox.Push(task.message);
   if (LICHEN_FAULT(no_wake_ipi)) return;  // the seed's bug: nobody tells the target
-  Kick(cpu);
+  Kick(cpu, trace::IpiKind::kTask);
 }
 
 void PostSmall(uint32_t cpu, const SmallMessage& message) {
   LICHEN_ASSERT(Shared(cpu).mailbox.small.TryPush(message), "CPU {}'s small-message ring is full",
                 cpu);
-  Kick(cpu);
+  Kick(cpu, message.kind == SmallKind::kStealRequest ? trace::IpiKind::kStealRequest
+            : message.kind == SmallKind::kStealNack  ? trace::IpiKind::kStealNack
+                                                     : trace::IpiKind::kReschedule);
 }
 
 void CallOn(uint32_t cpu, void (*fn)(void* arg), void* arg) {
@@ -44,7 +48,7 @@ void CallOn(uint32_t cpu, void (*fn)(void* arg), void* arg) {
   request.arg = arg;
   request.waiter = sched::Current();
   Shared(cpu).mailbox.inbox.Push(request.msg);
-  Kick(cpu);
+  Kick(cpu, trace::IpiKind::kCall);
   for (;;) {
     sched::PrepareToBlock();
     if (request.done.Load(std::memory_order_acquire)) {

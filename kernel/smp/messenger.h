@@ -13,6 +13,7 @@
 
 #include "kernel/smp/message.h"
 #include "kernel/sync/irq.h"
+#include "kernel/trace.h"
 
 namespace lichen {
 struct Task;
@@ -32,8 +33,8 @@ void PostSmall(uint32_t cpu, const SmallMessage& message);
 // context only; `cpu` must not be this CPU.
 void CallOn(uint32_t cpu, void (*fn)(void* arg), void* arg);
 
-// Sends the IPI to `cpu` unless one is already on its way.
-void Kick(uint32_t cpu);
+// Sends the IPI to `cpu` unless one is already on its way; `why` only labels it in the trace.
+void Kick(uint32_t cpu, trace::IpiKind why);
 
 // The owner: takes everything in this CPU's mailbox and handles it.
 void Drain(IrqsOff irqs_off) TA_REQ(g_irqs_off);

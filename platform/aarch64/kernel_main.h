@@ -25,6 +25,7 @@ enum class InitMode : uint8_t {
   kDemonstration,  // default: a mixed workload and nice-weighted burners, then the tables
   kKtests,         // `ktests`: the in-kernel tests, ending in the KTESTS line
   kBenchParallel,  // `bench=parallel`: the speedup benchmark's fixed parallel work
+  kWorkload,       // `workload=<name>`: one workload of workloads/workloads.h (./lichen trace)
 };
 
 // The kernel command line (/chosen/bootargs), parsed. Words that are not listed here are
@@ -35,6 +36,10 @@ enum class InitMode : uint8_t {
 //   ktest-skip=<name prefix>                          ...except these (named in the summary)
 //   bench=parallel                                    the parallel benchmark
 //   seed=<n>  scale=<n>                               workload seed and size (default 1, 1)
+//   workload=<name>                                   run that one workload (trace_dump.cc)
+//   trace=<file>  ftrace=<file>                       at the end, write the trace rings to
+//                                                     the host file (semihosting): Trace
+//                                                     Event JSON, ftrace text
 struct KernelOptions {
   sched::Config sched;
   InitMode mode = InitMode::kDemonstration;
@@ -42,6 +47,9 @@ struct KernelOptions {
   std::string_view ktest_skip;    // empty: skip none
   uint64_t seed = 1;
   uint32_t scale = 1;
+  std::string_view workload;     // kWorkload: its name
+  std::string_view trace_file;   // empty: no JSON trace dump
+  std::string_view ftrace_file;  // empty: no ftrace text dump
 };
 
 // Parses `cmdline` into `options`; an error names the offending word's key.
@@ -55,5 +63,9 @@ const KernelOptions& TheKernelOptions();
 bool RunKtests(const KernelOptions& options);         // ktests/runner.cc
 bool RunDemonstration(const KernelOptions& options);  // demonstration.cc
 bool RunParallelBench(const KernelOptions& options);  // bench.cc
+bool RunOneWorkload(const KernelOptions& options);    // trace_dump.cc
+// Writes the trace rings to options.trace_file / ftrace_file (if set) through semihosting;
+// false if a file could not be written.
+bool DumpTraces(const KernelOptions& options);  // trace_dump.cc
 
 }  // namespace lichen::aarch64

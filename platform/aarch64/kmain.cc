@@ -65,7 +65,11 @@ void InitTask(void* /*arg*/) {
     case InitMode::kDemonstration:
       ok = RunDemonstration(options);
       break;
+    case InitMode::kWorkload:
+      ok = RunOneWorkload(options);
+      break;
   }
+  ok = DumpTraces(options) && ok;
   console::Print("lichen: init finished ({}): powering off", ok ? "success" : "FAILURE");
   PowerOff(ok ? ExitCode::kSuccess : ExitCode::kFailure);
 }
@@ -108,6 +112,14 @@ Status ParseKernelOptions(std::string_view cmdline, KernelOptions& options) {
       return Status::Error("bench= and ktests exclude each other");
     options.mode = InitMode::kBenchParallel;
   }
+  if (auto v = CmdlineOption(cmdline, "workload")) {
+    if (options.mode != InitMode::kDemonstration)
+      return Status::Error("workload= excludes ktests and bench=");
+    options.mode = InitMode::kWorkload;
+    options.workload = *v;
+  }
+  if (auto v = CmdlineOption(cmdline, "trace")) options.trace_file = *v;
+  if (auto v = CmdlineOption(cmdline, "ftrace")) options.ftrace_file = *v;
   if (auto v = CmdlineOption(cmdline, "seed")) {
     const auto n = ParseUint(*v);
     if (!n) return Status::Error("seed= must be a number");

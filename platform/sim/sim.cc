@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/random.h"
 #include "platform/sim/fiber.h"
+#include "platform/sim/trace_file.h"
 #include "workloads/workloads.h"
 
 #if defined(__has_feature)
@@ -551,6 +552,14 @@ void PlanSchedule(Sim& sim) {
 }
 
 void WriteTrace(const std::string& path) {
+  if (const TraceFormat format = TraceFormatFor(path); format != TraceFormat::kText) {
+    char title[160];
+    std::snprintf(title, sizeof(title), "lichen simulator: workload=%s cpus=%u seed=%llu",
+                  g_sim->options.workload.c_str(), g_sim->options.ncpus,
+                  static_cast<unsigned long long>(g_sim->options.seed));
+    WriteTraceFile(path, format, static_cast<uint32_t>(g_sim->cpus.size()), title);
+    return;
+  }
   std::vector<trace::Event> all;
   std::vector<trace::Event> buf(trace::kRingSize);
   for (uint32_t cpu = 0; cpu < g_sim->cpus.size(); ++cpu) {
