@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "kernel/mm/heap.h"
+#include "kernel/mm/heap_cache.h"
 #include "kernel/mm/page_alloc.h"
 
 namespace lichen::mm {
@@ -28,8 +29,9 @@ bool MemoryInitialized();
 // The kernel page allocator (IRQ-safe).
 PageAllocator& Pages();
 
-// The kernel heap (IRQ-safe), backed by Pages().
-Heap& KernelHeap();
+// The kernel heap (IRQ-safe), backed by Pages(): per-CPU caches (kernel/mm/heap_cache.h) in
+// front of the slab heap.
+CachedHeap& KernelHeap();
 
 #if defined(LICHEN_HOST)
 // Simulator only: forgets the kernel page allocator and heap so that the next simulation's
