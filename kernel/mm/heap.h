@@ -160,6 +160,9 @@ class BasicHeap {
   // heap's counters; panics on the first inconsistency. For tests.
   void CheckInvariants() const TA_EXCL(lock_);
 
+  // The lock itself, for hang reports (SpinLock::Peek); never to be taken through this.
+  const Lock& lock_for_reports() const TA_RET_CAP(lock_) { return lock_; }
+
  private:
   // The per-CPU caches read slab headers and tags to find a freed object's class without the
   // lock (kernel/mm/heap_cache.h).

@@ -154,6 +154,9 @@ class BasicCachedHeap {
 
   // The heap behind the caches (tests and the benchmark compare against it).
   SlabHeap& slab_heap() { return slab_; }
+  const SlabHeap& slab_heap() const { return slab_; }
+  // The depot's lock, for hang reports (SpinLock::Peek); never to be taken through this.
+  const Lock& depot_lock_for_reports() const TA_RET_CAP(depot_lock_) { return depot_lock_; }
 
  private:
   // A stack of cached objects of one class.

@@ -54,6 +54,13 @@ CachedHeap& KernelHeap() {
   return *HeapObject();
 }
 
+MemoryLockStates LockStatesForReports() {
+  const CachedHeap& heap = *HeapObject();
+  return MemoryLockStates{heap.slab_heap().lock_for_reports().Peek(),
+                          heap.depot_lock_for_reports().Peek(),
+                          PagesObject()->lock_for_reports().Peek()};
+}
+
 #if defined(LICHEN_HOST)
 void ResetMemoryForSimulation() {
   // The objects hold nothing but pointers into the managed memory (no resources), so

@@ -33,6 +33,15 @@ PageAllocator& Pages();
 // front of the slab heap.
 CachedHeap& KernelHeap();
 
+// The memory subsystem's shared locks, read racily for hang reports: the -smp 8 heap hang was
+// told apart from a deadlock by two such readings (docs/memory.md).
+struct MemoryLockStates {
+  TicketLock::Snapshot heap;   // the slab heap's lock
+  TicketLock::Snapshot depot;  // the per-CPU caches' depot
+  TicketLock::Snapshot pages;  // the page allocator's lock
+};
+MemoryLockStates LockStatesForReports();
+
 #if defined(LICHEN_HOST)
 // Simulator only: forgets the kernel page allocator and heap so that the next simulation's
 // InitMemory starts afresh. They are abandoned, not destroyed (a simulation may end with

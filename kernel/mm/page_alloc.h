@@ -140,6 +140,9 @@ class BasicPageAllocator {
   // block has a free buddy of the same order (coalescing is complete). O(pages); for tests.
   void CheckInvariants() const TA_EXCL(lock_);
 
+  // The lock itself, for hang reports (SpinLock::Peek); never to be taken through this.
+  const Lock& lock_for_reports() const TA_RET_CAP(lock_) { return lock_; }
+
  private:
   // Per-page state byte: the kind in the top two bits, the owner tag (allocated blocks only)
   // in the next two, the block order in the low four.
