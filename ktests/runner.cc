@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "kernel/cpu.h"
+#include "kernel/mm/kmem.h"
 #include "kernel/platform.h"
 #include "kernel/sched/config.h"
 #include "lib/assert.h"
@@ -71,6 +72,24 @@ void OnHang(void* arg) {
     Print(
         "ktest: the test never started: the runner was still arming the watchdog on the other "
         "CPUs (cross-CPU calls do not complete: are IPIs delivered?)");
+  }
+  if (mm::MemoryInitialized()) {
+    // Two readings of the memory locks: tickets that move are a convoy, tickets that stay with
+    // a holder are a deadlock (how the -smp 8 heap hang was diagnosed, docs/memory.md).
+    for (int reading = 0; reading < 2; ++reading) {
+      if (reading > 0) {
+        const uint64_t until = platform::Now() + 500 * kNsPerMs;
+        while (platform::Now() < until)
+          platform::CpuRelax();
+      }
+      const mm::MemoryLockStates locks = mm::LockStatesForReports();
+      Print(
+          "ktest: memory locks (next/serving/holder): heap {}/{}/{:#x} depot {}/{}/{:#x} pages "
+          "{}/{}/{:#x}",
+          locks.heap.next_ticket, locks.heap.now_serving, locks.heap.holder_cpu,
+          locks.depot.next_ticket, locks.depot.now_serving, locks.depot.holder_cpu,
+          locks.pages.next_ticket, locks.pages.now_serving, locks.pages.holder_cpu);
+    }
   }
   PrintSystemState();
   Print("KTESTS: FAILED ({} hung)", test->name);

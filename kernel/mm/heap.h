@@ -74,6 +74,10 @@ struct HeapClassStats {
   size_t capacity = 0;        // object slots in those slabs
   uint64_t allocations = 0;   // successful Alloc calls served by this class
   uint64_t frees = 0;         // Free calls of this class's objects
+  // CachedHeap only: objects of the class in per-CPU magazines and the depot. They are free
+  // to the heap's users but allocated in their slabs; objects_in_use excludes them, and
+  // allocations/frees count the slab layer's traffic (batches of refills and flushes).
+  size_t cached_objects = 0;
 };
 
 // A snapshot of the heap's counters, taken under its lock.
@@ -84,7 +88,16 @@ struct HeapStats {
   size_t slab_bytes = 0;            // bytes of page blocks held as slabs
   uint64_t failed_allocations = 0;  // Alloc calls that returned an error
   HeapClassStats classes[kSizeClassCount] = {};
+  // CachedHeap only (zero for BasicHeap): see kernel/mm/heap_cache.h.
+  size_t cached_bytes = 0;         // bytes of objects and large blocks held in the caches
+  size_t cached_large_blocks = 0;  // large blocks among them (excluded from large_*)
+  uint64_t cache_hits = 0;         // Alloc and Free calls served by a CPU's magazines alone
+  uint64_t cache_refills = 0;      // magazines filled from the depot or the slabs (a lock)
+  uint64_t cache_flushes = 0;      // magazines handed to the depot or the slabs (a lock)
 };
+
+template <typename Lock, typename PageAlloc>
+class BasicCachedHeap;
 
 template <typename Lock, typename PageAlloc = BasicPageAllocator<Lock>>
 class BasicHeap {
@@ -124,6 +137,19 @@ class BasicHeap {
   // Returns every empty slab to the page allocator; returns the bytes released.
   size_t Trim() TA_EXCL(lock_);
 
+  // For the per-CPU caches (kernel/mm/heap_cache.h), which move objects in batches so that
+  // the lock is taken once per magazine instead of once per object.
+  //
+  // Up to `count` objects as Alloc(bytes) would return them (`bytes` a size class, or a
+  // block size of the large path), taken under one lock hold into `out`; returns how many
+  // (fewer only when memory ran out). Failures are not counted: the caller decides whether
+  // its Alloc failed.
+  uint32_t AllocBatch(size_t bytes, void** out, uint32_t count) TA_EXCL(lock_);
+  // Free() of `count` objects under one lock hold, with Free's checks.
+  void FreeBatch(void* const* objects, uint32_t count) TA_EXCL(lock_);
+  // Counts one failed allocation of a caller that went through AllocBatch.
+  void NoteFailedAllocation() TA_EXCL(lock_);
+
   // Live objects' class sizes plus live large blocks (the heap's view of "in use").
   size_t BytesInUse() const TA_EXCL(lock_);
 
@@ -134,7 +160,15 @@ class BasicHeap {
   // heap's counters; panics on the first inconsistency. For tests.
   void CheckInvariants() const TA_EXCL(lock_);
 
+  // The lock itself, for hang reports (SpinLock::Peek); never to be taken through this.
+  const Lock& lock_for_reports() const TA_RET_CAP(lock_) { return lock_; }
+
  private:
+  // The per-CPU caches read slab headers and tags to find a freed object's class without the
+  // lock (kernel/mm/heap_cache.h).
+  template <typename, typename>
+  friend class BasicCachedHeap;
+
   // Header at the start of every slab block; slots that overlap it are never handed out.
   struct Slab {
     ListNode node;        // on partial_[size_class] while a slot is free
@@ -173,6 +207,8 @@ class BasicHeap {
   // A page block tagged `tag`, retrying once after Trim when the page allocator is out of
   // memory.
   Result<uintptr_t> AllocPagesOrTrim(uint32_t order, uint8_t tag) TA_REQ(lock_);
+  // Free() with the lock held.
+  void FreeLocked(uintptr_t addr) TA_REQ(lock_);
   // Frees one slab object, after validating the pointer against the slab's header.
   void FreeSmall(Slab& slab, uintptr_t addr) TA_REQ(lock_);
   // Returns an empty slab's block to the page allocator.
@@ -318,8 +354,39 @@ Result<uintptr_t> BasicHeap<Lock, PageAlloc>::AllocPagesOrTrim(uint32_t order, u
 template <typename Lock, typename PageAlloc>
 void BasicHeap<Lock, PageAlloc>::Free(void* ptr) {
   if (ptr == nullptr) return;
-  const uintptr_t addr = reinterpret_cast<uintptr_t>(ptr);
   MmLockGuard<Lock> guard(lock_);
+  FreeLocked(reinterpret_cast<uintptr_t>(ptr));
+}
+
+template <typename Lock, typename PageAlloc>
+uint32_t BasicHeap<Lock, PageAlloc>::AllocBatch(size_t bytes, void** out, uint32_t count) {
+  const uint32_t size_class = ClassFor(bytes, kMinObjectBytes);
+  const uint32_t order = OrderForBytes(bytes);
+  MmLockGuard<Lock> guard(lock_);
+  for (uint32_t i = 0; i < count; ++i) {
+    Result<void*> result =
+        size_class < kSizeClassCount ? AllocSmall(size_class) : AllocLarge(order);
+    if (!result.ok()) return i;
+    out[i] = result.value();
+  }
+  return count;
+}
+
+template <typename Lock, typename PageAlloc>
+void BasicHeap<Lock, PageAlloc>::FreeBatch(void* const* objects, uint32_t count) {
+  MmLockGuard<Lock> guard(lock_);
+  for (uint32_t i = 0; i < count; ++i)
+    FreeLocked(reinterpret_cast<uintptr_t>(objects[i]));
+}
+
+template <typename Lock, typename PageAlloc>
+void BasicHeap<Lock, PageAlloc>::NoteFailedAllocation() {
+  MmLockGuard<Lock> guard(lock_);
+  ++failed_allocations_;
+}
+
+template <typename Lock, typename PageAlloc>
+void BasicHeap<Lock, PageAlloc>::FreeLocked(uintptr_t addr) {
   // Under the heap lock, so that the block cannot stop being a slab in between.
   const PageBlock block = pages_.BlockContaining(addr);
   if (block.tag == kLargeTag) {

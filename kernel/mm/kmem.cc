@@ -14,7 +14,7 @@ namespace {
 // runs before main()/kernel entry; InitMemory constructs the objects in place. They are never
 // destroyed.
 alignas(PageAllocator) constinit unsigned char g_pages_storage[sizeof(PageAllocator)] = {};
-alignas(Heap) constinit unsigned char g_heap_storage[sizeof(Heap)] = {};
+alignas(CachedHeap) constinit unsigned char g_heap_storage[sizeof(CachedHeap)] = {};
 
 // Set (release) once both objects are constructed; read (acquire) by the accessors' checks
 // and by MemoryInitialized on any CPU.
@@ -24,8 +24,8 @@ PageAllocator* PagesObject() {
   return std::launder(reinterpret_cast<PageAllocator*>(g_pages_storage));
 }
 
-Heap* HeapObject() {
-  return std::launder(reinterpret_cast<Heap*>(g_heap_storage));
+CachedHeap* HeapObject() {
+  return std::launder(reinterpret_cast<CachedHeap*>(g_heap_storage));
 }
 
 }  // namespace
@@ -36,7 +36,7 @@ void InitMemory(uintptr_t base, size_t bytes) {
   const Result<size_t> added = pages->AddRegion(base, bytes);
   LICHEN_ASSERT(added.ok(), "InitMemory({:#x}, {}): {}", base, bytes,
                 added.ok() ? "" : ErrorName(added.error()));
-  new (g_heap_storage) Heap(*pages);
+  new (g_heap_storage) CachedHeap(*pages);
   g_initialized.Store(true, std::memory_order_release);
 }
 
@@ -49,9 +49,16 @@ PageAllocator& Pages() {
   return *PagesObject();
 }
 
-Heap& KernelHeap() {
+CachedHeap& KernelHeap() {
   LICHEN_DEBUG_ASSERT(MemoryInitialized(), "KernelHeap() before InitMemory()");
   return *HeapObject();
+}
+
+MemoryLockStates LockStatesForReports() {
+  const CachedHeap& heap = *HeapObject();
+  return MemoryLockStates{heap.slab_heap().lock_for_reports().Peek(),
+                          heap.depot_lock_for_reports().Peek(),
+                          PagesObject()->lock_for_reports().Peek()};
 }
 
 #if defined(LICHEN_HOST)

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "kernel/mm/heap.h"
+#include "kernel/mm/heap_cache.h"
 #include "kernel/mm/page_alloc.h"
 
 namespace lichen::mm {
@@ -28,8 +29,18 @@ bool MemoryInitialized();
 // The kernel page allocator (IRQ-safe).
 PageAllocator& Pages();
 
-// The kernel heap (IRQ-safe), backed by Pages().
-Heap& KernelHeap();
+// The kernel heap (IRQ-safe), backed by Pages(): per-CPU caches (kernel/mm/heap_cache.h) in
+// front of the slab heap.
+CachedHeap& KernelHeap();
+
+// The memory subsystem's shared locks, read racily for hang reports: the -smp 8 heap hang was
+// told apart from a deadlock by two such readings (docs/memory.md).
+struct MemoryLockStates {
+  TicketLock::Snapshot heap;   // the slab heap's lock
+  TicketLock::Snapshot depot;  // the per-CPU caches' depot
+  TicketLock::Snapshot pages;  // the page allocator's lock
+};
+MemoryLockStates LockStatesForReports();
 
 #if defined(LICHEN_HOST)
 // Simulator only: forgets the kernel page allocator and heap so that the next simulation's

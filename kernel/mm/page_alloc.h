@@ -29,6 +29,7 @@
 #include "kernel/sync/lockdep.h"
 #include "kernel/sync/spinlock.h"
 #include "lib/assert.h"
+#include "lib/atomic.h"
 #include "lib/list.h"
 #include "lib/result.h"
 #include "lib/thread_annotations.h"
@@ -115,6 +116,15 @@ class BasicPageAllocator {
   // Free() uses it to find a pointer's slab or large block without being told a size.
   PageBlock BlockContaining(uintptr_t addr) const TA_EXCL(lock_);
 
+  // BlockContaining without the lock, for the heap's per-CPU caches (kernel/mm/heap_cache.h),
+  // whose Free must not wait on a shared lock. Exact when `addr` lies in a block that stays
+  // allocated for the whole call, which holds whenever the caller owns a live allocation in
+  // it: the state bytes it reads (its own block's) only change when that block is freed, and
+  // regions are published once and never change. For any other address (a double free, a
+  // foreign pointer) it still reads only memory the allocator owns, and its answer is checked
+  // by the caller like BlockContaining's; the panics are the same.
+  PageBlock BlockContainingLive(uintptr_t addr) const TA_NO_THREAD_SAFETY_ANALYSIS;
+
   // True when `addr` lies in one of the regions (bookkeeping included).
   bool Contains(uintptr_t addr) const TA_EXCL(lock_);
 
@@ -129,6 +139,9 @@ class BasicPageAllocator {
   // the first inconsistency: block layout, list membership, byte counts, and that no free
   // block has a free buddy of the same order (coalescing is complete). O(pages); for tests.
   void CheckInvariants() const TA_EXCL(lock_);
+
+  // The lock itself, for hang reports (SpinLock::Peek); never to be taken through this.
+  const Lock& lock_for_reports() const TA_RET_CAP(lock_) { return lock_; }
 
  private:
   // Per-page state byte: the kind in the top two bits, the owner tag (allocated blocks only)
@@ -163,7 +176,15 @@ class BasicPageAllocator {
       return addr >= usable && addr < end && end - addr >= OrderBytes(order);
     }
     uint8_t& StateOf(uintptr_t page) const { return state[(page - base) >> kPageShift]; }
+    // The state byte read as a relaxed atomic: BlockContainingLive reads it without the lock.
+    uint8_t LoadState(uintptr_t page) const {
+      return __atomic_load_n(&state[(page - base) >> kPageShift], __ATOMIC_RELAXED);
+    }
   };
+
+  // The block search of BlockContaining in `region` (the caller holds the lock, or the block
+  // stays allocated: see BlockContainingLive).
+  static PageBlock SearchBlock(const Region& region, uintptr_t addr);
 
   // The region containing `addr`, or nullptr.
   const Region* FindRegion(uintptr_t addr) const TA_REQ(lock_);
@@ -183,6 +204,9 @@ class BasicPageAllocator {
   mutable Lock lock_{lock_class_};
   Region regions_[kMaxRegions] TA_GUARDED(lock_) = {};  // the first region_count_ are in use
   uint32_t region_count_ TA_GUARDED(lock_) = 0;
+  // region_count_, published (release) once a new region is fully set up: regions_[i] for
+  // i below it never change again, so BlockContainingLive may read them without the lock.
+  Atomic<uint32_t> published_regions_{0};
   FreeList free_[kOrderCount] TA_GUARDED(lock_);  // free blocks, one list per order
   // The counters behind Stats(); see PageAllocatorStats.
   size_t total_bytes_ TA_GUARDED(lock_) = 0;
@@ -249,6 +273,7 @@ Result<size_t> BasicPageAllocator<Lock>::AddRegion(uintptr_t base, size_t bytes)
   total_bytes_ += end - usable;
   free_bytes_ += end - usable;
   metadata_bytes_ += state_pages * kPageSize;
+  published_regions_.Store(region_count_, std::memory_order_release);
   return end - usable;
 }
 
@@ -328,6 +353,22 @@ PageBlock BasicPageAllocator<Lock>::BlockContaining(uintptr_t addr) const {
   MmLockGuard<Lock> guard(lock_);
   const Region* region = FindRegion(addr);
   LICHEN_ASSERT(region != nullptr, "{:#x} is outside every memory region (foreign pointer)", addr);
+  return SearchBlock(*region, addr);
+}
+
+template <typename Lock>
+PageBlock BasicPageAllocator<Lock>::BlockContainingLive(uintptr_t addr) const {
+  const uint32_t regions = published_regions_.Load(std::memory_order_acquire);
+  const Region* region = nullptr;
+  for (uint32_t i = 0; i < regions && region == nullptr; ++i) {
+    if (regions_[i].Holds(addr)) region = &regions_[i];
+  }
+  LICHEN_ASSERT(region != nullptr, "{:#x} is outside every memory region (foreign pointer)", addr);
+  return SearchBlock(*region, addr);
+}
+
+template <typename Lock>
+PageBlock BasicPageAllocator<Lock>::SearchBlock(const Region& region, uintptr_t addr) {
   // Every block is aligned to its size, so the block holding `addr` starts at `addr` rounded
   // down to OrderBytes(k) for its order k. For smaller orders that candidate is either an
   // interior page or the block's first page with a different order, so the first candidate
@@ -335,8 +376,8 @@ PageBlock BasicPageAllocator<Lock>::BlockContaining(uintptr_t addr) const {
   const uintptr_t page = addr & ~(kPageSize - 1);
   for (uint32_t order = 0; order <= kMaxOrder; ++order) {
     const uintptr_t head = page & ~(OrderBytes(order) - 1);
-    if (head < region->usable) break;
-    const uint8_t state = region->StateOf(head);
+    if (head < region.usable) break;
+    const uint8_t state = region.LoadState(head);
     if ((state & ~kTagMask) == (kUsedHead | order)) {
       return PageBlock{head, order, static_cast<uint8_t>((state & kTagMask) >> kTagShift)};
     }

@@ -33,4 +33,15 @@ inline void UnpoisonRange([[maybe_unused]] uintptr_t addr, [[maybe_unused]] size
 #endif
 }
 
+// True when ASan says the byte at `addr` is poisoned (always false without ASan): the cached
+// heap asks before reading a freed object's first word, which is poisoned once the object is
+// back in its slab.
+inline bool IsPoisoned([[maybe_unused]] uintptr_t addr) {
+#if defined(LICHEN_MM_ASAN)
+  return __asan_address_is_poisoned(reinterpret_cast<const void*>(addr)) != 0;
+#else
+  return false;
+#endif
+}
+
 }  // namespace lichen::mm

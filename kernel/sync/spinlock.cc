@@ -52,6 +52,12 @@ bool TicketLock::IsLockedHint() const {
          now_serving_.Load(std::memory_order_relaxed);
 }
 
+TicketLock::Snapshot TicketLock::Peek() const {
+  return Snapshot{next_ticket_.Load(std::memory_order_relaxed),
+                  now_serving_.Load(std::memory_order_relaxed),
+                  holder_cpu_.Load(std::memory_order_relaxed)};
+}
+
 void SpinLock::Acquire() {
   const platform::IrqState saved = platform::SaveAndMaskIrqs();
   raw_.Lock();

@@ -40,6 +40,15 @@ class TA_CAP("ticket_lock") TicketLock {
   // True if some CPU holds the lock (racy; for assertions and the simulator's checks).
   bool IsLockedHint() const;
 
+  // The ticket counters and (debug builds) the holder, read racily: for hang reports, where
+  // two snapshots some time apart tell a stuck lock (serving does not move) from a slow one.
+  struct Snapshot {
+    uint32_t next_ticket;
+    uint32_t now_serving;
+    uint32_t holder_cpu;  // kNoHolder (~0u) when free or unknown
+  };
+  Snapshot Peek() const;
+
  private:
   Atomic<uint32_t> next_ticket_{0};
   Atomic<uint32_t> now_serving_{0};
@@ -59,6 +68,8 @@ class TA_CAP("spinlock") SpinLock {
   // Releases the lock, then restores the IRQ state saved by Acquire().
   void Release() TA_REL();
   void AssertHeld() const TA_ASSERT();
+  // See TicketLock::Peek.
+  TicketLock::Snapshot Peek() const { return raw_.Peek(); }
 
  private:
   TicketLock raw_;

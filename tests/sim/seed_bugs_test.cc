@@ -238,7 +238,7 @@ struct HeapScenario {
 
   static void Root(void*) {
     static HeapT* instance;
-    if constexpr (std::is_same_v<HeapT, mm::Heap>) {
+    if constexpr (std::is_same_v<HeapT, mm::CachedHeap>) {
       instance = &mm::KernelHeap();
     } else {
       instance = mm::KernelHeap().template New<HeapT>(mm::Pages()).value();
@@ -279,7 +279,7 @@ TEST(SeedBugs, HeapLockThatLeavesIrqsOnDeadlocksTheCpu) {
 }
 
 TEST(SeedBugs, HeapIsSafeFromInterruptContext) {
-  ExpectFixed("heap-in-irq", &HeapScenario<mm::Heap>::Root, {1, 2}, 30);
+  ExpectFixed("heap-in-irq", &HeapScenario<mm::CachedHeap>::Root, {1, 2}, 30);
 }
 
 // ---- 6. Cyclic lock acquisition in the yield path -------------------------------------------
