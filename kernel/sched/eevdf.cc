@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "kernel/debug.h"
 #include "lib/assert.h"
 
 namespace lichen::sched {
@@ -146,7 +147,23 @@ bool RunQueue::UpdateCurrent(uint64_t now_ns) {
   return renewed;
 }
 
+int64_t RunQueue::LagLimit(const SchedEntity& se) {
+  // Linux's update_entity_lag: max(2 slices, a tick) of real time, in se's virtual time.
+  const uint64_t limit_ns = se.slice_ns * 2 > kTickNs ? se.slice_ns * 2 : kTickNs;
+  return static_cast<int64_t>(CalcDeltaFair(limit_ns, se.weight));
+}
+
 void RunQueue::Place(SchedEntity& se, bool initial) {
+  if constexpr (kDebugChecks) {
+    // The lag a task brings back is what Dequeue saved, within Linux's clamp (SetNice rescales
+    // both sides alike; allow its rounding). Checked here, where the lag is used, and not
+    // where it is clamped, so that the check does not share the clamp's mistakes.
+    const int64_t limit = LagLimit(se);
+    LICHEN_ASSERT(se.vlag <= limit + limit / 512 + 2 && se.vlag >= -limit - limit / 512 - 2,
+                  "lag outside Linux's clamp: entity {} brings lag {} (virtual ns), clamp {} "
+                  "(max(2 slices of {} ns, a tick) at weight {})",
+                  se.id, se.vlag, limit, se.slice_ns, se.weight);
+  }
   const uint64_t avg = AvgVruntime();
   int64_t lag = 0;
   if (nr_queued_ > 0 && se.vlag != 0) {
@@ -199,10 +216,10 @@ void RunQueue::Dequeue(SchedEntity& se, DequeueFlags flags, uint64_t now_ns) {
   UpdateCurrent(now_ns);
   // Save the virtual lag against V (which still includes se), clamped so that a long wait
   // or a long run is not carried forever: at most max(2 slices, a tick) of real time.
-  const uint64_t limit_ns = se.slice_ns * 2 > kTickNs ? se.slice_ns * 2 : kTickNs;
-  const int64_t limit = static_cast<int64_t>(CalcDeltaFair(limit_ns, se.weight));
+  const int64_t limit = LagLimit(se);
   const int64_t vlag = VDiff(AvgVruntime(), se.vruntime);
   se.vlag = vlag < -limit ? -limit : (vlag > limit ? limit : vlag);
+  if (LICHEN_FAULT(no_lag_clamp)) se.vlag = vlag;
   if ((flags & kDequeueMigrate) != 0) {
     se.deadline -= se.vruntime;
     se.rel_deadline = true;

@@ -334,6 +334,8 @@ class RunQueue {
   // Moves the base v0 up to the smallest queued vruntime if that is later (never back).
   void UpdateBase();
   // Sets vruntime and deadline of `se`, which is about to join the queue (place_entity).
+  // The most lag Dequeue saves for `se`: Linux's max(2 slices, a tick), in se's virtual time.
+  static int64_t LagLimit(const SchedEntity& se);
   void Place(SchedEntity& se, bool initial);
 
   // Entities queued and not current, by (deadline, id).
