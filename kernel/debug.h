@@ -50,8 +50,6 @@ struct Faults {
   bool relaxed_ipi_clear = false;
   // Mailbox: ipi_pending cleared after the inbox is taken instead of before.
   bool ipi_clear_after_drain = false;
-  // Task state hand-off: PrepareToBlock() publishes kBlocking relaxed instead of seq_cst.
-  bool relaxed_prepare_to_block = false;
   // Task state hand-off: Wake() reads the task's state without the full barrier that orders
   // the waker's condition store before it.
   bool wake_without_barrier = false;

@@ -528,9 +528,7 @@ void PrepareToBlock() {
   Task* self = Current();
   // Only the task itself leaves kRunning, and wakers ignore kRunning: a plain store would do,
   // but release orders it before the caller's condition re-check as seen by a waker.
-  self->state.Store(TaskState::kBlocking, LICHEN_FAULT(relaxed_prepare_to_block)
-                                              ? std::memory_order_relaxed
-                                              : std::memory_order_seq_cst);
+  self->state.Store(TaskState::kBlocking, std::memory_order_seq_cst);
 }
 
 void CancelBlock() {
