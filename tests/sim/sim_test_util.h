@@ -58,10 +58,11 @@ uint64_t ExpectCaughtWithin(uint64_t max_seed, std::initializer_list<const char*
     for (const char* w : what)
       caught |= failure.find(w) != std::string::npos;
   }
-  EXPECT_TRUE(caught) << "last failure: " << failure;
+  EXPECT_TRUE(caught) << "not caught within " << max_seed << " seeds; last failure: " << failure;
+  if (!caught) return 0;
   std::printf("  caught, as expected, at seed %llu: %s\n",
-              static_cast<unsigned long long>(caught ? seed - 1 : 0), failure.c_str());
-  return caught ? seed - 1 : 0;
+              static_cast<unsigned long long>(seed - 1), failure.c_str());
+  return seed - 1;
 }
 
 }  // namespace lichen::test
