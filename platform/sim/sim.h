@@ -28,6 +28,11 @@
 //     panic, and a panic fails the run with its message;
 //   - the run ends: all CPUs idle with unfinished tasks is a hang, all CPUs spinning a
 //     deadlock, and a run longer than its step or time budget a livelock.
+//   - no message waits in a running CPU's mailbox with no IPI on its way, no kernel timer
+//     event has its CPU's timer armed later than it, and no task sleeps while the flag it
+//     waits for lock-free is set.
+// With Options::weak_memory each CPU also gets a store buffer (see there), so that memory
+// orders weaker than sequential consistency are exercised too.
 // A failed run reports its seed and how to replay it.
 #pragma once
 

@@ -334,7 +334,7 @@ TEST(WeakMemory, TheTaskStateHandOffHoldsWithStoreBuffers) {
 // step with IRQs masked.
 TEST(Invariants, ASenderPreemptedBeforeItsIpiIsCaught) {
   FaultScope fault(&Faults::preemptible_kick);
-  ExpectCaughtWithin(40, {"message waiting with no IPI on its way"},
+  ExpectCaughtWithin(100, {"message waiting with no IPI on its way"},
                      [](uint64_t seed) { return RunCallers(seed, false); });
 }
 
