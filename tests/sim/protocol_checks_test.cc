@@ -341,7 +341,7 @@ TEST(Invariants, ASenderPreemptedBeforeItsIpiIsCaught) {
 // ---- 5. Everything else under store buffers -----------------------------------------------
 
 TEST(WeakMemory, RandomRunsPassWithStoreBuffers) {
-  test::ForEachSeed("weak-random", 40, [](uint64_t seed) {
+  test::ForEachSeed("weak-random", 25, [](uint64_t seed) {
     for (uint32_t ncpus : {2u, 4u, 8u}) {
       const sim::Result result =
           test::RunWorkload(Weak(test::WorkloadOptions("mixed", ncpus, seed)));
