@@ -74,6 +74,9 @@ struct alignas(64) CpuShared {
   // Host debug builds: the union of the waiting tasks' affinity masks (which CPUs could take
   // some of this CPU's waiting work), for the simulator's idle-beside-waiting-work invariant.
   Atomic<uint64_t> waiting_affinity{0};
+  // Host debug builds: when this CPU's earliest timer event is due (time::kNever: none), for
+  // the simulator's late-timer invariant.
+  Atomic<uint64_t> next_timer_ns{~uint64_t{0}};
   Atomic<bool> idle{false};      // in the idle loop, waiting for interrupts
   Atomic<bool> stealing{false};  // a steal request is in flight (idle, but work is coming)
   Atomic<bool> online{false};

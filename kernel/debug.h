@@ -34,6 +34,32 @@ struct Faults {
   // Not from the seed, found by the simulator: an owner that gives a task to a thief does not
   // wake the next idle CPU, so a pile of waiting tasks is shared with one thief only.
   bool no_steal_chain_kick = false;
+
+  // Found by the simulator's message-waiting-with-no-IPI invariant: Kick() unmasks IRQs
+  // between setting ipi_pending and sending the IPI, so a sender preempted there leaves the
+  // flag set and no IPI coming, and every message to that CPU waits.
+  bool preemptible_kick = false;
+
+  // Mutations of the lock-free protocols, for the weak-memory and placement checks
+  // (tests/sim/weak_memory_test.cc). Each undoes one memory order or one atomic step.
+  // Idle publication against enqueue (IdleLoop / Publish): `idle` and `nr_running` stored
+  // relaxed instead of seq_cst, so an idle CPU and an enqueuer can each miss the other.
+  bool relaxed_idle_publication = false;
+  // Mailbox: the owner clears ipi_pending with a release store instead of seq_cst, so its
+  // take of the inbox can pass the clear and a sender sees the flag still set.
+  bool relaxed_ipi_clear = false;
+  // Mailbox: ipi_pending cleared after the inbox is taken instead of before.
+  bool ipi_clear_after_drain = false;
+  // Task state hand-off: Wake() reads the task's state without the full barrier that orders
+  // the waker's condition store before it.
+  bool wake_without_barrier = false;
+  // Placement: the round-robin cursor read and written with a load and a store instead of
+  // one fetch-add, so CPUs spawning at once take the same turn.
+  bool round_robin_load_store = false;
+  // EEVDF: the lag saved at dequeue is not clamped to Linux's max(2 slices, a tick).
+  bool no_lag_clamp = false;
+  // Timers: the hardware timer is armed 5 ms after the earliest event instead of at it.
+  bool late_timer = false;
 };
 extern Faults g_faults;
 #define LICHEN_FAULT(name) (::lichen::g_faults.name)

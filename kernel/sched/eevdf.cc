@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "kernel/debug.h"
 #include "lib/assert.h"
 
 namespace lichen::sched {
@@ -31,12 +32,19 @@ uint64_t LongDivide(UInt128 n, uint64_t d) {
   return q;
 }
 
-// V - v, clamped as Linux's entity_lag() does so that a long wait or a long run is not carried
-// forever: to at most max(2 slices, a tick) of real time at the entity's current weight.
-int64_t ClampedVlag(uint64_t avg, const SchedEntity& se) {
+// The most lag an entity keeps: Linux's max(2 slices, a tick) of real time, in its virtual time
+// (update_entity_lag / entity_lag).
+int64_t LagLimit(const SchedEntity& se) {
   const uint64_t limit_ns = se.slice_ns * 2 > kTickNs ? se.slice_ns * 2 : kTickNs;
-  const int64_t limit = static_cast<int64_t>(CalcDeltaFair(limit_ns, se.weight));
+  return static_cast<int64_t>(CalcDeltaFair(limit_ns, se.weight));
+}
+
+// V - v, clamped to LagLimit as Linux's entity_lag() does, so that a long wait or a long run is
+// not carried forever.
+int64_t ClampedVlag(uint64_t avg, const SchedEntity& se) {
+  const int64_t limit = LagLimit(se);
   const int64_t vlag = VDiff(avg, se.vruntime);
+  if (LICHEN_FAULT(no_lag_clamp)) return vlag;
   return vlag < -limit ? -limit : (vlag > limit ? limit : vlag);
 }
 
@@ -68,6 +76,8 @@ void SchedEntity::SetNice(int new_nice) {
   // vlag is virtual (V - v): the same real-time lag at the new weight is vlag * w / w'. Linux
   // scales it the same way (reweight_entity), truncating toward zero.
   vlag = MulDivTrunc(vlag, weight, new_weight);
+  debug_lag_limit = MulDivTrunc(debug_lag_limit, weight, new_weight);
+  debug_saved_vlag = MulDivTrunc(debug_saved_vlag, weight, new_weight);
   if (rel_deadline) {
     deadline =
         static_cast<uint64_t>(MulDivTrunc(static_cast<int64_t>(deadline), weight, new_weight));
@@ -156,6 +166,19 @@ bool RunQueue::UpdateCurrent(uint64_t now_ns) {
 }
 
 void RunQueue::Place(SchedEntity& se, bool initial) {
+  if constexpr (kDebugChecks) {
+    // The lag an entity brings back is within Linux's clamp as it was when Dequeue saved it
+    // (its slice may have changed since). Checked here, where the lag is used, and not where
+    // it is clamped: the EEVDF lag bound is wider and absorbs a missing clamp.
+    const int64_t limit = se.debug_lag_limit;
+    if (limit != 0 && se.vlag == se.debug_saved_vlag) {
+      LICHEN_ASSERT(se.vlag <= limit && se.vlag >= -limit,
+                    "lag outside Linux's clamp: entity {} brings lag {} (virtual ns), clamp {} "
+                    "(max(2 slices, a tick) at weight {})",
+                    se.id, se.vlag, limit, se.weight);
+    }
+    se.debug_lag_limit = 0;
+  }
   const uint64_t avg = AvgVruntime();
   int64_t lag = 0;
   if (nr_queued_ > 0 && se.vlag != 0) {
@@ -208,6 +231,8 @@ void RunQueue::Dequeue(SchedEntity& se, DequeueFlags flags, uint64_t now_ns) {
   UpdateCurrent(now_ns);
   // Save the virtual lag against V (which still includes se), clamped.
   se.vlag = ClampedVlag(AvgVruntime(), se);
+  se.debug_lag_limit = LagLimit(se);
+  se.debug_saved_vlag = se.vlag;
   if ((flags & kDequeueMigrate) != 0) {
     se.deadline -= se.vruntime;
     se.rel_deadline = true;

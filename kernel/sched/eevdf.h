@@ -151,6 +151,11 @@ struct alignas(64) SchedEntity {
   uint64_t slice_ns = BaseSliceNs(1);
   // Virtual lag V - v saved at dequeue (clamped), used to place the entity on its next enqueue.
   int64_t vlag = 0;
+  // Debug builds: the clamp Dequeue applied and the lag it saved, scaled by SetNice like vlag,
+  // so that Place can check the lag it uses against Linux's clamp. (A test may set vlag
+  // directly: the two then differ and nothing is checked.)
+  int64_t debug_lag_limit = 0;
+  int64_t debug_saved_vlag = 0;
   // RUN_TO_PARITY: while current, wakeups do not preempt it before its vruntime reaches vprot:
   // its deadline, or one slice of the queue's shortest request if that comes first.
   uint64_t vprot = 0;

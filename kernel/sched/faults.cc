@@ -75,9 +75,3 @@ void YieldWithSchedLockForFault(IrqsOff) {
 #endif
 
 }  // namespace lichen::sched
-
-#if defined(LICHEN_HOST)
-namespace lichen {
-Faults g_faults;
-}  // namespace lichen
-#endif

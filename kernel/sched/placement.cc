@@ -1,6 +1,7 @@
 // Placement policies: which CPU a new or woken task goes to. They read only what CPUs
 // publish (nr_running, load, and the tasks in flight to them), never another CPU's run queue.
 #include "kernel/cpu.h"
+#include "kernel/debug.h"
 #include "kernel/sched/config.h"
 #include "kernel/sched/internal.h"
 #include "lib/assert.h"
@@ -65,7 +66,15 @@ uint32_t SelectCpu(const Task& task, Transit why, uint32_t this_cpu) {
     case Placement::kRoundRobin: {
       if (why != Transit::kNew) return allowed.Test(prev) ? prev : allowed.First();
       // The next allowed CPU in turn: the k-th of the allowed set.
-      uint32_t k = g_round_robin.FetchAdd(1, std::memory_order_relaxed) % allowed.Count();
+      // One fetch-add: CPUs spawning at once each take a turn of their own.
+      uint32_t turn = 0;
+      if (LICHEN_FAULT(round_robin_load_store)) {
+        turn = g_round_robin.Load(std::memory_order_relaxed);
+        g_round_robin.Store(turn + 1, std::memory_order_relaxed);
+      } else {
+        turn = g_round_robin.FetchAdd(1, std::memory_order_relaxed);
+      }
+      uint32_t k = turn % allowed.Count();
       for (uint32_t cpu : allowed) {
         if (k-- == 0) return cpu;
       }

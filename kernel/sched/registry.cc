@@ -33,6 +33,7 @@ uint32_t Count() {
 void internal::ForEachImpl(Visitor visitor, void* ctx) {
   g_registry->With([&](Registry& r) {
     for (Task& task : r.tasks) {
+      const Atomic<bool>* flag = task.debug_wait_flag.Load(std::memory_order_relaxed);
       const TaskInfo info{
           task.id,
           task.name,
@@ -41,6 +42,7 @@ void internal::ForEachImpl(Visitor visitor, void* ctx) {
           task.published_nice.Load(std::memory_order_relaxed),
           task.published_runtime_ns.Load(std::memory_order_relaxed),
           task.published_switches.Load(std::memory_order_relaxed),
+          flag != nullptr && flag->Load(std::memory_order_relaxed),
       };
       visitor(info, ctx);
     }

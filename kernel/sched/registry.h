@@ -22,6 +22,8 @@ struct TaskInfo {
   int32_t nice;
   uint64_t runtime_ns;
   uint64_t switches;
+  // Host debug builds: the task waits for a flag (sched::DebugNoteWaitFlag) that is set.
+  bool wait_flag_set;
 };
 
 void Add(Task& task);

@@ -82,6 +82,11 @@ void Block();
 // context. Returns true if this call was the one that woke it.
 bool Wake(Task* task);
 
+// Debug builds on the host: `task` is about to sleep until `flag` is set by a waker that then
+// calls Wake(), with no lock in between (CallOn, SleepUntil); null when the wait is over. The
+// simulator fails a run in which the task sleeps while the flag is set (a lost wakeup).
+void DebugNoteWaitFlag(Task& task, const Atomic<bool>* flag);
+
 // ---- Called by the core itself (interrupt paths, idle, boot) ---------------------------------
 
 // Reschedules this CPU now: picks the next task by EEVDF and switches to it.

@@ -79,7 +79,9 @@ void TaskTrampoline(void* arg) {
 
 void Publish(CpuLocal& cpu) {
   CpuShared& shared = Shared(cpu.id);
-  shared.nr_running.Store(cpu.rq.NrQueued(), std::memory_order_seq_cst);  // see IdleLoop
+  shared.nr_running.Store(cpu.rq.NrQueued(), LICHEN_FAULT(relaxed_idle_publication)
+                                                 ? std::memory_order_relaxed
+                                                 : std::memory_order_seq_cst);  // see IdleLoop
   shared.load.Store(cpu.rq.Load(), std::memory_order_relaxed);
   const SchedEntity* oldest = cpu.rq.OldestWaiting();
   shared.oldest_wait_start_ns.Store(oldest != nullptr ? oldest->wait_start_ns : 0,
@@ -97,12 +99,16 @@ void Publish(CpuLocal& cpu) {
 
 void ProgramTimer(CpuLocal& cpu) {
   const uint64_t next = cpu.timers.Earliest();
+#if defined(LICHEN_HOST)
+  // For the simulator's late-timer invariant: when the earliest event is due.
+  if constexpr (kDebugChecks) Shared(cpu.id).next_timer_ns.Store(next, std::memory_order_relaxed);
+#endif
   if (next == cpu.armed_deadline_ns) return;
   cpu.armed_deadline_ns = next;
   if (next == time::kNever) {
     platform::DisarmTimer();
   } else {
-    platform::ArmTimer(next);
+    platform::ArmTimer(LICHEN_FAULT(late_timer) ? next + 5'000'000 : next);
   }
 }
 
@@ -228,6 +234,15 @@ void DebugNoteDequeued(Task& task, uint32_t cpu) {
     LICHEN_PANIC("task {} '{}' dequeued on CPU {} but queued on CPU {}", task.id, task.name, cpu,
                  expected);
   }
+}
+
+void DebugNoteWaitFlag(Task& task, const Atomic<bool>* flag) {
+#if defined(LICHEN_HOST)
+  if constexpr (kDebugChecks) task.debug_wait_flag.Store(flag, std::memory_order_relaxed);
+#else
+  (void)task;
+  (void)flag;
+#endif
 }
 
 void EnqueueLocal(CpuLocal& cpu, Task& task, uint64_t now_ns) {
@@ -543,6 +558,13 @@ void Block() {
 }
 
 bool Wake(Task* task) {
+  // The waker made the sleeper's condition true just before (CallOn's done, sleep_done): a
+  // full barrier orders that store before this load of the state, as PrepareToBlock's seq_cst
+  // store orders kBlocking before the sleeper's load of the condition. Without it the two
+  // form a store-buffering pair that may both read the old value: the waker sees kRunning and
+  // leaves, the sleeper sees no condition and blocks for good (Linux: the smp_mb in
+  // try_to_wake_up). Found by the simulator's store buffers on CallOn.
+  if (!LICHEN_FAULT(wake_without_barrier)) ThreadFence(std::memory_order_seq_cst);
   TaskState state = task->state.Load(std::memory_order_acquire);
   for (;;) {
     switch (state) {
@@ -664,6 +686,7 @@ void Yield() {
 void SleepUntil(uint64_t deadline_ns) {
   Task* self = Current();
   self->sleep_done.Store(false, std::memory_order_relaxed);
+  DebugNoteWaitFlag(*self, &self->sleep_done);
   {
     IrqGuard guard;
     auto cpu = ThisCpuLocal(guard.token());
@@ -678,6 +701,7 @@ void SleepUntil(uint64_t deadline_ns) {
     PrepareToBlock();
     if (self->sleep_done.Load(std::memory_order_acquire)) {
       CancelBlock();
+      DebugNoteWaitFlag(*self, nullptr);
       return;
     }
     Block();
@@ -862,7 +886,9 @@ void IdleLoop() {
         // and kicks it. Looking first left a window where neither happened and the CPU slept
         // beside a growing queue (found by the simulator's idle-beside-waiting invariant).
         cpu->idle_since_ns = platform::Now();
-        Shared(cpu->id).idle.Store(true, std::memory_order_seq_cst);
+        Shared(cpu->id).idle.Store(true, LICHEN_FAULT(relaxed_idle_publication)
+                                             ? std::memory_order_relaxed
+                                             : std::memory_order_seq_cst);
         MaybeSteal(*cpu);
       }
     }

@@ -117,6 +117,9 @@ struct Task {
   // ---- Debug: detects a task queued or running on two CPUs at once ----
   Atomic<uint32_t> debug_queued_on{kNotOnCpu};
   Atomic<uint32_t> debug_running_on{kNotOnCpu};
+  // Host debug builds: the flag a lock-free sleeper waits for (CallOn's done, sleep_done),
+  // for the simulator's asleep-beside-its-flag invariant; null when it waits for none.
+  Atomic<const Atomic<bool>*> debug_wait_flag{nullptr};
   static constexpr uint32_t kNotOnCpu = ~0u;
 };
 

@@ -11,15 +11,26 @@ namespace lichen::smp {
 
 void Kick(uint32_t cpu, trace::IpiKind why) {
   Mailbox& mailbox = Shared(cpu).mailbox;
+  if (LICHEN_FAULT(preemptible_kick)) {
+    if (mailbox.ipi_pending.Exchange(true, std::memory_order_seq_cst)) return;
+    {
+      IrqGuard guard;
+      Shared(platform::ThisCpu()).counters.ipis_sent.AddRelaxedOwner(1);
+    }  // the bug: an interrupt here may preempt the sender before its IPI goes out
+    platform::SendIpi(CpuMask::Single(cpu));
+    return;
+  }
+  // IRQs masked from setting the flag to sending the IPI: once the flag is set, no other
+  // sender sends one, so a sender preempted in between (a task calling CallOn or Wake) would
+  // leave every message to this CPU waiting until it runs again. Found by the simulator's
+  // message-waiting-with-no-IPI invariant.
+  IrqGuard guard;
   // seq_cst pairs with the owner's seq_cst clear before it drains (Drain): either the owner's
   // drain sees our message, or we see the flag clear and send a fresh IPI.
   if (mailbox.ipi_pending.Exchange(true, std::memory_order_seq_cst)) return;
-  {
-    IrqGuard guard;
-    const uint32_t self = platform::ThisCpu();
-    Shared(self).counters.ipis_sent.AddRelaxedOwner(1);
-    trace::Record(self, trace::Kind::kIpiSent, cpu, 0, static_cast<uint8_t>(why));
-  }
+  const uint32_t self = platform::ThisCpu();
+  Shared(self).counters.ipis_sent.AddRelaxedOwner(1);
+  trace::Record(self, trace::Kind::kIpiSent, cpu, 0, static_cast<uint8_t>(why));
   platform::SendIpi(CpuMask::Single(cpu));
 }
 
@@ -47,12 +58,14 @@ void CallOn(uint32_t cpu, void (*fn)(void* arg), void* arg) {
   request.fn = fn;
   request.arg = arg;
   request.waiter = sched::Current();
+  sched::DebugNoteWaitFlag(*request.waiter, &request.done);
   Shared(cpu).mailbox.inbox.Push(request.msg);
   Kick(cpu, trace::IpiKind::kCall);
   for (;;) {
     sched::PrepareToBlock();
     if (request.done.Load(std::memory_order_acquire)) {
       sched::CancelBlock();
+      sched::DebugNoteWaitFlag(*request.waiter, nullptr);
       return;
     }
     sched::Block();
@@ -63,8 +76,16 @@ void Drain(IrqsOff irqs_off) {
   const uint32_t self = platform::ThisCpu();
   CpuShared& shared = Shared(self);
   Mailbox& mailbox = shared.mailbox;
-  mailbox.ipi_pending.Store(false, std::memory_order_seq_cst);
+  // Clear before taking (see Kick): cleared after, a message pushed between the take and the
+  // clear finds the flag set, sends no IPI, and waits for whenever this CPU drains again.
+  if (!LICHEN_FAULT(ipi_clear_after_drain)) {
+    mailbox.ipi_pending.Store(false, LICHEN_FAULT(relaxed_ipi_clear) ? std::memory_order_release
+                                                                     : std::memory_order_seq_cst);
+  }
   auto batch = mailbox.inbox.TakeAll();
+  if (LICHEN_FAULT(ipi_clear_after_drain)) {
+    mailbox.ipi_pending.Store(false, std::memory_order_seq_cst);
+  }
   while (Message* message = batch.PopFront()) {
     shared.counters.messages_received.AddRelaxedOwner(1);
     switch (message->kind) {

@@ -49,6 +49,13 @@ enum class CpuState : uint8_t {
   kHalted,     // in WFI until an interrupt is pending
 };
 
+// A store waiting in a CPU's store buffer (Options::weak_memory).
+struct BufferedStore {
+  void* object;
+  uint64_t bits;
+  MemoryModelHooks::Write write;
+};
+
 struct VCpu {
   uint32_t id = 0;
   CpuState state = CpuState::kRunnable;
@@ -64,6 +71,10 @@ struct VCpu {
   uint64_t relax_epoch = 0;
   uint32_t priority = 0;
   uint64_t halted_since = 0;
+  // Inside the kernel's timer handler, which re-arms the timer before it returns.
+  bool in_timer_handler = false;
+  // Options::weak_memory: stores not yet visible to the other CPUs, oldest first.
+  std::vector<BufferedStore> store_buffer;
 };
 
 struct InFlightIpi {
@@ -201,6 +212,99 @@ void Pause() {
   FiberSwitch(*cpu.running, sim.main_context);
 }
 
+// ---- Weak memory (Options::weak_memory) ------------------------------------------------------
+
+// Makes the oldest `count` stores of `cpu`'s buffer visible, in order.
+void FlushStores(VCpu& cpu, size_t count) {
+  if (count == 0) return;
+  for (size_t i = 0; i < count; ++i) {
+    const BufferedStore& store = cpu.store_buffer[i];
+    store.write(store.object, store.bits);
+  }
+  cpu.store_buffer.erase(cpu.store_buffer.begin(), cpu.store_buffer.begin() + count);
+  // A spinner may now see what it waits for.
+  ++g_sim->epoch;
+}
+
+void DrainStores(VCpu& cpu) {
+  FlushStores(cpu, cpu.store_buffer.size());
+}
+
+// Empties every CPU's buffer; true if any held a store.
+bool DrainAllStores() {
+  bool any = false;
+  for (VCpu& cpu : g_sim->cpus) {
+    any |= !cpu.store_buffer.empty();
+    DrainStores(cpu);
+  }
+  return any;
+}
+
+bool ModelActive() {
+  return g_sim != nullptr && g_sim->current != kNoCpu && g_sim->options.weak_memory;
+}
+
+bool ModelStore(void* object, uint64_t bits, MemoryModelHooks::Write write,
+                std::memory_order order) {
+  if (!ModelActive()) return false;
+  VCpu& cpu = Cur();
+  if (order == std::memory_order_seq_cst) {
+    // A seq_cst store is not reordered with a later seq_cst load: on Arm, STLR before LDAR.
+    DrainStores(cpu);
+    return false;
+  }
+  cpu.store_buffer.push_back(BufferedStore{object, bits, write});
+  return true;
+}
+
+bool ModelForward(const void* object, uint64_t* bits) {
+  if (!ModelActive()) return false;
+  const std::vector<BufferedStore>& buffer = Cur().store_buffer;
+  for (auto it = buffer.rbegin(); it != buffer.rend(); ++it) {
+    if (it->object == object) {
+      *bits = it->bits;
+      return true;
+    }
+  }
+  return false;
+}
+
+void ModelBeforeRmw(const void* object, std::memory_order order) {
+  if (!ModelActive()) return;
+  VCpu& cpu = Cur();
+  if (order == std::memory_order_release || order == std::memory_order_acq_rel ||
+      order == std::memory_order_seq_cst) {
+    DrainStores(cpu);
+    return;
+  }
+  // Coherence: the RMW reads and writes after this CPU's earlier stores to the same object.
+  size_t last = 0;
+  for (size_t i = 0; i < cpu.store_buffer.size(); ++i) {
+    if (cpu.store_buffer[i].object == object) last = i + 1;
+  }
+  FlushStores(cpu, last);
+}
+
+void ModelFence(std::memory_order order) {
+  if (!ModelActive()) return;
+  // Only a full fence orders earlier stores before later loads; the buffer keeps stores in
+  // order, which is all a release fence asks.
+  if (order == std::memory_order_seq_cst) DrainStores(Cur());
+}
+
+constexpr MemoryModelHooks kStoreBuffers{&ModelStore, &ModelForward, &ModelBeforeRmw, &ModelFence};
+
+// Each step: each non-empty buffer writes its oldest store with probability 1/flush_one_in.
+void FlushSomeStores() {
+  Sim& sim = *g_sim;
+  for (VCpu& cpu : sim.cpus) {
+    if (cpu.store_buffer.empty()) continue;
+    if (sim.rng.Below(std::max<uint32_t>(1, sim.options.store_flush_one_in)) != 0) continue;
+    Mix(0x4000 + cpu.id);
+    FlushStores(cpu, 1);
+  }
+}
+
 // Takes pending interrupts on the current CPU while IRQs are unmasked. Each one runs the
 // kernel's handler on the interrupted context's stack, exactly as hardware would; the
 // handler's exit may switch tasks, and this returns only when the interrupted context runs
@@ -218,7 +322,9 @@ void DeliverInterrupts() {
     irq::Enter();
     if (timer) {
       cpu.timer_armed = false;
+      cpu.in_timer_handler = true;
       irq::OnTimer();
+      Cur().in_timer_handler = false;
     }
     if (ipi) {
       cpu.ipi_pending = false;
@@ -433,17 +539,63 @@ void CheckQuiescent() {
                     std::to_string(sim.now - decided) + " ns (slice expiry lost?)";
       return;
     }
-    if (cpu.state != CpuState::kHalted || cpu.ipi_pending) continue;
+    // The kernel's earliest timer event must have the hardware timer armed no later than its
+    // deadline (outside the timer handler, which re-arms it): otherwise the event fires late by
+    // however long the mistake is, which no time bound here could tell from a CPU that the
+    // search merely ran late (PCT may leave a CPU with masked IRQs waiting for a long while).
+    const uint64_t timer_due = shared.next_timer_ns.Load(std::memory_order_relaxed);
+    if (sim.options.check_timer_lateness && timer_due != kNever && !cpu.in_timer_handler &&
+        (!cpu.timer_armed || cpu.timer_deadline > timer_due)) {
+      sim.failed = true;
+      sim.failure =
+          "late timer: " + Describe(cpu.id) +
+          " has a timer event due at t=" + std::to_string(timer_due) + " ns but its timer is " +
+          (cpu.timer_armed ? "armed for t=" + std::to_string(cpu.timer_deadline) + " ns (" +
+                                 std::to_string(cpu.timer_deadline - timer_due) + " ns late)"
+                           : std::string("not armed"));
+      return;
+    }
+    if (cpu.state == CpuState::kRunnable || cpu.ipi_pending) continue;
     bool ipi_on_the_way = false;
     for (const InFlightIpi& ipi : sim.ipis)
       ipi_on_the_way |= ipi.target == cpu.id;
     if (ipi_on_the_way) continue;
     const bool mail = !shared.mailbox.inbox.EmptyHint() || !shared.mailbox.small.EmptyHint();
-    if (mail || nr != 0) {
+    if (cpu.state == CpuState::kHalted && (mail || nr != 0)) {
       sim.failed = true;
       sim.failure = "lost wakeup: " + Describe(cpu.id) + " sleeps in WFI with " +
                     std::to_string(nr) + " runnable tasks" +
-                    (mail ? " and messages in its mailbox" : "") + " but no IPI on the way";
+                    (mail ? " and messages in its mailbox (a message waiting with no IPI on its "
+                            "way)"
+                          : " but no IPI on the way");
+      return;
+    }
+    if (sim.options.check_mailbox_ipi && mail) {
+      // A busy CPU drains only on an IPI (or when it next goes idle): every message must have
+      // one on its way (Mailbox::ipi_pending is set by the sender that sends it and cleared
+      // by the owner just before it takes the inbox).
+      sim.failed = true;
+      sim.failure =
+          "message waiting with no IPI on its way: " + Describe(cpu.id) +
+          " runs with messages in its mailbox but no IPI pending or in flight (ipi_pending " +
+          (shared.mailbox.ipi_pending.Load(std::memory_order_relaxed) ? "set)" : "clear)");
+      return;
+    }
+  }
+  if (sim.options.check_sleeper_flags) {
+    std::string sleeper;
+    registry::ForEach([&](const registry::TaskInfo& info) {
+      if (sleeper.empty() && info.state == TaskState::kSleeping && info.wait_flag_set) {
+        sleeper = "task " + std::to_string(info.id) + " '" + info.name + "' on CPU " +
+                  std::to_string(info.cpu);
+      }
+    });
+    if (!sleeper.empty()) {
+      sim.failed = true;
+      sim.failure = "lost wakeup: " + sleeper +
+                    " sleeps although the flag it waits for is set (asleep beside its wake "
+                    "condition) at t=" +
+                    std::to_string(sim.now) + " ns";
       return;
     }
   }
@@ -621,6 +773,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
   FiberAdoptThreadStack(sim->main_context);
 
   g_interleave_hook = &InterleaveHook;
+  g_memory_model = options.weak_memory ? &kStoreBuffers : nullptr;
   while (!sim->failed && !sim->root_done) {
     if (sim->steps >= options.max_steps) {
       sim->failed = true;
@@ -644,11 +797,15 @@ Result Run(const Options& options, RootFn root, void* arg) {
         WakeInterrupted();
       }
     }
+    if (sim->options.weak_memory) FlushSomeStores();
     const uint32_t chosen = Choose();
     if (chosen != kNoCpu) {
       Resume(chosen);
       continue;
     }
+    // Stores become visible before time moves on (kernel code takes no time), and a spinner
+    // waiting for a buffered store is not deadlocked.
+    if (DrainAllStores()) continue;
     if (!AdvanceTime()) {
       bool spinning = false;
       for (const VCpu& cpu : sim->cpus)
@@ -664,6 +821,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
     CheckQuiescent();
   }
   g_interleave_hook = nullptr;
+  g_memory_model = nullptr;
 
   Result result;
   result.seed = options.seed;
@@ -692,10 +850,15 @@ Result Run(const Options& options, RootFn root, void* arg) {
   result.wake_latency_p50_ns = latency.Percentile(500);
   result.wake_latency_p99_ns = latency.Percentile(990);
   result.fingerprint = sim->fingerprint;
-  char stalls[64] = "";
+  char stalls[96] = "";
   if (options.stall_one_in != 0) {
     std::snprintf(stalls, sizeof(stalls), " --stall-one-in %u --max-stall-ns %llu",
                   options.stall_one_in, static_cast<unsigned long long>(options.max_stall_ns));
+  }
+  if (options.weak_memory) {
+    const size_t used = std::strlen(stalls);
+    std::snprintf(stalls + used, sizeof(stalls) - used, " --weak-memory %u",
+                  options.store_flush_one_in);
   }
   char replay[320];
   std::snprintf(
@@ -802,6 +965,11 @@ uint32_t CpuCount() {
 IrqState SaveAndMaskIrqs() {
   if (!OnCpu()) return IrqState{true};
   sim::VCpu& cpu = Cur();
+  // Plain (non-atomic) writes bypass the store buffer, so a store still buffered when the
+  // memory it targets is freed and reused (the heap and every lock mask IRQs first) would
+  // land on the new contents; a real CPU keeps its own stores in program order. Draining here
+  // is always allowed (a buffer may empty at any time) and leaves the lock-free windows alone.
+  sim::DrainStores(cpu);
   const IrqState old{cpu.irqs_masked};
   cpu.irqs_masked = true;
   return old;
@@ -842,6 +1010,8 @@ void InitContext(Context& ctx, void* stack_base, size_t stack_size, ContextEntry
 }
 
 void SwitchContext(Context& save, const Context& load) {
+  // The task leaving may run next on another CPU: it must find its own stores there.
+  sim::DrainStores(Cur());
   if (g_sim->options.switch_cost_ns != 0) sim::Occupy(g_sim->options.switch_cost_ns);
   sim::VCpu& cpu = Cur();
   // `save` names the running context: carry its stack bounds over (the boot context becomes
@@ -871,6 +1041,7 @@ void DisarmTimer() {
 
 void WaitForInterrupt() {
   sim::VCpu& cpu = Cur();
+  sim::DrainStores(cpu);
   cpu.state = CpuState::kHalted;
   cpu.halted_since = g_sim->now;
   sim::Pause();

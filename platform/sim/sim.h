@@ -28,6 +28,11 @@
 //     panic, and a panic fails the run with its message;
 //   - the run ends: all CPUs idle with unfinished tasks is a hang, all CPUs spinning a
 //     deadlock, and a run longer than its step or time budget a livelock.
+//   - no message waits in a running CPU's mailbox with no IPI on its way, no kernel timer
+//     event has its CPU's timer armed later than it, and no task sleeps while the flag it
+//     waits for lock-free is set.
+// With Options::weak_memory each CPU also gets a store buffer (see there), so that memory
+// orders weaker than sequential consistency are exercised too.
 // A failed run reports its seed and how to replay it.
 #pragma once
 
@@ -69,6 +74,17 @@ struct Options {
   // window. 0 turns stalls off (the default).
   uint32_t stall_one_in = 0;
   uint64_t max_stall_ns = 100'000'000;
+  // Weak memory: every virtual CPU gets a store buffer (lib/atomic.h, MemoryModelHooks). A
+  // store weaker than seq_cst waits in its CPU's buffer, oldest first, and becomes visible to
+  // the others later: at each step each non-empty buffer writes its oldest store with
+  // probability 1/store_flush_one_in, and a buffer is emptied by a seq_cst store or fence, a
+  // read-modify-write that releases (one that does not empties it only up to its own
+  // location), masking IRQs, a context switch, WFI and before time advances. The CPU's own
+  // loads see its buffered stores. This is x86-TSO plus release-free read-modify-writes: it
+  // shows store-to-load reordering (the Dekker pairs) and a relaxed publishing RMW, which
+  // interleaving alone never does. Off by default (it changes every seed's run).
+  bool weak_memory = false;
+  uint32_t store_flush_one_in = 4;
   // Cost of a context switch, charged to the switching CPU with IRQs masked.
   uint64_t switch_cost_ns = 1'000;
   // Budgets: exceeding either fails the run (livelock). Machine stalls do not count.
@@ -92,6 +108,15 @@ struct Options {
   // may run on it (kernel debug builds publish the waiting tasks' affinity union). EEVDF
   // rotation resets each task's wait, so the check above misses a queue that never empties.
   bool check_idle_beside_waiting = true;
+  // No CPU leaves a message in its mailbox with no IPI on the way (halted or running a task:
+  // the message would wait for the next time the CPU happens to drain).
+  bool check_mailbox_ipi = true;
+  // No timer event fires late by mistake: the kernel's earliest event (published in debug
+  // builds) always has the CPU's timer armed at or before its deadline.
+  bool check_timer_lateness = true;
+  // No task sleeps while the flag it waits for (CallOn's done, SleepUntil's timer) is set: a
+  // wakeup lost between PrepareToBlock and the waker's look at the task's state.
+  bool check_sleeper_flags = true;
   // Lock-order reports panic (and fail the run). Off: they are only counted, so that a test
   // can watch what the bug does when nothing stops it.
   bool lockdep_panics = true;

@@ -730,6 +730,72 @@ TEST(WaitQueue, SurvivesSpuriousWakeups) {
   ASSERT_TRUE(result.ok) << test::Explain(result);
 }
 
+// WakeOne wakes exactly one waiter, the one that has waited longest, and says whether there
+// was one. Each waiter takes a rank when it first finds its condition false (under the queue's
+// lock, in the same critical section that queues it, so ranks are queue order) and may leave
+// once `released` exceeds its rank; every evaluation of a condition is counted, so a wakeup of
+// more than one waiter shows up even when the extra ones go back to sleep.
+struct WakeOneState {
+  WaitQueue queue;
+  Atomic<uint32_t> queued{0};
+  Atomic<uint32_t> released{0};
+  Atomic<uint32_t> evaluations{0};
+  Atomic<uint32_t> finished{0};
+  uint32_t finish_order[3] = {};
+};
+WakeOneState* g_wake_one;
+
+void WakeOneWaiter(void*) {
+  uint32_t rank = ~0u;
+  g_wake_one->queue.WaitUntil([&] {
+    g_wake_one->evaluations.FetchAdd(1, std::memory_order_relaxed);
+    if (rank == ~0u) rank = g_wake_one->queued.FetchAdd(1, std::memory_order_relaxed);
+    return g_wake_one->released.Load(std::memory_order_relaxed) > rank;
+  });
+  g_wake_one->finish_order[g_wake_one->finished.FetchAdd(1, std::memory_order_relaxed)] = rank;
+}
+
+void WakeOneRoot(void*) {
+  static WakeOneState state;
+  new (&state) WakeOneState();
+  g_wake_one = &state;
+  Task* waiters[3];
+  for (Task*& waiter : waiters)
+    waiter = Spawn("waiter", &WakeOneWaiter);
+  while (state.queued.Load(std::memory_order_relaxed) < 3)
+    sched::SleepFor(100 * kUs);
+  sched::SleepFor(1 * kMs);  // all three asleep
+  LICHEN_ASSERT(state.evaluations.Load(std::memory_order_relaxed) == 3, "{} evaluations",
+                state.evaluations.Load(std::memory_order_relaxed));
+  for (uint32_t k = 1; k <= 3; ++k) {
+    // Only the head (rank k - 1) may leave now; a wrong waiter would re-check and sleep again.
+    state.released.Store(k, std::memory_order_relaxed);
+    LICHEN_ASSERT(state.queue.WakeOne(), "WakeOne found no waiter with {} left", 4 - k);
+    sched::SleepFor(1 * kMs);
+    LICHEN_ASSERT(state.evaluations.Load(std::memory_order_relaxed) == 3 + k,
+                  "WakeOne number {} made {} waiters re-check, not one", k,
+                  state.evaluations.Load(std::memory_order_relaxed) - 2 - k);
+    LICHEN_ASSERT(state.finished.Load(std::memory_order_relaxed) == k,
+                  "after WakeOne number {}, {} waiters have left", k,
+                  state.finished.Load(std::memory_order_relaxed));
+    LICHEN_ASSERT(state.finish_order[k - 1] == k - 1,
+                  "WakeOne number {} woke the waiter queued {}th, not the longest waiting", k,
+                  state.finish_order[k - 1] + 1);
+  }
+  LICHEN_ASSERT(!state.queue.WakeOne(), "WakeOne on an empty queue reported a waiter");
+  for (Task* waiter : waiters)
+    sched::Join(waiter);
+}
+
+TEST(WaitQueue, WakeOneWakesOnlyTheLongestWaiting) {
+  test::ForEachSeed("wake-one", 20, [](uint64_t seed) {
+    for (uint32_t ncpus : {1u, 4u}) {
+      const sim::Result result = RunOn(ncpus, &WakeOneRoot, seed);
+      ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
+    }
+  });
+}
+
 // ---- Registry ------------------------------------------------------------------------------
 
 TEST(Registry, ListsEveryTaskWithItsStateWithoutTouchingRunQueues) {

@@ -25,42 +25,12 @@
 namespace lichen {
 namespace {
 
+using test::ExpectCaught;
+using test::ExpectCaughtWithin;
+using test::FaultScope;
+
 constexpr uint64_t kUs = 1000;
 constexpr uint64_t kMs = 1000 * kUs;
-
-// Turns a fault on for one scope.
-class FaultScope {
- public:
-  explicit FaultScope(bool Faults::*fault) : fault_(fault) { g_faults.*fault_ = true; }
-  ~FaultScope() { g_faults.*fault_ = false; }
-
- private:
-  bool Faults::*fault_;
-};
-
-void ExpectCaught(const sim::Result& result, const char* what) {
-  EXPECT_FALSE(result.ok) << "the simulator did not catch the bug";
-  std::printf("  caught, as expected: %s\n", result.failure.c_str());
-  EXPECT_NE(result.failure.find(what), std::string::npos)
-      << "expected a failure mentioning '" << what << "', got: " << result.failure;
-}
-
-// Runs `run(seed)` for seeds 1..max_seed until a run fails with a message containing one of
-// `what`; the bug must be caught within that many seeds.
-template <typename Run>
-void ExpectCaughtWithin(uint64_t max_seed, std::initializer_list<const char*> what, Run run) {
-  bool caught = false;
-  std::string failure;
-  for (uint64_t seed = 1; seed <= max_seed && !caught; ++seed) {
-    const sim::Result result = run(seed);
-    if (result.ok) continue;
-    failure = result.failure;
-    for (const char* w : what)
-      caught |= failure.find(w) != std::string::npos;
-  }
-  EXPECT_TRUE(caught) << "last failure: " << failure;
-  std::printf("  caught, as expected: %s\n", failure.c_str());
-}
 
 // Runs `root` on 1..8 CPUs over many seeds; every run must pass.
 void ExpectFixed(const char* name, sim::RootFn root, std::initializer_list<uint32_t> cpus,

@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <initializer_list>
 #include <string>
+
+#include "kernel/debug.h"
 
 #include "platform/sim/sim.h"
 #include "workloads/workloads.h"
@@ -18,6 +22,47 @@ using sim::WorkloadOptions;
 inline std::string Explain(const sim::Result& result) {
   if (result.ok) return "ok";
   return result.failure + "\n    replay: " + result.replay;
+}
+
+// Turns a fault (kernel/debug.h) on for one scope.
+class FaultScope {
+ public:
+  explicit FaultScope(bool Faults::*fault) : fault_(fault) { g_faults.*fault_ = true; }
+  ~FaultScope() { g_faults.*fault_ = false; }
+  FaultScope(const FaultScope&) = delete;
+  FaultScope& operator=(const FaultScope&) = delete;
+
+ private:
+  bool Faults::*fault_;
+};
+
+inline void ExpectCaught(const sim::Result& result, const char* what) {
+  EXPECT_FALSE(result.ok) << "the simulator did not catch the bug";
+  std::printf("  caught, as expected: %s\n", result.failure.c_str());
+  EXPECT_NE(result.failure.find(what), std::string::npos)
+      << "expected a failure mentioning '" << what << "', got: " << result.failure;
+}
+
+// Runs `run(seed)` for seeds 1..max_seed until a run fails with a message containing one of
+// `what`; the bug must be caught within that many seeds. Returns the seed that caught it (0:
+// none).
+template <typename Run>
+uint64_t ExpectCaughtWithin(uint64_t max_seed, std::initializer_list<const char*> what, Run run) {
+  bool caught = false;
+  std::string failure;
+  uint64_t seed = 1;
+  for (; seed <= max_seed && !caught; ++seed) {
+    const sim::Result result = run(seed);
+    if (result.ok) continue;
+    failure = result.failure;
+    for (const char* w : what)
+      caught |= failure.find(w) != std::string::npos;
+  }
+  EXPECT_TRUE(caught) << "not caught within " << max_seed << " seeds; last failure: " << failure;
+  if (!caught) return 0;
+  std::printf("  caught, as expected, at seed %llu: %s\n",
+              static_cast<unsigned long long>(seed - 1), failure.c_str());
+  return seed - 1;
 }
 
 }  // namespace lichen::test

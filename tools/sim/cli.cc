@@ -15,7 +15,8 @@ void Usage() {
   std::fprintf(stderr,
                "flags: --workload NAME --cpus N[,N...] --seed S --seeds COUNT --scale K\n"
                "       --placement round-robin|local-first|least-loaded --no-steal --no-balance\n"
-               "       --trace FILE --max-steps N --stall-one-in N --max-stall-ns NS --quiet\n"
+               "       --trace FILE --max-steps N --stall-one-in N --max-stall-ns NS\n"
+               "       --weak-memory FLUSH_ONE_IN --quiet\n"
                "workloads:");
   for (const workload::Workload& w : workload::All())
     std::fprintf(stderr, " %s", w.name);
@@ -73,13 +74,15 @@ bool ParseSimArgs(int argc, char** argv, SimArgs& args) {
       args.stall_one_in = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
     } else if (flag == "--max-stall-ns" && (v = value())) {
       args.max_stall_ns = std::strtoull(v, nullptr, 10);
+    } else if (flag == "--weak-memory" && (v = value())) {
+      args.store_flush_one_in = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
     } else if (flag == "--quiet") {
       args.quiet = true;
     } else {
-      if (v == nullptr &&
-          (flag == "--workload" || flag == "--cpus" || flag == "--seed" || flag == "--seeds" ||
-           flag == "--scale" || flag == "--placement" || flag == "--trace" ||
-           flag == "--max-steps" || flag == "--stall-one-in" || flag == "--max-stall-ns")) {
+      if (v == nullptr && (flag == "--workload" || flag == "--cpus" || flag == "--seed" ||
+                           flag == "--seeds" || flag == "--scale" || flag == "--placement" ||
+                           flag == "--trace" || flag == "--max-steps" || flag == "--stall-one-in" ||
+                           flag == "--max-stall-ns" || flag == "--weak-memory")) {
         Usage();
         return false;
       }
@@ -111,6 +114,8 @@ sim::Options OptionsFor(const SimArgs& args, uint32_t ncpus, uint64_t seed) {
   if (args.max_steps != 0) options.max_steps = args.max_steps;
   options.stall_one_in = args.stall_one_in;
   options.max_stall_ns = args.max_stall_ns;
+  options.weak_memory = args.store_flush_one_in != 0;
+  if (options.weak_memory) options.store_flush_one_in = args.store_flush_one_in;
   return options;
 }
 

@@ -22,6 +22,7 @@ struct SimArgs {
   uint64_t max_steps = 0;     // 0: the simulator's default
   uint32_t stall_one_in = 0;  // machine stalls (sim::Options), 0: none
   uint64_t max_stall_ns = 100'000'000;
+  uint32_t store_flush_one_in = 0;  // weak memory (sim::Options::weak_memory), 0: off
   bool quiet = false;
 };
 

@@ -3,6 +3,7 @@
 //   sim-run --workload mixed --cpus 4 --seed 123 [--placement local-first|round-robin|
 //           least-loaded] [--no-steal] [--no-balance] [--scale N] [--trace FILE]
 //           [--stall-one-in N [--max-stall-ns NS]]   (machine stalls: sim::Options)
+//           [--weak-memory N]   (store buffers, flushed one in N steps: sim::Options)
 //
 // This is the replay command every failing simulator test prints.
 #include <cstdio>
