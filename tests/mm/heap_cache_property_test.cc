@@ -31,13 +31,10 @@ namespace {
 using mm_test::HostBuffer;
 using mm_test::TestOwned;
 
-constexpr size_t kMiB = size_t{1} << 20;
+using mm_test::kMiB;
 constexpr uint32_t kCpus = 4;
 
-std::vector<size_t> FreeBlocks(const PageAllocator& pages) {
-  const PageAllocatorStats stats = pages.Stats();
-  return std::vector<size_t>(stats.free_blocks, stats.free_blocks + kOrderCount);
-}
+using mm_test::FreeBlocks;
 
 bool HasBlockOfAtLeast(const PageAllocator& pages, uint32_t order) {
   const PageAllocatorStats stats = pages.Stats();

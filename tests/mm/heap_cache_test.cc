@@ -26,12 +26,9 @@ namespace {
 using mm_test::HostBuffer;
 using mm_test::TestOwned;
 
-constexpr size_t kMiB = size_t{1} << 20;
+using mm_test::kMiB;
 
-std::vector<size_t> FreeBlocks(const PageAllocator& pages) {
-  const PageAllocatorStats stats = pages.Stats();
-  return std::vector<size_t>(stats.free_blocks, stats.free_blocks + kOrderCount);
-}
+using mm_test::FreeBlocks;
 
 // The slab layer's own traffic: objects it handed out and took back, all classes.
 uint64_t SlabTraffic(CachedHeap& heap) {

@@ -18,7 +18,7 @@ namespace {
 
 using mm_test::HostBuffer;
 
-constexpr size_t kMiB = size_t{1} << 20;
+using mm_test::kMiB;
 
 // What a request should reserve, worked out independently of the heap's code: the smallest
 // power of two >= max(bytes, align, 16) up to 2048, else the smallest power-of-two page block.
@@ -31,10 +31,7 @@ size_t ExpectedBytes(size_t bytes, size_t align) {
   return block;
 }
 
-std::vector<size_t> FreeBlocks(const PageAllocator& pages) {
-  const PageAllocatorStats stats = pages.Stats();
-  return std::vector<size_t>(stats.free_blocks, stats.free_blocks + kOrderCount);
-}
+using mm_test::FreeBlocks;
 
 // The kernel's types: the heap's lock must be the IRQ-saving one (the seed's bug).
 static_assert(std::is_same_v<Heap, BasicHeap<SpinLock, BasicPageAllocator<SpinLock>>>);

@@ -11,7 +11,7 @@ namespace {
 
 using mm_test::HostBuffer;
 
-constexpr size_t kMiB = size_t{1} << 20;
+using mm_test::kMiB;
 
 // The simulated RAM of this test process: InitMemory may run once per process.
 HostBuffer& KernelRam() {

@@ -9,8 +9,20 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
+
+#include "kernel/mm/page_alloc.h"
 
 namespace lichen::mm_test {
+
+inline constexpr size_t kMiB = size_t{1} << 20;
+
+// The page allocator's free-block counts per order: equal before and after a test that
+// returned everything it took, whatever the order of frees.
+inline std::vector<size_t> FreeBlocks(const mm::PageAllocator& pages) {
+  const mm::PageAllocatorStats stats = pages.Stats();
+  return std::vector<size_t>(stats.free_blocks, stats.free_blocks + mm::kOrderCount);
+}
 
 // A buffer from the host heap, aligned to `align` (a power of two), to hand to AddRegion.
 class HostBuffer {

@@ -15,13 +15,10 @@ namespace {
 
 using mm_test::HostBuffer;
 
-constexpr size_t kMiB = size_t{1} << 20;
+using mm_test::kMiB;
 
 // The free-block count of every order, for comparing allocator states.
-std::vector<size_t> FreeBlocks(const PageAllocator& pages) {
-  const PageAllocatorStats stats = pages.Stats();
-  return std::vector<size_t>(stats.free_blocks, stats.free_blocks + kOrderCount);
-}
+using mm_test::FreeBlocks;
 
 TEST(PageAllocator, OrderHelpers) {
   EXPECT_EQ(OrderBytes(0), 4096u);

@@ -28,12 +28,9 @@ namespace {
 using mm_test::HostBuffer;
 using mm_test::TestOwned;
 
-constexpr size_t kMiB = size_t{1} << 20;
+using mm_test::kMiB;
 
-std::vector<size_t> FreeBlocks(const PageAllocator& pages) {
-  const PageAllocatorStats stats = pages.Stats();
-  return std::vector<size_t>(stats.free_blocks, stats.free_blocks + kOrderCount);
-}
+using mm_test::FreeBlocks;
 
 // True when the page allocator has a free block of `order` or larger.
 bool HasBlockOfAtLeast(const PageAllocator& pages, uint32_t order) {

@@ -23,14 +23,11 @@ namespace {
 
 using mm_test::HostBuffer;
 
-constexpr size_t kMiB = size_t{1} << 20;
+using mm_test::kMiB;
 constexpr int kThreads = 4;
 constexpr int kStepsPerThread = 20000;
 
-std::vector<size_t> FreeBlocks(const PageAllocator& pages) {
-  const PageAllocatorStats stats = pages.Stats();
-  return std::vector<size_t>(stats.free_blocks, stats.free_blocks + kOrderCount);
-}
+using mm_test::FreeBlocks;
 
 // One allocation in flight: heap object (order < 0) or page block.
 struct Allocation {

@@ -25,6 +25,7 @@ namespace {
 
 using test::ExpectCaughtWithin;
 using test::FaultScope;
+using test::StallOptions;
 
 constexpr uint64_t kUs = 1000;
 constexpr uint64_t kMs = 1000 * kUs;
@@ -430,13 +431,6 @@ TEST(Placement, RoundRobinSpreadsEvenlyWhenEveryCpuSpawnsAtOnce) {
 }
 
 // ---- 7. Invariants that name the bug --------------------------------------------------------
-
-sim::Options StallOptions(const char* workload, uint32_t ncpus, uint64_t seed) {
-  sim::Options options = test::WorkloadOptions(workload, ncpus, seed);
-  options.stall_one_in = 2000;
-  options.max_stall_ns = 100 * kMs;
-  return options;
-}
 
 // The lag a task saves at dequeue is clamped to Linux's max(2 slices, a tick); the EEVDF lag
 // bound is wider, so without the clamp only the check where the lag is used back fails.

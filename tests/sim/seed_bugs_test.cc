@@ -28,6 +28,7 @@ namespace {
 using test::ExpectCaught;
 using test::ExpectCaughtWithin;
 using test::FaultScope;
+using test::StallOptions;
 
 constexpr uint64_t kUs = 1000;
 constexpr uint64_t kMs = 1000 * kUs;
@@ -278,13 +279,6 @@ TEST(SeedBugs, YieldStormHoldsNoLockAcrossSchedule) {
 // as much, and those lags travel with migrating tasks. The check now widens its bound by the
 // worst lateness any CPU has seen (an interrupt, timer event or preemption carried out after
 // it was due). The simulator's machine stalls (sim::Options::stall_one_in) reproduce it.
-
-sim::Options StallOptions(const char* workload, uint32_t ncpus, uint64_t seed) {
-  sim::Options options = test::WorkloadOptions(workload, ncpus, seed);
-  options.stall_one_in = 2000;
-  options.max_stall_ns = 100 * kMs;
-  return options;
-}
 
 TEST(SeedBugs, LagCheckThatIgnoresLatenessFiresWhenTheMachineStalls) {
   FaultScope fault(&Faults::lag_bound_ignores_lateness);

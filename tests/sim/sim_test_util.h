@@ -18,6 +18,15 @@ namespace lichen::test {
 using sim::RunWorkload;
 using sim::WorkloadOptions;
 
+// A workload's options with machine stalls: one step in 2000 stalls the whole machine for up
+// to 100 ms (a host that deschedules the VM).
+inline sim::Options StallOptions(const char* workload, uint32_t ncpus, uint64_t seed) {
+  sim::Options options = WorkloadOptions(workload, ncpus, seed);
+  options.stall_one_in = 2000;
+  options.max_stall_ns = 100'000'000;
+  return options;
+}
+
 // A one-line description of a result, with the replay command when it failed.
 inline std::string Explain(const sim::Result& result) {
   if (result.ok) return "ok";
