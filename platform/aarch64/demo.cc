@@ -1,6 +1,8 @@
-// The bring-up demonstration: weak default definitions of the core's entry points
-// (entry_points.h, kernel/irq.h), so that the platform boots, proves itself and powers off
-// before the core exists. The core's strong definitions replace each of them.
+// The bring-up demonstration: the core's entry points (entry_points.h, kernel/irq.h) as the
+// platform alone would run them, linked only into lichen-bringup.elf, so that the platform
+// boots, proves itself and powers off with no core at all. lichen.elf does not link this file:
+// an entry point missing from the core (a renamed function) fails its link instead of falling
+// back to the demo's.
 //
 // What it shows, on every CPU (`bringup:` lines on the console):
 //   1. timers   each CPU arms its one-shot timer 5 times (1 ms apart) and sleeps in WFI; every
@@ -406,28 +408,14 @@ void RunPhases(const BootInfo& info, uint32_t cpu) {
         g_cpu[cpu].unexpected_timer);
 }
 
-// True if the core's strong irq::* definitions replaced the demo's weak aliases.
-bool CoreIrqLinked() {
-  return &irq::Enter != &lichen_demo_irq_enter || &irq::OnTimer != &lichen_demo_irq_on_timer ||
-         &irq::OnIpi != &lichen_demo_irq_on_ipi || &irq::Exit != &lichen_demo_irq_exit;
-}
-
 // Published (release) by KernelMain, with g_ncpu, before it releases the secondaries.
 Atomic<const BootInfo*> g_info{nullptr};
 
 }  // namespace
 
-// --- The weak entry points --------------------------------------------------------------------
+// --- The entry points --------------------------------------------------------------------------
 
-[[gnu::weak]] void KernelMain(const BootInfo& info) {
-  if (CoreIrqLinked()) {
-    // The demo's phases need its own interrupt entry points; the core's would run a scheduler
-    // that nobody initialized. The fix is the core's KernelMain/SecondaryMain.
-    Print(
-        "bringup: the core's irq::* entry points are linked, but not its KernelMain and "
-        "SecondaryMain: nothing to run");
-    aarch64::PowerOff(aarch64::ExitCode::kFailure);
-  }
+void KernelMain(const BootInfo& info) {
   Check(g_constructor_runs == 1, "static constructors did not run exactly once",
         g_constructor_runs);
   g_ncpu = info.cpu_count;
@@ -443,8 +431,7 @@ Atomic<const BootInfo*> g_info{nullptr};
         g_ncpu == 1 ? "" : "s", g_nworkers, g_ncpu > 1 ? " and migrated" : "");
 }
 
-[[gnu::weak]] void SecondaryMain(uint32_t cpu) {
-  if (CoreIrqLinked()) return;  // KernelMain reports it and powers off
+void SecondaryMain(uint32_t cpu) {
   // KernelMain publishes g_ncpu with g_info; wait until the boot CPU got there.
   const BootInfo* info = nullptr;
   while ((info = g_info.Load(std::memory_order_acquire)) == nullptr)
@@ -452,7 +439,7 @@ Atomic<const BootInfo*> g_info{nullptr};
   RunPhases(*info, cpu);
 }
 
-[[gnu::weak]] const char* CurrentTaskName() {
+const char* CurrentTaskName() {
   // Formatted into this CPU's own buffer (no table of names to keep as long as kMaxCpus): only
   // this CPU writes it, and a report on this CPU reads it before anything else may.
   DemoCpu& d = Me();
@@ -467,9 +454,8 @@ Atomic<const BootInfo*> g_info{nullptr};
 
 }  // namespace lichen
 
-// The demo's interrupt entry points. They are extern "C" so that the weak lichen::irq::*
-// below can be aliases of them: comparing addresses then tells whether the core's strong
-// definitions replaced them (see CoreIrqLinked()).
+// The demo's interrupt entry points, extern "C" (demo_spin.S and the reports name them);
+// lichen::irq::* below are aliases of them.
 using lichen::DemoCpu;
 using lichen::Me;
 using lichen::Mode;
@@ -530,10 +516,10 @@ namespace lichen {
 
 namespace irq {
 
-[[gnu::weak, gnu::alias("lichen_demo_irq_enter")]] void Enter();
-[[gnu::weak, gnu::alias("lichen_demo_irq_on_timer")]] void OnTimer();
-[[gnu::weak, gnu::alias("lichen_demo_irq_on_ipi")]] void OnIpi();
-[[gnu::weak, gnu::alias("lichen_demo_irq_exit")]] void Exit();
+[[gnu::alias("lichen_demo_irq_enter")]] void Enter();
+[[gnu::alias("lichen_demo_irq_on_timer")]] void OnTimer();
+[[gnu::alias("lichen_demo_irq_on_ipi")]] void OnIpi();
+[[gnu::alias("lichen_demo_irq_exit")]] void Exit();
 
 }  // namespace irq
 

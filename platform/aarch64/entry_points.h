@@ -1,9 +1,8 @@
 // The core's entry points that the aarch64 platform calls (besides kernel/irq.h).
 //
-// platform/aarch64/demo.cc provides weak default definitions of all of them (the bring-up
-// demonstration), so the image links and boots before the core exists; the core's strong
-// definitions replace them one by one (the defaults live in a separate static library that
-// is linked after the core's, see CMakeLists.txt).
+// The core defines them in lichen.elf; platform/aarch64/demo.cc defines all of them for
+// lichen-bringup.elf, the platform alone. Neither image links both, and nothing is weak: an
+// entry point missing from the core is a link error, not a silent fallback to the demo.
 #pragma once
 
 #include <cstdint>

@@ -7,8 +7,8 @@
 //   SecondaryMain (others)   InitThisCpu(cpu), RunIdle()
 //   init (a task)            the ktests, the benchmark or the demonstration, then PowerOff
 //
-// The bring-up image (lichen-bringup.elf) does not link this file: it keeps demo.cc's weak
-// entry points.
+// The bring-up image (lichen-bringup.elf) does not link this file: it has demo.cc's entry
+// points instead, and lichen.elf does not link demo.cc.
 #pragma once
 
 #include <cstdint>
