@@ -49,8 +49,9 @@ void SendIpi(CpuMask targets);
 // --- Task contexts ---------------------------------------------------------------------------
 
 // A suspended execution context. Registers live on the task's own stack; only the stack
-// pointer and the stack's bounds are kept here (the bounds serve overflow checks and the
-// simulator's sanitizer annotations).
+// pointer and the stack's bounds are kept here (the bounds serve the simulator's sanitizer
+// annotations and the fatal reports; task stacks have no guard page and nothing checks them
+// for overflow yet: a boot stack's guard page is the only one).
 struct Context {
   void* sp = nullptr;
   void* stack_base = nullptr;  // lowest address of the stack

@@ -537,8 +537,11 @@ void OnInterruptExit(IrqsOff irqs_off) {
 
 void PrepareToBlock() {
   Task* self = Current();
-  // Only the task itself leaves kRunning, and wakers ignore kRunning: a plain store would do,
-  // but release orders it before the caller's condition re-check as seen by a waker.
+  // Only the task itself leaves kRunning, and wakers ignore kRunning. seq_cst, not release:
+  // this store and the caller's next load (its condition re-check) pair with a waker's store
+  // of the condition and its load of this state (after Wake()'s full barrier). That is a
+  // store-buffering pair, and only seq_cst on both sides keeps the store before the later
+  // load; release orders earlier accesses before the store, never the store before a load.
   self->state.Store(TaskState::kBlocking, std::memory_order_seq_cst);
 }
 

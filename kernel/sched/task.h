@@ -10,12 +10,17 @@
 // a task is never enqueued twice, and no CPU can start a task whose context is still being
 // saved elsewhere.
 //
-//   kRunnable --picked--> kRunning --Block()--> kBlocking --switched out--> kSleeping
-//       ^                   |  ^                    |                          |
-//       |                   |  +--Wake()-- kWokenWhileRunning <--Wake()--------+ (no)
-//       +--- preempted -----+                                                  |
-//       +------------------------------- Wake() (kSleeping -> kRunnable) ------+
-//   kRunning --Exit()--> kExiting --switched out--> kExited (joinable, memory reclaimable)
+// The transitions, and who makes each:
+//   kRunnable -> kRunning              picked by its CPU
+//   kRunning -> kRunnable              preempted
+//   kRunning -> kBlocking              PrepareToBlock(), by the task itself
+//   kBlocking -> kRunning              CancelBlock(): the condition came true after all
+//   kBlocking -> kWokenWhileRunning    Wake() before the task was switched out
+//   kWokenWhileRunning -> kRunning     Block() returns without sleeping
+//   kWokenWhileRunning -> kRunnable    its CPU, if the wake came while it was switching out
+//   kBlocking -> kSleeping             its CPU, once Block() has switched it out
+//   kSleeping -> kRunnable             Wake(): the compare-exchange winner enqueues it
+//   kRunning -> kExiting -> kExited    Exit(); kExited once switched out (joinable, reclaimable)
 #pragma once
 
 #include <cstddef>

@@ -15,6 +15,7 @@
 #include "kernel/kernel.h"
 #include "kernel/platform.h"
 #include "kernel/sched/sched.h"
+#include "kernel/version.h"
 #include "lib/assert.h"
 #include "platform/aarch64/burn.h"
 #include "platform/aarch64/cmdline.h"
@@ -145,6 +146,7 @@ using aarch64::console::Print;
 
 void KernelMain(const BootInfo& info) {
   using namespace aarch64;
+  Print("lichen: Lichen {} on {} CPU{}", kVersion, info.cpu_count, info.cpu_count == 1 ? "" : "s");
   const Status parsed = ParseKernelOptions(info.cmdline, g_options);
   if (!parsed.ok()) FatalStatus("kernel command line", parsed, ExitCode::kBootError);
   const KernelOptions& options = g_options;

@@ -3,7 +3,8 @@
 // A Status is either ok or carries a static message plus one number (an offset, an address,
 // a register value) that makes the message precise. The messages are string literals, so a
 // Status can be created before the MMU is on, copied freely, and printed much later by the
-// boot CPU. Platform-private until lib/result.h settles; converting is mechanical.
+// boot CPU. Platform-private: the core's errors are lib/result.h's Result<T>/Error; one error
+// type for both is the architecture pass's work (issue "one vocabulary").
 #pragma once
 
 #include <cstdint>
