@@ -194,7 +194,9 @@ FormatArg MakeFormatArg(const T& value) {
                        std::is_same_v<std::remove_cv_t<std::remove_extent_t<U>>, char>) {
     arg.kind = FormatArg::Kind::kString;
     arg.str.data = value;
-    arg.str.size = BoundedLength(value, std::extent_v<U>);
+    // An array of unknown bound (`extern const char kName[];`) has extent 0: it is only a
+    // NUL-terminated string, not an empty one.
+    arg.str.size = BoundedLength(value, std::extent_v<U> != 0 ? std::extent_v<U> : ~size_t{0});
   } else if constexpr (std::is_pointer_v<U> &&
                        std::is_same_v<std::remove_cv_t<std::remove_pointer_t<U>>, char>) {
     arg.kind = FormatArg::Kind::kString;

@@ -45,6 +45,9 @@ void FormatValue(Sink& out, const Point& p, const FormatSpec& spec) {
   WritePadded(out, spec, buf);
 }
 
+// An array of unknown bound, as `extern const char kVersion[];` declares one (defined below).
+extern const char kUnknownBound[];
+
 enum class Color : uint8_t { kRed = 1, kBlue = 7 };
 enum Plain : int { kMinusOne = -1 };
 
@@ -166,7 +169,11 @@ TEST(Format, Strings) {
   const char early_nul[8] = "ab";
   EXPECT_EQ(F("[{}]", early_nul), "[ab]");
   EXPECT_EQ(F("[{}]", std::string_view()), "[]");
+  // Its extent is 0, which once made it print as an empty string (the kernel's version line).
+  EXPECT_EQ(F("[{}]", kUnknownBound), "[0.1.0]");
 }
+
+const char kUnknownBound[] = "0.1.0";
 
 TEST(Format, Pointers) {
   const void* p = reinterpret_cast<const void*>(uintptr_t{0x1234});
