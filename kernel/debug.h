@@ -60,6 +60,12 @@ struct Faults {
   bool no_lag_clamp = false;
   // Timers: the hardware timer is armed 5 ms after the earliest event instead of at it.
   bool late_timer = false;
+
+  // Seed bug "futex timeout loses the wake" (tests/sim/wait_test.cc): a Mutex::LockUntil
+  // whose deadline passes withdraws its waiter without looking whether Unlock() handed it the
+  // mutex meanwhile, so the task reports a timeout while owning the mutex, which is never
+  // unlocked again.
+  bool mutex_timeout_ignores_grant = false;
 };
 extern Faults g_faults;
 #define LICHEN_FAULT(name) (::lichen::g_faults.name)

@@ -17,6 +17,7 @@
 #include "kernel/sched/internal.h"
 #include "kernel/sched/registry.h"
 #include "kernel/sched/sched.h"
+#include "kernel/sched/wait.h"
 #include "kernel/smp/messenger.h"
 #include "kernel/sync/lockdep.h"
 #include "kernel/trace.h"
@@ -62,7 +63,6 @@ void FreeTask(Task* task) {
 }
 
 void OnSliceTimer(time::TimerEvent& event, CpuLocal& cpu);
-void OnSleepTimer(time::TimerEvent& event, CpuLocal& cpu);
 
 // The first code every spawned task runs (platform::InitContext's entry).
 void TaskTrampoline(void* arg) {
@@ -561,7 +561,7 @@ void Block() {
 }
 
 bool Wake(Task* task) {
-  // The waker made the sleeper's condition true just before (CallOn's done, sleep_done): a
+  // The waker made the sleeper's condition true just before (CallOn's done, a wait's deadline): a
   // full barrier orders that store before this load of the state, as PrepareToBlock's seq_cst
   // store orders kBlocking before the sleeper's load of the condition. Without it the two
   // form a store-buffering pair that may both read the old value: the waker sees kRunning and
@@ -645,7 +645,6 @@ Result<Task*> Spawn(const SpawnOptions& options) {
   task->requested_nice.Store(task->se.nice, std::memory_order_relaxed);
   task->published_nice.Store(task->se.nice, std::memory_order_relaxed);
   if (options.slice_ns != 0) task->se.SetSliceNs(options.slice_ns);
-  task->sleep_timer.fire = &OnSleepTimer;
   platform::InitContext(task->context, task->stack, task->stack_size, &TaskTrampoline, task);
   task->state.Store(TaskState::kRunnable, std::memory_order_relaxed);
   {
@@ -687,28 +686,11 @@ void Yield() {
 }
 
 void SleepUntil(uint64_t deadline_ns) {
-  Task* self = Current();
-  self->sleep_done.Store(false, std::memory_order_relaxed);
-  DebugNoteWaitFlag(*self, &self->sleep_done);
-  {
-    IrqGuard guard;
-    auto cpu = ThisCpuLocal(guard.token());
-    cpu->timers.Add(self->sleep_timer, deadline_ns);
-    trace::Record(cpu->id, trace::Kind::kTimerArmed, deadline_ns, self->id,
-                  static_cast<uint8_t>(trace::TimerKind::kSleep));
-    ProgramTimer(*cpu);
-  }
-  // The timer event stays on this CPU's queue even if we move: it fires there and wakes us
-  // through the messenger. Only after it fired (sleep_done) may the event be reused.
-  for (;;) {
-    PrepareToBlock();
-    if (self->sleep_done.Load(std::memory_order_acquire)) {
-      CancelBlock();
-      DebugNoteWaitFlag(*self, nullptr);
-      return;
-    }
-    Block();
-  }
+  // A wait for nothing but its deadline. The timer event stays on this CPU's queue even if
+  // the task moves: it fires there and wakes the task through the messenger.
+  const WaitResult result = Wait([] { return false; }, {.deadline_ns = deadline_ns});
+  LICHEN_DEBUG_ASSERT(result == WaitResult::kTimedOut, "a sleep ended by {}",
+                      WaitResultName(result));
 }
 
 void SleepFor(uint64_t ns) {
@@ -831,14 +813,6 @@ void OnSliceTimer(time::TimerEvent& event, CpuLocal& cpu) {
   } else {
     ArmSliceTimer(cpu, now);
   }
-}
-
-void OnSleepTimer(time::TimerEvent& event, CpuLocal& cpu) {
-  Task& task = *ContainerOf<Task, time::TimerEvent, &Task::sleep_timer>(&event);
-  trace::Record(cpu.id, trace::Kind::kTimerFired, event.deadline_ns, task.id,
-                static_cast<uint8_t>(trace::TimerKind::kSleep));
-  task.sleep_done.Store(true, std::memory_order_release);
-  Wake(&task);
 }
 
 }  // namespace

@@ -98,10 +98,16 @@ struct Task {
   void* stack = nullptr;
   size_t stack_size = 0;
 
-  // ---- Sleeping ----
-  // Wakes the task from SleepUntil(); armed on the CPU the task slept on.
-  time::TimerEvent sleep_timer{nullptr};
-  Atomic<bool> sleep_done{false};
+  // ---- Waiting (kernel/sched/wait.h) ----
+  // An interruption was requested (sched::Interrupt) and not yet consumed (ClearInterrupt).
+  Atomic<bool> interrupt_pending{false};
+  // Whether Interrupt() may wake the task: kNotInterruptible, kInterruptible (in an
+  // interruptible sched::Wait) or kBeingInterrupted (an Interrupt() is waking it right now;
+  // the waiter does not leave the wait before that wake is done).
+  static constexpr uint8_t kNotInterruptible = 0;
+  static constexpr uint8_t kInterruptible = 1;
+  static constexpr uint8_t kBeingInterrupted = 2;
+  Atomic<uint8_t> interruptible_wait{kNotInterruptible};
 
   // ---- Lifetime ----
   // Completed once the task has exited and no CPU uses its stack any more.
@@ -122,7 +128,7 @@ struct Task {
   // ---- Debug: detects a task queued or running on two CPUs at once ----
   Atomic<uint32_t> debug_queued_on{kNotOnCpu};
   Atomic<uint32_t> debug_running_on{kNotOnCpu};
-  // Host debug builds: the flag a lock-free sleeper waits for (CallOn's done, sleep_done),
+  // Host debug builds: the flag a lock-free sleeper waits for (CallOn's done, a wait's deadline),
   // for the simulator's asleep-beside-its-flag invariant; null when it waits for none.
   Atomic<const Atomic<bool>*> debug_wait_flag{nullptr};
   static constexpr uint32_t kNotOnCpu = ~0u;

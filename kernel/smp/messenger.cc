@@ -3,6 +3,7 @@
 #include "kernel/cpu.h"
 #include "kernel/debug.h"
 #include "kernel/sched/sched.h"
+#include "kernel/sched/wait.h"
 #include "kernel/trace.h"
 #include "lib/assert.h"
 #include "lib/container_of.h"
@@ -61,15 +62,9 @@ void CallOn(uint32_t cpu, void (*fn)(void* arg), void* arg) {
   sched::DebugNoteWaitFlag(*request.waiter, &request.done);
   Shared(cpu).mailbox.inbox.Push(request.msg);
   Kick(cpu, trace::IpiKind::kCall);
-  for (;;) {
-    sched::PrepareToBlock();
-    if (request.done.Load(std::memory_order_acquire)) {
-      sched::CancelBlock();
-      sched::DebugNoteWaitFlag(*request.waiter, nullptr);
-      return;
-    }
-    sched::Block();
-  }
+  // Neither a deadline nor interruptible: the request lives on this stack until it ran.
+  sched::Wait([&request] { return request.done.Load(std::memory_order_acquire); });
+  sched::DebugNoteWaitFlag(*request.waiter, nullptr);
 }
 
 void Drain(IrqsOff irqs_off) {

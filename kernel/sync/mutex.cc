@@ -1,6 +1,8 @@
 #include "kernel/sync/mutex.h"
 
+#include "kernel/debug.h"
 #include "kernel/sched/sched.h"
+#include "kernel/sched/wait.h"
 #include "lib/assert.h"
 
 namespace lichen {
@@ -12,6 +14,11 @@ LockClass g_mutex_internal_class("sync.mutex.internal");
 Mutex::Mutex() : lock_(g_mutex_internal_class) {}
 
 void Mutex::Lock() {
+  const bool locked = LockUntil({});
+  LICHEN_ASSERT(locked, "an untimed, uninterruptible Mutex::Lock gave up");
+}
+
+bool Mutex::LockUntil(const sched::WaitOptions& options, sched::WaitResult* result) {
   Task* self = sched::Current();
   Waiter waiter;
   waiter.task = self;
@@ -20,19 +27,29 @@ void Mutex::Lock() {
     LICHEN_ASSERT(owner_ != self, "task {} locks a mutex it already holds", self->id);
     if (owner_ == nullptr) {
       owner_ = self;
-      return;
+      if (result != nullptr) *result = sched::WaitResult::kCondition;
+      return true;
     }
     waiters_.PushBack(waiter);
   }
   // Wait for the hand-off: Unlock() makes us the owner before waking us.
-  for (;;) {
-    {
-      SpinLockGuard guard(lock_);
-      if (waiter.granted) return;
-      sched::PrepareToBlock();
-    }
-    sched::Block();
-  }
+  const sched::WaitResult why = sched::Wait(
+      [&] {
+        SpinLockGuard guard(lock_);
+        return waiter.granted;
+      },
+      [&] {
+        // Deadline or interruption. Unlock() may have handed us the mutex just now: then we
+        // own it and must say so; withdrawing would leave a mutex owned by a task that
+        // believes it gave up, and nobody would ever unlock it.
+        SpinLockGuard guard(lock_);
+        if (waiter.granted && !LICHEN_FAULT(mutex_timeout_ignores_grant)) return true;
+        if (waiter.node.linked()) waiters_.Remove(waiter);
+        return false;
+      },
+      options);
+  if (result != nullptr) *result = why;
+  return why == sched::WaitResult::kCondition;
 }
 
 bool Mutex::TryLock() {

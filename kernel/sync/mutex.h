@@ -5,6 +5,7 @@
 // may be held across blocking and preemption (unlike a SpinLock).
 #pragma once
 
+#include "kernel/sched/wait_result.h"
 #include "kernel/sync/spinlock.h"
 #include "kernel/sync/waitqueue.h"
 #include "lib/list.h"
@@ -18,6 +19,12 @@ class TA_CAP("mutex") Mutex {
   Mutex& operator=(const Mutex&) = delete;
 
   void Lock() TA_ACQ();
+  // Lock() that gives up at `options.deadline_ns`, or when the task is interrupted if
+  // `options.interruptible` (kernel/sched/wait.h). True if the mutex is now held; `result`
+  // (if given) says why the wait ended. A hand-off that races the deadline wins: the mutex
+  // is then held and the result is kCondition.
+  bool LockUntil(const sched::WaitOptions& options, sched::WaitResult* result = nullptr)
+      TA_TRY_ACQ(true);
   bool TryLock() TA_TRY_ACQ(true);
   void Unlock() TA_REL();
   // The owner, or nullptr (racy; for assertions and diagnostics).

@@ -1,6 +1,7 @@
 #include "kernel/sync/waitqueue.h"
 
 #include "kernel/sched/sched.h"
+#include "kernel/sched/wait.h"
 
 namespace lichen {
 
@@ -11,17 +12,39 @@ LockClass g_waitqueue_class("sync.waitqueue");
 
 WaitQueue::WaitQueue() : lock_(g_waitqueue_class) {}
 
-void WaitQueue::Enqueue(Waiter& waiter) {
+sched::WaitResult WaitQueue::WaitImpl(bool (*cond)(void*), void* arg,
+                                      const sched::WaitOptions& options) {
+  Waiter waiter;
   waiter.task = sched::Current();
-  waiters_.PushBack(waiter);
-  sched::PrepareToBlock();
-}
-
-void WaitQueue::SleepAndUnlink(Waiter& waiter) {
-  sched::Block();
-  SpinLockGuard guard(lock_);
-  // A waker unlinks what it wakes; still linked means something else woke us.
-  if (waiter.node.linked()) waiters_.Remove(waiter);
+  return sched::Wait(
+      [&] {
+        // Announced as blocking already (sched::Wait), so a waker that makes `cond` true
+        // after this check finds us queued and its wakeup is not lost.
+        SpinLockGuard guard(lock_);
+        if (cond(arg)) {
+          if (waiter.node.linked()) waiters_.Remove(waiter);
+          return true;
+        }
+        // A waker unlinks what it wakes: not linked means first time round, or woken and
+        // the condition taken by someone else since.
+        if (!waiter.node.linked()) waiters_.PushBack(waiter);
+        return false;
+      },
+      [&] {
+        SpinLockGuard guard(lock_);
+        if (cond(arg)) {
+          if (waiter.node.linked()) waiters_.Remove(waiter);
+          return true;
+        }
+        if (waiter.node.linked()) {
+          waiters_.Remove(waiter);
+        } else if (Waiter* next = waiters_.PopFront()) {
+          // A WakeOne() picked us as we gave up: hand its wakeup to the next waiter.
+          sched::Wake(next->task);
+        }
+        return false;
+      },
+      options);
 }
 
 bool WaitQueue::WakeOne() {

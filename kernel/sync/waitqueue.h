@@ -8,6 +8,7 @@
 // Waiters live on the sleeping task's stack: no allocation.
 #pragma once
 
+#include "kernel/sched/wait_result.h"
 #include "kernel/sync/spinlock.h"
 #include "lib/list.h"
 
@@ -32,15 +33,18 @@ class WaitQueue {
   // must only read state that is written under the same lock, e.g. in WakeAllIf's update.
   template <typename Cond>
   void WaitUntil(Cond&& cond) TA_EXCL(lock_) {
-    for (;;) {
-      Waiter waiter;
-      {
-        SpinLockGuard guard(lock_);
-        if (cond()) return;
-        Enqueue(waiter);
-      }
-      SleepAndUnlink(waiter);
-    }
+    Wait(static_cast<Cond&&>(cond), {});
+  }
+
+  // WaitUntil() that also ends at `options.deadline_ns` or, if `options.interruptible`, when
+  // the task is interrupted (kernel/sched/wait.h). kCondition whenever `cond()` came true,
+  // even if the deadline passed at the same time; a waiter that gives up after WakeOne()
+  // chose it passes the wakeup on to the next waiter, so it is not lost.
+  template <typename Cond>
+  sched::WaitResult Wait(Cond&& cond, const sched::WaitOptions& options) TA_EXCL(lock_) {
+    auto* cond_ptr = &cond;
+    using CondPtr = decltype(cond_ptr);
+    return WaitImpl([](void* c) { return (**static_cast<CondPtr*>(c))(); }, &cond_ptr, options);
   }
 
   // Runs `update()` and wakes every waiter in one critical section (they re-check). After
@@ -62,10 +66,9 @@ class WaitQueue {
   uint32_t WakeAll() TA_EXCL(lock_);
 
  private:
-  // Adds `waiter` for the current task and marks the task as about to block.
-  void Enqueue(Waiter& waiter) TA_REQ(lock_);
-  // Blocks, then removes `waiter` if a waker did not (a spurious wakeup).
-  void SleepAndUnlink(Waiter& waiter) TA_EXCL(lock_);
+  // The loop of Wait(), out of line (sched::Wait lives in a header this one cannot include).
+  sched::WaitResult WaitImpl(bool (*cond)(void*), void* arg, const sched::WaitOptions& options)
+      TA_EXCL(lock_);
   // Pops and wakes every waiter; returns how many.
   uint32_t WakeAllLocked() TA_REQ(lock_);
   // Lets a woken task with an earlier deadline preempt the caller (after the lock is gone).
