@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/random.h"
 #include "platform/sim/fiber.h"
+#include "platform/sim/replay.h"
 #include "platform/sim/trace_file.h"
 #include "workloads/workloads.h"
 
@@ -850,25 +851,9 @@ Result Run(const Options& options, RootFn root, void* arg) {
   result.wake_latency_p50_ns = latency.Percentile(500);
   result.wake_latency_p99_ns = latency.Percentile(990);
   result.fingerprint = sim->fingerprint;
-  char stalls[96] = "";
-  if (options.stall_one_in != 0) {
-    std::snprintf(stalls, sizeof(stalls), " --stall-one-in %u --max-stall-ns %llu",
-                  options.stall_one_in, static_cast<unsigned long long>(options.max_stall_ns));
-  }
-  if (options.weak_memory) {
-    const size_t used = std::strlen(stalls);
-    std::snprintf(stalls + used, sizeof(stalls) - used, " --weak-memory %u",
-                  options.store_flush_one_in);
-  }
-  char replay[320];
-  std::snprintf(
-      replay, sizeof(replay),
-      "sim-run --workload %s --cpus %u --seed %llu --placement %s%s%s%s --trace "
-      "/tmp/lichen-trace.txt",
-      options.workload.c_str(), options.ncpus, static_cast<unsigned long long>(options.seed),
-      sched::PlacementName(options.sched.placement), options.sched.steal ? "" : " --no-steal",
-      options.sched.periodic_balance ? "" : " --no-balance", stalls);
-  result.replay = replay;
+  // A registered workload's replay line is written by RunWorkload, which knows the root is
+  // the workload's; any other root is the test harness's to describe.
+  result.replay = CustomReplay(options);
   if (!options.trace_path.empty()) WriteTrace(options.trace_path);
 
   // Abandoned fibers: nothing of theirs runs again; their memory is reused by the next run.
@@ -901,13 +886,15 @@ Result RunWorkload(const Options& options, uint32_t scale) {
     result.failure = "no workload named '" + options.workload + "'";
     return result;
   }
-  return Run(
+  Result result = Run(
       options,
       [](void* p) {
         auto* a = static_cast<Args*>(p);
         a->workload->run(a->params);
       },
       &args);
+  result.replay = WorkloadReplay(options, scale);
+  return result;
 }
 
 void Compute(uint64_t ns) {

@@ -141,7 +141,8 @@ struct Result {
   uint64_t wake_latency_p99_ns = 0;
   uint64_t wake_latency_samples = 0;
   std::vector<CpuReport> cpus;
-  // One line to paste into a shell to replay this run.
+  // One line to paste into a shell to replay this run bit for bit (platform/sim/replay.h): a
+  // sim-run command for a registered workload, the test harness's line for a custom root.
   std::string replay;
 };
 

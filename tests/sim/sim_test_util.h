@@ -9,7 +9,9 @@
 
 #include "kernel/debug.h"
 
+#include "platform/sim/replay.h"
 #include "platform/sim/sim.h"
+#include "tests/support/property.h"
 #include "workloads/workloads.h"
 
 namespace lichen::test {
@@ -26,6 +28,20 @@ inline sim::Options StallOptions(const char* workload, uint32_t ncpus, uint64_t 
   options.max_stall_ns = 100'000'000;
   return options;
 }
+
+// The replay line of a run from a custom root (sim::Run outside RunWorkload): run this test
+// alone with the run's seed. The seed reaches the run where the test reads LICHEN_SEED
+// (test::ForEachSeed); a test that fixes its seed runs that one anyway.
+inline std::string GtestReplay(const sim::Options& options) {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string filter =
+      info != nullptr ? std::string(info->test_suite_name()) + "." + info->name() : "*";
+  return "LICHEN_SEED=" + std::to_string(options.seed) + " " + TestBinaryPath() +
+         " --gtest_filter=" + filter;
+}
+
+// Every test binary that includes this header gets GtestReplay as its custom-root replay.
+inline const bool kGtestReplayInstalled = (sim::SetCustomRootReplay(&GtestReplay), true);
 
 // A one-line description of a result, with the replay command when it failed.
 inline std::string Explain(const sim::Result& result) {
