@@ -105,6 +105,7 @@ struct Sim {
   bool failed = false;
   bool root_done = false;
   std::string failure;
+  Failure failure_kind = Failure::kNone;
   uint64_t fingerprint = 0xcbf29ce484222325ull;
   RootFn root = nullptr;
   void* root_arg = nullptr;
@@ -169,10 +170,11 @@ std::string Describe(uint32_t cpu) {
 // Stops the run with `message`. Called on a CPU fiber it never returns: the fiber is
 // abandoned and the main loop takes over. Nothing on the abandoned stack may own heap memory
 // (it would leak), so callers format into fixed buffers.
-[[noreturn]] void FailHere(const char* message) {
+[[noreturn]] void FailHere(Failure kind, const char* message) {
   Sim& sim = *g_sim;
   if (!sim.failed) {
     sim.failed = true;
+    sim.failure_kind = kind;
     sim.failure = message;
   }
   if (sim.current == kNoCpu) {
@@ -191,7 +193,7 @@ void OnPanic(const char* file, int line, const char* message) {
   if (g_sim->current != kNoCpu) Describe(g_sim->current, where, sizeof(where));
   char text[1024];
   std::snprintf(text, sizeof(text), "panic on %s: %s (%s:%d)", where, message, file, line);
-  FailHere(text);
+  FailHere(Failure::kPanic, text);
 }
 
 void OnLog(int level, const char* line, size_t len) {
@@ -508,6 +510,7 @@ void CheckIdleBesideWaiting() {
       const uint64_t since = sim.waiting_since[size_t{c} * n + idle.id];
       if (since == 0 || sim.now - since <= bound + StalledSince(since)) continue;
       sim.failed = true;
+      sim.failure_kind = Failure::kIdleBesideWaiting;
       sim.failure = "idle beside waiting work: CPU " + std::to_string(idle.id) + " idle for " +
                     std::to_string(sim.now - idle.halted_since) + " ns while " + Describe(c) +
                     " has had tasks waiting that may run on it for " +
@@ -535,6 +538,7 @@ void CheckQuiescent() {
     if (sim.options.check_preemption && nr >= 2 && cpu.state != CpuState::kHalted &&
         sim.now - decided > sim.options.preemption_bound_ns + StalledSince(decided)) {
       sim.failed = true;
+      sim.failure_kind = Failure::kNoPreemption;
       sim.failure = "no preemption: " + Describe(cpu.id) + " has " + std::to_string(nr) +
                     " runnable tasks but made no scheduling decision for " +
                     std::to_string(sim.now - decided) + " ns (slice expiry lost?)";
@@ -548,6 +552,7 @@ void CheckQuiescent() {
     if (sim.options.check_timer_lateness && timer_due != kNever && !cpu.in_timer_handler &&
         (!cpu.timer_armed || cpu.timer_deadline > timer_due)) {
       sim.failed = true;
+      sim.failure_kind = Failure::kLateTimer;
       sim.failure =
           "late timer: " + Describe(cpu.id) +
           " has a timer event due at t=" + std::to_string(timer_due) + " ns but its timer is " +
@@ -564,6 +569,8 @@ void CheckQuiescent() {
     const bool mail = !shared.mailbox.inbox.EmptyHint() || !shared.mailbox.small.EmptyHint();
     if (cpu.state == CpuState::kHalted && (mail || nr != 0)) {
       sim.failed = true;
+      // Messages left there are a message without its IPI; the tasks they wake are lost.
+      sim.failure_kind = mail ? Failure::kMessageWithoutIpi : Failure::kLostWakeup;
       sim.failure = "lost wakeup: " + Describe(cpu.id) + " sleeps in WFI with " +
                     std::to_string(nr) + " runnable tasks" +
                     (mail ? " and messages in its mailbox (a message waiting with no IPI on its "
@@ -576,6 +583,7 @@ void CheckQuiescent() {
       // one on its way (Mailbox::ipi_pending is set by the sender that sends it and cleared
       // by the owner just before it takes the inbox).
       sim.failed = true;
+      sim.failure_kind = Failure::kMessageWithoutIpi;
       sim.failure =
           "message waiting with no IPI on its way: " + Describe(cpu.id) +
           " runs with messages in its mailbox but no IPI pending or in flight (ipi_pending " +
@@ -593,6 +601,7 @@ void CheckQuiescent() {
     });
     if (!sleeper.empty()) {
       sim.failed = true;
+      sim.failure_kind = Failure::kSleeperBesideFlag;
       sim.failure = "lost wakeup: " + sleeper +
                     " sleeps although the flag it waits for is set (asleep beside its wake "
                     "condition) at t=" +
@@ -610,6 +619,7 @@ void CheckQuiescent() {
           sim.now - cpu.halted_since >
               sim.options.idle_balance_bound_ns + StalledSince(cpu.halted_since)) {
         sim.failed = true;
+        sim.failure_kind = Failure::kIdleWhileWorkWaits;
         sim.failure = "idle while work waits: CPU " + std::to_string(cpu.id) + " idle for " +
                       std::to_string(sim.now - cpu.halted_since) + " ns while a task on " +
                       Describe(oldest_cpu) + " has waited " +
@@ -778,11 +788,13 @@ Result Run(const Options& options, RootFn root, void* arg) {
   while (!sim->failed && !sim->root_done) {
     if (sim->steps >= options.max_steps) {
       sim->failed = true;
+      sim->failure_kind = Failure::kStepBudget;
       sim->failure = "livelock: step budget of " + std::to_string(options.max_steps) + " exhausted";
       break;
     }
     if (sim->now - kStartTimeNs - StalledSince(kStartTimeNs) > options.max_time_ns) {
       sim->failed = true;
+      sim->failure_kind = Failure::kTimeBudget;
       sim->failure = "time budget exhausted (livelock or a workload that never ends)";
       break;
     }
@@ -812,6 +824,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
       for (const VCpu& cpu : sim->cpus)
         spinning |= cpu.state == CpuState::kRunnable;
       sim->failed = true;
+      sim->failure_kind = spinning ? Failure::kDeadlock : Failure::kHang;
       sim->failure = spinning ? "deadlock: every runnable CPU spins on a lock and nothing else "
                                 "can happen"
                               : "hang: every CPU is idle with no timer or IPI pending, but the "
@@ -834,11 +847,13 @@ Result Run(const Options& options, RootFn root, void* arg) {
     const uint32_t alive = registry::Count();
     if (alive > 1) {
       sim->failed = true;
+      sim->failure_kind = Failure::kTasksLeftAlive;
       sim->failure = "the root returned with " + std::to_string(alive - 1) +
                      " other tasks still alive:" + TaskList();
     }
   }
   result.ok = !sim->failed;
+  result.kind = sim->failure_kind;
   result.failure = sim->failure;
   sched::LatencyHistogram latency;
   for (uint32_t i = 0; i < options.ncpus; ++i) {
@@ -864,6 +879,44 @@ Result Run(const Options& options, RootFn root, void* arg) {
   return result;
 }
 
+const char* FailureName(Failure kind) {
+  switch (kind) {
+    case Failure::kNone:
+      return "None";
+    case Failure::kPanic:
+      return "Panic";
+    case Failure::kWorkloadCheck:
+      return "WorkloadCheck";
+    case Failure::kLostWakeup:
+      return "LostWakeup";
+    case Failure::kMessageWithoutIpi:
+      return "MessageWithoutIpi";
+    case Failure::kSleeperBesideFlag:
+      return "SleeperBesideFlag";
+    case Failure::kNoPreemption:
+      return "NoPreemption";
+    case Failure::kLateTimer:
+      return "LateTimer";
+    case Failure::kIdleBesideWaiting:
+      return "IdleBesideWaiting";
+    case Failure::kIdleWhileWorkWaits:
+      return "IdleWhileWorkWaits";
+    case Failure::kHang:
+      return "Hang";
+    case Failure::kDeadlock:
+      return "Deadlock";
+    case Failure::kStepBudget:
+      return "StepBudget";
+    case Failure::kTimeBudget:
+      return "TimeBudget";
+    case Failure::kTasksLeftAlive:
+      return "TasksLeftAlive";
+    case Failure::kNoSuchWorkload:
+      return "NoSuchWorkload";
+  }
+  return "?";
+}
+
 Options WorkloadOptions(const char* name, uint32_t ncpus, uint64_t seed) {
   Options options;
   options.ncpus = ncpus;
@@ -883,6 +936,7 @@ Result RunWorkload(const Options& options, uint32_t scale) {
   if (args.workload == nullptr) {
     Result result;
     result.seed = options.seed;
+    result.kind = Failure::kNoSuchWorkload;
     result.failure = "no workload named '" + options.workload + "'";
     return result;
   }
@@ -919,7 +973,7 @@ void Fail(const char* message) {
   Describe(g_sim->current, where, sizeof(where));
   char text[1024];
   std::snprintf(text, sizeof(text), "workload check failed on %s: %s", where, message);
-  FailHere(text);
+  FailHere(Failure::kWorkloadCheck, text);
 }
 
 }  // namespace lichen::sim

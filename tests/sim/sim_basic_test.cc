@@ -87,6 +87,7 @@ TEST(Simulator, WorkloadCheckFailureFailsTheRun) {
   const sim::Result result = sim::Run(
       options, [](void*) { sim::Fail("on purpose"); }, nullptr);
   EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.kind, sim::Failure::kWorkloadCheck) << result.failure;
   EXPECT_NE(result.failure.find("on purpose"), std::string::npos) << result.failure;
 }
 
@@ -96,6 +97,7 @@ TEST(Simulator, KernelPanicFailsTheRunWithItsMessage) {
   const sim::Result result = sim::Run(
       options, [](void*) { LICHEN_PANIC("deliberate panic {}", 42); }, nullptr);
   EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.kind, sim::Failure::kPanic) << result.failure;
   EXPECT_NE(result.failure.find("deliberate panic 42"), std::string::npos) << result.failure;
 }
 
@@ -111,6 +113,7 @@ TEST(Simulator, DetectsAHang) {
       },
       nullptr);
   EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.kind, sim::Failure::kHang) << result.failure;
   EXPECT_NE(result.failure.find("hang"), std::string::npos) << result.failure;
 }
 
@@ -127,6 +130,7 @@ TEST(Simulator, DetectsTasksLeftBehind) {
       },
       nullptr);
   EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.kind, sim::Failure::kTasksLeftAlive) << result.failure;
   EXPECT_NE(result.failure.find("orphan"), std::string::npos) << result.failure;
 }
 

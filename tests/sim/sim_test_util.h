@@ -61,32 +61,52 @@ class FaultScope {
   bool Faults::*fault_;
 };
 
-inline void ExpectCaught(const sim::Result& result, const char* what) {
-  EXPECT_FALSE(result.ok) << "the simulator did not catch the bug";
-  std::printf("  caught, as expected: %s\n", result.failure.c_str());
-  EXPECT_NE(result.failure.find(what), std::string::npos)
-      << "expected a failure mentioning '" << what << "', got: " << result.failure;
+// A failure a test expects: its kind, and for a panic (one kind for every kernel check) the
+// text that names the check.
+struct Caught {
+  sim::Failure kind;
+  const char* text = nullptr;
+
+  bool Matches(const sim::Result& result) const {
+    return !result.ok && result.kind == kind &&
+           (text == nullptr || result.failure.find(text) != std::string::npos);
+  }
+};
+
+inline std::string Describe(const Caught& c) {
+  return std::string(sim::FailureName(c.kind)) +
+         (c.text != nullptr ? " '" + std::string(c.text) + "'" : "");
 }
 
-// Runs `run(seed)` for seeds 1..max_seed until a run fails with a message containing one of
-// `what`; the bug must be caught within that many seeds. Returns the seed that caught it (0:
-// none).
+inline void ExpectCaught(const sim::Result& result, Caught what) {
+  EXPECT_FALSE(result.ok) << "the simulator did not catch the bug";
+  std::printf("  caught, as expected: [%s] %s\n", sim::FailureName(result.kind),
+              result.failure.c_str());
+  EXPECT_TRUE(what.Matches(result)) << "expected a failure of kind " << Describe(what) << ", got "
+                                    << sim::FailureName(result.kind) << ": " << result.failure;
+}
+
+// Runs `run(seed)` for seeds 1..max_seed until a run fails as one of `what`; the bug must be
+// caught within that many seeds. Returns the seed that caught it (0: none).
 template <typename Run>
-uint64_t ExpectCaughtWithin(uint64_t max_seed, std::initializer_list<const char*> what, Run run) {
+uint64_t ExpectCaughtWithin(uint64_t max_seed, std::initializer_list<Caught> what, Run run) {
   bool caught = false;
-  std::string failure;
+  sim::Result last;
   uint64_t seed = 1;
   for (; seed <= max_seed && !caught; ++seed) {
     const sim::Result result = run(seed);
     if (result.ok) continue;
-    failure = result.failure;
-    for (const char* w : what)
-      caught |= failure.find(w) != std::string::npos;
+    last = result;
+    for (const Caught& w : what)
+      caught |= w.Matches(result);
   }
-  EXPECT_TRUE(caught) << "not caught within " << max_seed << " seeds; last failure: " << failure;
+  EXPECT_TRUE(caught) << "not caught within " << max_seed
+                      << " seeds; last failure: " << sim::FailureName(last.kind) << ": "
+                      << last.failure;
   if (!caught) return 0;
-  std::printf("  caught, as expected, at seed %llu: %s\n",
-              static_cast<unsigned long long>(seed - 1), failure.c_str());
+  std::printf("  caught, as expected, at seed %llu: [%s] %s\n",
+              static_cast<unsigned long long>(seed - 1), sim::FailureName(last.kind),
+              last.failure.c_str());
   return seed - 1;
 }
 
