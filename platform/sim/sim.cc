@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/random.h"
 #include "platform/sim/fiber.h"
+#include "platform/sim/fingerprint.h"
 #include "platform/sim/replay.h"
 #include "platform/sim/trace_file.h"
 #include "workloads/workloads.h"
@@ -106,7 +107,7 @@ struct Sim {
   bool root_done = false;
   std::string failure;
   Failure failure_kind = Failure::kNone;
-  uint64_t fingerprint = 0xcbf29ce484222325ull;
+  Fingerprint fingerprint;
   RootFn root = nullptr;
   void* root_arg = nullptr;
 };
@@ -142,12 +143,14 @@ struct HostMemory {
 };
 HostMemory g_host_memory;
 
+using Event = Fingerprint::Event;
+
+void Mix(Event event, uint64_t index = 0) {
+  g_sim->fingerprint.Add(event, index);
+}
+
 void Mix(uint64_t value) {
-  // FNV-1a over the value's bytes: cheap, deterministic, good enough to tell runs apart.
-  for (int i = 0; i < 8; ++i) {
-    g_sim->fingerprint ^= (value >> (8 * i)) & 0xff;
-    g_sim->fingerprint *= 0x100000001b3ull;
-  }
+  g_sim->fingerprint.Mix(value);
 }
 
 VCpu& Cur() {
@@ -303,7 +306,7 @@ void FlushSomeStores() {
   for (VCpu& cpu : sim.cpus) {
     if (cpu.store_buffer.empty()) continue;
     if (sim.rng.Below(std::max<uint32_t>(1, sim.options.store_flush_one_in)) != 0) continue;
-    Mix(0x4000 + cpu.id);
+    Mix(Event::kStoreFlush, cpu.id);
     FlushStores(cpu, 1);
   }
 }
@@ -321,7 +324,7 @@ void DeliverInterrupts() {
     const bool ipi = cpu.ipi_pending;
     if (!timer && !ipi) return;
     cpu.irqs_masked = true;
-    Mix(0x1000 + cpu.id);
+    Mix(Event::kInterrupt, cpu.id);
     irq::Enter();
     if (timer) {
       cpu.timer_armed = false;
@@ -437,7 +440,7 @@ void Resume(uint32_t id) {
   Sim& sim = *g_sim;
   VCpu& cpu = sim.cpus[id];
   ++sim.steps;
-  Mix(id);
+  Mix(Event::kResume, id);
   Mix(sim.now);
   const bool was_spinning = cpu.points_since_relax < kSpinWindow;
   sim.current = id;
@@ -468,7 +471,7 @@ void Stall() {
   for (InFlightIpi& ipi : sim.ipis)
     ipi.arrival_ns += d;
   ++sim.epoch;
-  Mix(0x3000);
+  Mix(Event::kStall);
   Mix(d);
 }
 
@@ -650,7 +653,7 @@ bool AdvanceTime() {
   if (next == kNever) return false;
   if (next > sim.now) sim.now = next;
   ++sim.epoch;
-  Mix(0x2000);
+  Mix(Event::kTimeAdvance);
   Mix(sim.now);
   for (size_t i = 0; i < sim.ipis.size();) {
     if (sim.ipis[i].arrival_ns <= sim.now) {
@@ -865,7 +868,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
   result.wake_latency_samples = latency.Count();
   result.wake_latency_p50_ns = latency.Percentile(500);
   result.wake_latency_p99_ns = latency.Percentile(990);
-  result.fingerprint = sim->fingerprint;
+  result.fingerprint = sim->fingerprint.value();
   // A registered workload's replay line is written by RunWorkload, which knows the root is
   // the workload's; any other root is the test harness's to describe.
   result.replay = CustomReplay(options);
@@ -1037,7 +1040,7 @@ void SendIpi(CpuMask targets) {
     if (target >= s.cpus.size()) continue;
     const uint64_t latency =
         s.rng.Range(s.options.ipi_latency_min_ns, s.options.ipi_latency_max_ns);
-    sim::Mix(0x3000 + target);
+    sim::Mix(sim::Event::kIpiSent, target);
     if (latency == 0) {
       s.cpus[target].ipi_pending = true;
     } else {
