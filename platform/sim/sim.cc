@@ -882,6 +882,12 @@ Result Run(const Options& options, RootFn root, void* arg) {
   return result;
 }
 
+Result Run(const Options& options, const std::function<void()>& root) {
+  return Run(
+      options, [](void* fn) { (*static_cast<const std::function<void()>*>(fn))(); },
+      const_cast<std::function<void()>*>(&root));
+}
+
 const char* FailureName(Failure kind) {
   switch (kind) {
     case Failure::kNone:

@@ -37,6 +37,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -179,6 +180,12 @@ using RootFn = void (*)(void* arg);
 
 // Runs one simulation to its end. Not reentrant: one simulation per process at a time.
 Result Run(const Options& options, RootFn root, void* arg);
+
+// The same with any callable as the root, captures allowed: its state may live in the test's
+// frame (captured by reference) or in the root's own frame, which lasts the whole run, instead
+// of in statics re-made by hand at each run. The simulator is host code, so the std::function
+// is fine here; the kernel's own entry points stay bare functions.
+Result Run(const Options& options, const std::function<void()>& root);
 
 // Options for running the workload `name` (workloads/workloads.h) on `ncpus` CPUs with `seed`:
 // the defaults, except that a workload that pins tasks turns off the idle-balance check.

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "kernel/sched/sched.h"
+#include "kernel/sync/semaphore.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 
@@ -79,6 +80,43 @@ TEST(Simulator, DifferentSeedsExploreDifferentInterleavings) {
     fingerprints.insert(r.fingerprint);
   }
   EXPECT_GE(fingerprints.size(), 7u);
+}
+
+// A root may capture: state in the test's frame by reference, and kernel objects in the
+// root's own frame (a semaphore made fresh by each run, with no static to re-make by hand).
+TEST(Simulator, RootsMayCapture) {
+  for (uint32_t ncpus : {1u, 2u, 4u}) {
+    sim::Options options;
+    options.ncpus = ncpus;
+    uint32_t posts = 0;
+    uint32_t taken = 0;
+    const sim::Result result = sim::Run(options, [&] {
+      struct Shared {
+        Semaphore go{0};
+        uint32_t* posts;
+      } shared{.posts = &posts};
+      sched::SpawnOptions spawn;
+      spawn.name = "poster";
+      spawn.arg = &shared;
+      spawn.entry = [](void* arg) {
+        auto* s = static_cast<Shared*>(arg);
+        for (int i = 0; i < 3; ++i) {
+          sim::Compute(10'000);
+          ++*s->posts;
+          s->go.Up();
+        }
+      };
+      Task* poster = sched::Spawn(spawn).value();
+      for (int i = 0; i < 3; ++i) {
+        shared.go.Down();
+        ++taken;
+      }
+      sched::Join(poster);
+    });
+    ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
+    EXPECT_EQ(posts, 3u);
+    EXPECT_EQ(taken, 3u);
+  }
 }
 
 TEST(Simulator, WorkloadCheckFailureFailsTheRun) {
