@@ -146,7 +146,11 @@ void PrintResult(const SimArgs& args, const sim::Result& result) {
               args.cpus[0], static_cast<unsigned long long>(args.seed),
               sched::PlacementName(args.placement), args.steal ? ", stealing" : "",
               args.balance ? ", balancing" : "");
-  std::printf("result: %s\n", result.ok ? "ok" : result.failure.c_str());
+  if (result.ok) {
+    std::printf("result: ok\n");
+  } else {
+    std::printf("result: [%s] %s\n", sim::FailureName(result.kind), result.failure.c_str());
+  }
   const uint64_t span = result.end_time_ns - result.start_time_ns;
   std::printf("virtual time %.3f ms, %llu steps, wake-to-run p50 %.1f us p99 %.1f us (%llu)\n",
               static_cast<double>(span) / 1e6, static_cast<unsigned long long>(result.steps),
