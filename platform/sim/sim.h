@@ -37,6 +37,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -126,12 +127,38 @@ struct Options {
   std::string workload = "custom";
 };
 
+// What stopped a failed run: tests match this, the message is for people. Each invariant of
+// the list at the top has its own kind; a kernel panic (any LICHEN_ASSERT, lock-order
+// reports, the kernel's own lag and run-queue checks) is kPanic, told apart by its message.
+enum class Failure : uint8_t {
+  kNone,                // the run passed
+  kPanic,               // the kernel (or the simulator's platform code) panicked
+  kWorkloadCheck,       // the workload's or the test's own check (sim::Fail)
+  kLostWakeup,          // a CPU sleeps in WFI with runnable tasks and no IPI on the way
+  kMessageWithoutIpi,   // a message waits in a CPU's mailbox with no IPI on the way
+  kSleeperBesideFlag,   // a task sleeps while the flag it waits for is set
+  kNoPreemption,        // a CPU with several runnable tasks stopped deciding
+  kLateTimer,           // a timer event with its CPU's timer armed later than it
+  kIdleBesideWaiting,   // a CPU idles beside waiting tasks that may run on it
+  kIdleWhileWorkWaits,  // a CPU idles while a task has waited past the balance bound
+  kHang,                // every CPU idle, nothing pending, the workload unfinished
+  kDeadlock,            // every runnable CPU spins on a lock
+  kStepBudget,          // Options::max_steps exhausted (livelock)
+  kTimeBudget,          // Options::max_time_ns exhausted (livelock, or a run that never ends)
+  kTasksLeftAlive,      // the root returned before the tasks it started were gone
+  kNoSuchWorkload,      // RunWorkload with a name that is no workload
+};
+
+// The kind's name, as the enumerator without its k ("LostWakeup").
+const char* FailureName(Failure kind);
+
 // One CPU's counters at the end of a run.
 using CpuReport = CpuCounterSnapshot;
 
 struct Result {
   bool ok = false;
-  std::string failure;  // what went wrong, with the CPU and task when known
+  Failure kind = Failure::kNone;  // what stopped the run
+  std::string failure;            // what went wrong, with the CPU and task when known
   uint64_t seed = 0;
   uint64_t steps = 0;
   uint64_t end_time_ns = 0;  // virtual time at the end (the makespan of the workload)
@@ -141,7 +168,8 @@ struct Result {
   uint64_t wake_latency_p99_ns = 0;
   uint64_t wake_latency_samples = 0;
   std::vector<CpuReport> cpus;
-  // One line to paste into a shell to replay this run.
+  // One line to paste into a shell to replay this run bit for bit (platform/sim/replay.h): a
+  // sim-run command for a registered workload, the test harness's line for a custom root.
   std::string replay;
 };
 
@@ -152,6 +180,12 @@ using RootFn = void (*)(void* arg);
 
 // Runs one simulation to its end. Not reentrant: one simulation per process at a time.
 Result Run(const Options& options, RootFn root, void* arg);
+
+// The same with any callable as the root, captures allowed: its state may live in the test's
+// frame (captured by reference) or in the root's own frame, which lasts the whole run, instead
+// of in statics re-made by hand at each run. The simulator is host code, so the std::function
+// is fine here; the kernel's own entry points stay bare functions.
+Result Run(const Options& options, const std::function<void()>& root);
 
 // Options for running the workload `name` (workloads/workloads.h) on `ncpus` CPUs with `seed`:
 // the defaults, except that a workload that pins tasks turns off the idle-balance check.

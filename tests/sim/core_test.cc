@@ -288,6 +288,7 @@ TEST(PerCpu, ABorrowHeldAcrossAContextSwitchPanics) {
     sched::Join(other);
   });
   EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.kind, sim::Failure::kPanic) << result.failure;
   EXPECT_NE(result.failure.find("borrowed across a context switch"), std::string::npos)
       << result.failure;
 }

@@ -211,7 +211,7 @@ sim::Result RunIdleMeetsEnqueue(uint64_t seed) {
 
 TEST(WeakMemory, RelaxedIdlePublicationIsCaught) {
   FaultScope fault(&Faults::relaxed_idle_publication);
-  ExpectCaughtWithin(100, {"idle beside waiting work", "idle while work waits"},
+  ExpectCaughtWithin(100, {{sim::Failure::kIdleBesideWaiting}, {sim::Failure::kIdleWhileWorkWaits}},
                      &RunIdleMeetsEnqueue);
 }
 
@@ -233,7 +233,7 @@ sim::Options MailboxOptions(uint32_t ncpus, uint64_t seed) {
 
 TEST(WeakMemory, ARelaxedIpiClearIsCaught) {
   FaultScope fault(&Faults::relaxed_ipi_clear);
-  ExpectCaughtWithin(60, {"message waiting with no IPI on its way"}, [](uint64_t seed) {
+  ExpectCaughtWithin(60, {{sim::Failure::kMessageWithoutIpi}}, [](uint64_t seed) {
     return test::RunWorkload(MailboxOptions(seed % 2 == 1 ? 4 : 8, seed));
   });
 }
@@ -241,7 +241,7 @@ TEST(WeakMemory, ARelaxedIpiClearIsCaught) {
 TEST(Invariants, AnIpiFlagClearedAfterTheDrainIsCaught) {
   FaultScope fault(&Faults::ipi_clear_after_drain);
   // No store buffers needed: the message is lost in a plain interleaving.
-  ExpectCaughtWithin(40, {"message waiting with no IPI on its way"}, [](uint64_t seed) {
+  ExpectCaughtWithin(40, {{sim::Failure::kMessageWithoutIpi}}, [](uint64_t seed) {
     return test::RunWorkload(test::WorkloadOptions("mixed", seed % 2 == 1 ? 4 : 8, seed));
   });
 }
@@ -317,7 +317,7 @@ sim::Result RunCallersWeak(uint64_t seed) {
 // there): CallOn's answer could be lost, the caller asleep for good beside request.done.
 TEST(WeakMemory, AWakeWithoutItsBarrierIsCaught) {
   FaultScope fault(&Faults::wake_without_barrier);
-  ExpectCaughtWithin(100, {"asleep beside its wake condition"}, &RunCallersWeak);
+  ExpectCaughtWithin(100, {{sim::Failure::kSleeperBesideFlag}}, &RunCallersWeak);
 }
 
 TEST(WeakMemory, TheTaskStateHandOffHoldsWithStoreBuffers) {
@@ -335,7 +335,7 @@ TEST(WeakMemory, TheTaskStateHandOffHoldsWithStoreBuffers) {
 // step with IRQs masked.
 TEST(Invariants, ASenderPreemptedBeforeItsIpiIsCaught) {
   FaultScope fault(&Faults::preemptible_kick);
-  ExpectCaughtWithin(100, {"message waiting with no IPI on its way"},
+  ExpectCaughtWithin(100, {{sim::Failure::kMessageWithoutIpi}},
                      [](uint64_t seed) { return RunCallers(seed, false); });
 }
 
@@ -409,6 +409,7 @@ sim::Result RunSpawners(uint64_t seed) {
   for (uint32_t cpu = 0; cpu < options.ncpus; ++cpu) {
     if (g_placed_on[cpu] != kSpawners * kSpawnsEach / options.ncpus) {
       result.ok = false;
+      result.kind = sim::Failure::kWorkloadCheck;
       result.failure = "uneven round-robin placement: CPU " + std::to_string(cpu) + " received " +
                        std::to_string(g_placed_on[cpu]) + " of " +
                        std::to_string(kSpawners * kSpawnsEach) + " tasks spawned at once";
@@ -420,7 +421,8 @@ sim::Result RunSpawners(uint64_t seed) {
 
 TEST(Placement, ARoundRobinCursorReadThenWrittenIsCaught) {
   FaultScope fault(&Faults::round_robin_load_store);
-  ExpectCaughtWithin(40, {"uneven round-robin placement"}, &RunSpawners);
+  ExpectCaughtWithin(40, {{sim::Failure::kWorkloadCheck, "uneven round-robin placement"}},
+                     &RunSpawners);
 }
 
 TEST(Placement, RoundRobinSpreadsEvenlyWhenEveryCpuSpawnsAtOnce) {
@@ -436,7 +438,7 @@ TEST(Placement, RoundRobinSpreadsEvenlyWhenEveryCpuSpawnsAtOnce) {
 // bound is wider, so without the clamp only the check where the lag is used back fails.
 TEST(Invariants, ALagPastLinuxsClampIsCaught) {
   FaultScope fault(&Faults::no_lag_clamp);
-  ExpectCaughtWithin(40, {"lag outside Linux's clamp"}, [](uint64_t seed) {
+  ExpectCaughtWithin(40, {{sim::Failure::kPanic, "lag outside Linux's clamp"}}, [](uint64_t seed) {
     return test::RunWorkload(StallOptions("mixed", seed % 2 == 1 ? 2 : 4, seed));
   });
 }
@@ -445,7 +447,7 @@ TEST(Invariants, ALagPastLinuxsClampIsCaught) {
 // (which absorbs lateness); the late-timer invariant names it.
 TEST(Invariants, ALateTimerIsCaught) {
   FaultScope fault(&Faults::late_timer);
-  ExpectCaughtWithin(5, {"late timer"}, [](uint64_t seed) {
+  ExpectCaughtWithin(5, {{sim::Failure::kLateTimer}}, [](uint64_t seed) {
     return test::RunWorkload(test::WorkloadOptions("sleepers", 2, seed));
   });
 }

@@ -82,7 +82,7 @@ TEST(SeedBugs, RemoteWakeOfIdleCpuIsCaughtWithoutTheIpi) {
   FaultScope fault(&Faults::no_wake_ipi);
   sim::Options options;
   options.ncpus = 2;
-  ExpectCaught(sim::Run(options, &RemoteWakeRoot, nullptr), "lost wakeup");
+  ExpectCaught(sim::Run(options, &RemoteWakeRoot, nullptr), {sim::Failure::kMessageWithoutIpi});
 }
 
 TEST(SeedBugs, RemoteWakeOfIdleCpuWorks) {
@@ -109,7 +109,7 @@ TEST(SeedBugs, ParentWaitingForChildOnAnotherCpuIsCaughtWithoutTheIpi) {
   FaultScope fault(&Faults::no_wake_ipi);
   sim::Options options;
   options.ncpus = 2;
-  ExpectCaught(sim::Run(options, &JoinAcrossCpusRoot, nullptr), "lost wakeup");
+  ExpectCaught(sim::Run(options, &JoinAcrossCpusRoot, nullptr), {sim::Failure::kMessageWithoutIpi});
 }
 
 TEST(SeedBugs, ParentWaitingForChildOnAnotherCpuWakes) {
@@ -137,7 +137,7 @@ TEST(SeedBugs, SliceExpiryOnTheWrongCpuIsCaught) {
   sim::Options options;
   options.ncpus = 2;
   options.check_idle_balance = false;  // the hogs are pinned
-  ExpectCaught(sim::Run(options, &TwoHogsRoot, nullptr), "no preemption");
+  ExpectCaught(sim::Run(options, &TwoHogsRoot, nullptr), {sim::Failure::kNoPreemption});
 }
 
 TEST(SeedBugs, SliceExpiryPreemptsOnTheRightCpu) {
@@ -152,7 +152,7 @@ TEST(SeedBugs, SliceExpiryPreemptsOnTheRightCpu) {
 
 TEST(SeedBugs, InterruptWhileSchedulerStateIsBorrowedIsCaught) {
   FaultScope fault(&Faults::irq_guard_does_not_mask);
-  ExpectCaughtWithin(20, {"borrowed"}, [](uint64_t seed) {
+  ExpectCaughtWithin(20, {{sim::Failure::kPanic, "borrowed"}}, [](uint64_t seed) {
     return test::RunWorkload(test::WorkloadOptions("sleepers", 2, seed));
   });
 }
@@ -233,20 +233,23 @@ using NaiveHeap = mm::BasicHeap<mm::IrqUnsafeLock, mm::PageAllocator>;
 TEST(SeedBugs, HeapLockThatLeavesIrqsOnIsReportedByLockdep) {
   sim::Options options;
   options.ncpus = 2;
-  ExpectCaught(sim::Run(options, &HeapScenario<NaiveHeap>::Root, nullptr), "lockdep");
+  ExpectCaught(sim::Run(options, &HeapScenario<NaiveHeap>::Root, nullptr),
+               {sim::Failure::kPanic, "lockdep"});
 }
 
 TEST(SeedBugs, HeapLockThatLeavesIrqsOnDeadlocksTheCpu) {
   // With lockdep's reports only counted, the interrupt really spins on the lock that its own
   // CPU holds, and the simulator finds the CPU stuck.
-  ExpectCaughtWithin(10, {"deadlock: every runnable CPU spins", "livelock"}, [](uint64_t seed) {
-    sim::Options options;
-    options.ncpus = 2;
-    options.seed = seed;
-    options.lockdep_panics = false;
-    options.max_steps = 2'000'000;
-    return sim::Run(options, &HeapScenario<NaiveHeap>::Root, nullptr);
-  });
+  ExpectCaughtWithin(
+      10, {{sim::Failure::kDeadlock}, {sim::Failure::kStepBudget}, {sim::Failure::kTimeBudget}},
+      [](uint64_t seed) {
+        sim::Options options;
+        options.ncpus = 2;
+        options.seed = seed;
+        options.lockdep_panics = false;
+        options.max_steps = 2'000'000;
+        return sim::Run(options, &HeapScenario<NaiveHeap>::Root, nullptr);
+      });
 }
 
 TEST(SeedBugs, HeapIsSafeFromInterruptContext) {
@@ -260,7 +263,7 @@ TEST(SeedBugs, HeapIsSafeFromInterruptContext) {
 TEST(SeedBugs, LockHeldAcrossScheduleInTheYieldPathIsReported) {
   FaultScope fault(&Faults::yield_holds_sched_lock);
   const sim::Result result = test::RunWorkload(test::WorkloadOptions("yield", 2, 1));
-  ExpectCaught(result, "recursive acquisition of 'naive.sched_state'");
+  ExpectCaught(result, {sim::Failure::kPanic, "recursive acquisition of 'naive.sched_state'"});
 }
 
 TEST(SeedBugs, YieldStormHoldsNoLockAcrossSchedule) {
@@ -283,7 +286,7 @@ TEST(SeedBugs, YieldStormHoldsNoLockAcrossSchedule) {
 TEST(SeedBugs, LagCheckThatIgnoresLatenessFiresWhenTheMachineStalls) {
   FaultScope fault(&Faults::lag_bound_ignores_lateness);
   // Odd seeds on 2 CPUs, even ones on 8.
-  ExpectCaughtWithin(200, {"EEVDF lag bound broken"}, [](uint64_t seed) {
+  ExpectCaughtWithin(200, {{sim::Failure::kPanic, "EEVDF lag bound broken"}}, [](uint64_t seed) {
     return test::RunWorkload(StallOptions("mixed", seed % 2 == 1 ? 2 : 8, (seed + 1) / 2));
   });
 }
@@ -315,7 +318,7 @@ sim::Options PileOptions(uint32_t ncpus, uint64_t seed) {
 
 TEST(SeedBugs, IdleCpusBesideAPileOfWorkAreCaughtWithoutTheStealChain) {
   FaultScope fault(&Faults::no_steal_chain_kick);
-  ExpectCaughtWithin(50, {"idle beside waiting work"},
+  ExpectCaughtWithin(50, {{sim::Failure::kIdleBesideWaiting}},
                      [](uint64_t seed) { return test::RunWorkload(PileOptions(8, seed)); });
 }
 

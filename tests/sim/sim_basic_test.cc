@@ -5,6 +5,7 @@
 #include <set>
 
 #include "kernel/sched/sched.h"
+#include "kernel/sync/semaphore.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 
@@ -81,12 +82,50 @@ TEST(Simulator, DifferentSeedsExploreDifferentInterleavings) {
   EXPECT_GE(fingerprints.size(), 7u);
 }
 
+// A root may capture: state in the test's frame by reference, and kernel objects in the
+// root's own frame (a semaphore made fresh by each run, with no static to re-make by hand).
+TEST(Simulator, RootsMayCapture) {
+  for (uint32_t ncpus : {1u, 2u, 4u}) {
+    sim::Options options;
+    options.ncpus = ncpus;
+    uint32_t posts = 0;
+    uint32_t taken = 0;
+    const sim::Result result = sim::Run(options, [&] {
+      struct Shared {
+        Semaphore go{0};
+        uint32_t* posts;
+      } shared{.posts = &posts};
+      sched::SpawnOptions spawn;
+      spawn.name = "poster";
+      spawn.arg = &shared;
+      spawn.entry = [](void* arg) {
+        auto* s = static_cast<Shared*>(arg);
+        for (int i = 0; i < 3; ++i) {
+          sim::Compute(10'000);
+          ++*s->posts;
+          s->go.Up();
+        }
+      };
+      Task* poster = sched::Spawn(spawn).value();
+      for (int i = 0; i < 3; ++i) {
+        shared.go.Down();
+        ++taken;
+      }
+      sched::Join(poster);
+    });
+    ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
+    EXPECT_EQ(posts, 3u);
+    EXPECT_EQ(taken, 3u);
+  }
+}
+
 TEST(Simulator, WorkloadCheckFailureFailsTheRun) {
   sim::Options options;
   options.ncpus = 2;
   const sim::Result result = sim::Run(
       options, [](void*) { sim::Fail("on purpose"); }, nullptr);
   EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.kind, sim::Failure::kWorkloadCheck) << result.failure;
   EXPECT_NE(result.failure.find("on purpose"), std::string::npos) << result.failure;
 }
 
@@ -96,6 +135,7 @@ TEST(Simulator, KernelPanicFailsTheRunWithItsMessage) {
   const sim::Result result = sim::Run(
       options, [](void*) { LICHEN_PANIC("deliberate panic {}", 42); }, nullptr);
   EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.kind, sim::Failure::kPanic) << result.failure;
   EXPECT_NE(result.failure.find("deliberate panic 42"), std::string::npos) << result.failure;
 }
 
@@ -111,6 +151,7 @@ TEST(Simulator, DetectsAHang) {
       },
       nullptr);
   EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.kind, sim::Failure::kHang) << result.failure;
   EXPECT_NE(result.failure.find("hang"), std::string::npos) << result.failure;
 }
 
@@ -127,6 +168,7 @@ TEST(Simulator, DetectsTasksLeftBehind) {
       },
       nullptr);
   EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.kind, sim::Failure::kTasksLeftAlive) << result.failure;
   EXPECT_NE(result.failure.find("orphan"), std::string::npos) << result.failure;
 }
 

@@ -9,7 +9,9 @@
 
 #include "kernel/debug.h"
 
+#include "platform/sim/replay.h"
 #include "platform/sim/sim.h"
+#include "tests/support/property.h"
 #include "workloads/workloads.h"
 
 namespace lichen::test {
@@ -26,6 +28,20 @@ inline sim::Options StallOptions(const char* workload, uint32_t ncpus, uint64_t 
   options.max_stall_ns = 100'000'000;
   return options;
 }
+
+// The replay line of a run from a custom root (sim::Run outside RunWorkload): run this test
+// alone with the run's seed. The seed reaches the run where the test reads LICHEN_SEED
+// (test::ForEachSeed); a test that fixes its seed runs that one anyway.
+inline std::string GtestReplay(const sim::Options& options) {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string filter =
+      info != nullptr ? std::string(info->test_suite_name()) + "." + info->name() : "*";
+  return "LICHEN_SEED=" + std::to_string(options.seed) + " " + TestBinaryPath() +
+         " --gtest_filter=" + filter;
+}
+
+// Every test binary that includes this header gets GtestReplay as its custom-root replay.
+inline const bool kGtestReplayInstalled = (sim::SetCustomRootReplay(&GtestReplay), true);
 
 // A one-line description of a result, with the replay command when it failed.
 inline std::string Explain(const sim::Result& result) {
@@ -45,32 +61,52 @@ class FaultScope {
   bool Faults::*fault_;
 };
 
-inline void ExpectCaught(const sim::Result& result, const char* what) {
-  EXPECT_FALSE(result.ok) << "the simulator did not catch the bug";
-  std::printf("  caught, as expected: %s\n", result.failure.c_str());
-  EXPECT_NE(result.failure.find(what), std::string::npos)
-      << "expected a failure mentioning '" << what << "', got: " << result.failure;
+// A failure a test expects: its kind, and for a panic (one kind for every kernel check) the
+// text that names the check.
+struct Caught {
+  sim::Failure kind;
+  const char* text = nullptr;
+
+  bool Matches(const sim::Result& result) const {
+    return !result.ok && result.kind == kind &&
+           (text == nullptr || result.failure.find(text) != std::string::npos);
+  }
+};
+
+inline std::string Describe(const Caught& c) {
+  return std::string(sim::FailureName(c.kind)) +
+         (c.text != nullptr ? " '" + std::string(c.text) + "'" : "");
 }
 
-// Runs `run(seed)` for seeds 1..max_seed until a run fails with a message containing one of
-// `what`; the bug must be caught within that many seeds. Returns the seed that caught it (0:
-// none).
+inline void ExpectCaught(const sim::Result& result, Caught what) {
+  EXPECT_FALSE(result.ok) << "the simulator did not catch the bug";
+  std::printf("  caught, as expected: [%s] %s\n", sim::FailureName(result.kind),
+              result.failure.c_str());
+  EXPECT_TRUE(what.Matches(result)) << "expected a failure of kind " << Describe(what) << ", got "
+                                    << sim::FailureName(result.kind) << ": " << result.failure;
+}
+
+// Runs `run(seed)` for seeds 1..max_seed until a run fails as one of `what`; the bug must be
+// caught within that many seeds. Returns the seed that caught it (0: none).
 template <typename Run>
-uint64_t ExpectCaughtWithin(uint64_t max_seed, std::initializer_list<const char*> what, Run run) {
+uint64_t ExpectCaughtWithin(uint64_t max_seed, std::initializer_list<Caught> what, Run run) {
   bool caught = false;
-  std::string failure;
+  sim::Result last;
   uint64_t seed = 1;
   for (; seed <= max_seed && !caught; ++seed) {
     const sim::Result result = run(seed);
     if (result.ok) continue;
-    failure = result.failure;
-    for (const char* w : what)
-      caught |= failure.find(w) != std::string::npos;
+    last = result;
+    for (const Caught& w : what)
+      caught |= w.Matches(result);
   }
-  EXPECT_TRUE(caught) << "not caught within " << max_seed << " seeds; last failure: " << failure;
+  EXPECT_TRUE(caught) << "not caught within " << max_seed
+                      << " seeds; last failure: " << sim::FailureName(last.kind) << ": "
+                      << last.failure;
   if (!caught) return 0;
-  std::printf("  caught, as expected, at seed %llu: %s\n",
-              static_cast<unsigned long long>(seed - 1), failure.c_str());
+  std::printf("  caught, as expected, at seed %llu: [%s] %s\n",
+              static_cast<unsigned long long>(seed - 1), sim::FailureName(last.kind),
+              last.failure.c_str());
   return seed - 1;
 }
 

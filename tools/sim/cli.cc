@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "lib/assert.h"
 #include "lib/cpumask.h"
+#include "platform/sim/replay.h"
 #include "workloads/workloads.h"
 
 namespace lichen::tools {
@@ -17,6 +19,9 @@ void Usage() {
                "       --placement round-robin|local-first|least-loaded --no-steal --no-balance\n"
                "       --trace FILE --max-steps N --stall-one-in N --max-stall-ns NS\n"
                "       --weak-memory FLUSH_ONE_IN --quiet\n"
+               "       any sim::Options field as platform/sim/replay.cc names it, e.g.\n"
+               "       --local-first-threshold N --pct-depth D --strategy auto|pct|random-walk\n"
+               "       --check-idle-balance 0|1 (replay lines print them when not default)\n"
                "workloads:");
   for (const workload::Workload& w : workload::All())
     std::fprintf(stderr, " %s", w.name);
@@ -78,11 +83,19 @@ bool ParseSimArgs(int argc, char** argv, SimArgs& args) {
       args.store_flush_one_in = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
     } else if (flag == "--quiet") {
       args.quiet = true;
+    } else if (sim::IsExtraOption(flag) && (v = value())) {
+      sim::Options scratch;
+      if (!sim::SetExtraOption(flag, v, scratch)) {
+        std::fprintf(stderr, "bad value for %s: %s\n", flag.c_str(), v);
+        return false;
+      }
+      args.extra.emplace_back(flag, v);
     } else {
-      if (v == nullptr && (flag == "--workload" || flag == "--cpus" || flag == "--seed" ||
-                           flag == "--seeds" || flag == "--scale" || flag == "--placement" ||
-                           flag == "--trace" || flag == "--max-steps" || flag == "--stall-one-in" ||
-                           flag == "--max-stall-ns" || flag == "--weak-memory")) {
+      if (v == nullptr &&
+          (flag == "--workload" || flag == "--cpus" || flag == "--seed" || flag == "--seeds" ||
+           flag == "--scale" || flag == "--placement" || flag == "--trace" ||
+           flag == "--max-steps" || flag == "--stall-one-in" || flag == "--max-stall-ns" ||
+           flag == "--weak-memory" || sim::IsExtraOption(flag))) {
         Usage();
         return false;
       }
@@ -116,6 +129,11 @@ sim::Options OptionsFor(const SimArgs& args, uint32_t ncpus, uint64_t seed) {
   options.max_stall_ns = args.max_stall_ns;
   options.weak_memory = args.store_flush_one_in != 0;
   if (options.weak_memory) options.store_flush_one_in = args.store_flush_one_in;
+  for (const auto& [flag, value] : args.extra) {
+    // Checked by ParseSimArgs.
+    const bool set = sim::SetExtraOption(flag, value.c_str(), options);
+    LICHEN_ASSERT(set, "{} was checked when parsed", flag.c_str());
+  }
   return options;
 }
 
@@ -128,7 +146,11 @@ void PrintResult(const SimArgs& args, const sim::Result& result) {
               args.cpus[0], static_cast<unsigned long long>(args.seed),
               sched::PlacementName(args.placement), args.steal ? ", stealing" : "",
               args.balance ? ", balancing" : "");
-  std::printf("result: %s\n", result.ok ? "ok" : result.failure.c_str());
+  if (result.ok) {
+    std::printf("result: ok\n");
+  } else {
+    std::printf("result: [%s] %s\n", sim::FailureName(result.kind), result.failure.c_str());
+  }
   const uint64_t span = result.end_time_ns - result.start_time_ns;
   std::printf("virtual time %.3f ms, %llu steps, wake-to-run p50 %.1f us p99 %.1f us (%llu)\n",
               static_cast<double>(span) / 1e6, static_cast<unsigned long long>(result.steps),

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "platform/sim/sim.h"
@@ -24,6 +25,9 @@ struct SimArgs {
   uint64_t max_stall_ns = 100'000'000;
   uint32_t store_flush_one_in = 0;  // weak memory (sim::Options::weak_memory), 0: off
   bool quiet = false;
+  // The other sim::Options flags (platform/sim/replay.h: --local-first-threshold, --pct-depth,
+  // the checks ...), flag and value, applied in order after the ones above.
+  std::vector<std::pair<std::string, std::string>> extra;
 };
 
 // Parses the flags (see each tool's header comment); prints usage and returns false on error.

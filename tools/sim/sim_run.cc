@@ -4,8 +4,11 @@
 //           least-loaded] [--no-steal] [--no-balance] [--scale N] [--trace FILE]
 //           [--stall-one-in N [--max-stall-ns NS]]   (machine stalls: sim::Options)
 //           [--weak-memory N]   (store buffers, flushed one in N steps: sim::Options)
+//           [--local-first-threshold N --pct-depth D --check-idle-balance 0|1 ...]
+//                               (every other sim::Options field: platform/sim/replay.cc)
 //
-// This is the replay command every failing simulator test prints.
+// This is the replay command a failing run of a registered workload prints, with every
+// option that is not the default.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

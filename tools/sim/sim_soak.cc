@@ -25,8 +25,9 @@ int main(int argc, char** argv) {
       ++runs;
       if (!result.ok) {
         ++failures;
-        std::printf("FAILED seed=%llu cpus=%u: %s\n  replay: %s\n",
-                    static_cast<unsigned long long>(seed), ncpus, result.failure.c_str(),
+        std::printf("FAILED seed=%llu cpus=%u: [%s] %s\n  replay: %s\n",
+                    static_cast<unsigned long long>(seed), ncpus,
+                    lichen::sim::FailureName(result.kind), result.failure.c_str(),
                     result.replay.c_str());
         std::fflush(stdout);
       }

@@ -20,6 +20,9 @@
 #include "lib/log.h"
 #include "lib/random.h"
 #include "platform/sim/fiber.h"
+#include "platform/sim/fingerprint.h"
+#include "platform/sim/machine.h"
+#include "platform/sim/replay.h"
 #include "platform/sim/trace_file.h"
 #include "workloads/workloads.h"
 
@@ -32,82 +35,8 @@
 
 namespace lichen::sim {
 
-// Internal to the simulator (this file and the platform functions at its end).
+// Internal to the simulator (platform/sim/machine.h).
 inline namespace detail {
-
-constexpr uint32_t kNoCpu = ~0u;
-constexpr uint64_t kNever = ~uint64_t{0};
-// Virtual time starts here, not at 0 (0 means "never" in some kernel fields).
-constexpr uint64_t kStartTimeNs = 1'000'000;
-constexpr size_t kBootStackBytes = 256 * 1024;
-// A CPU counts as spinning while it called CpuRelax() within its last few points.
-constexpr uint32_t kSpinWindow = 3;
-
-enum class CpuState : uint8_t {
-  kRunnable,   // can execute its next step at the current instant
-  kComputing,  // busy until compute_until (interruptible when IRQs are unmasked)
-  kHalted,     // in WFI until an interrupt is pending
-};
-
-// A store waiting in a CPU's store buffer (Options::weak_memory).
-struct BufferedStore {
-  void* object;
-  uint64_t bits;
-  MemoryModelHooks::Write write;
-};
-
-struct VCpu {
-  uint32_t id = 0;
-  CpuState state = CpuState::kRunnable;
-  platform::Context boot_context;
-  // The context executing on this CPU (its boot context, then whatever task it switched to).
-  platform::Context* running = nullptr;
-  bool irqs_masked = true;
-  bool timer_armed = false;
-  uint64_t timer_deadline = 0;
-  bool ipi_pending = false;
-  uint64_t compute_until = 0;
-  uint32_t points_since_relax = kSpinWindow;
-  uint64_t relax_epoch = 0;
-  uint32_t priority = 0;
-  uint64_t halted_since = 0;
-  // Inside the kernel's timer handler, which re-arms the timer before it returns.
-  bool in_timer_handler = false;
-  // Options::weak_memory: stores not yet visible to the other CPUs, oldest first.
-  std::vector<BufferedStore> store_buffer;
-};
-
-struct InFlightIpi {
-  uint64_t arrival_ns;
-  uint32_t target;
-};
-
-struct Sim {
-  Options options;
-  Strategy strategy = Strategy::kPct;
-  Rng rng{1};
-  Rng workload_rng{1};
-  std::vector<VCpu> cpus;
-  uint32_t current = kNoCpu;
-  platform::Context main_context;
-  uint64_t now = kStartTimeNs;
-  uint64_t steps = 0;
-  uint64_t epoch = 0;
-  std::vector<InFlightIpi> ipis;
-  // Machine stalls so far, in time order: (when the stall began, how long it lasted).
-  std::vector<std::pair<uint64_t, uint64_t>> stalls;
-  // waiting_since[c * ncpus + h]: since when CPU c has had, at every quiescent check, a
-  // waiting task that may run on CPU h (0: not now).
-  std::vector<uint64_t> waiting_since;
-  std::vector<uint64_t> change_points;  // PCT, ascending
-  size_t next_change = 0;
-  bool failed = false;
-  bool root_done = false;
-  std::string failure;
-  uint64_t fingerprint = 0xcbf29ce484222325ull;
-  RootFn root = nullptr;
-  void* root_arg = nullptr;
-};
 
 Sim* g_sim = nullptr;
 
@@ -140,18 +69,6 @@ struct HostMemory {
 };
 HostMemory g_host_memory;
 
-void Mix(uint64_t value) {
-  // FNV-1a over the value's bytes: cheap, deterministic, good enough to tell runs apart.
-  for (int i = 0; i < 8; ++i) {
-    g_sim->fingerprint ^= (value >> (8 * i)) & 0xff;
-    g_sim->fingerprint *= 0x100000001b3ull;
-  }
-}
-
-VCpu& Cur() {
-  return g_sim->cpus[g_sim->current];
-}
-
 // "CPU 1 (task 7) at t=123 ns" into `buf`.
 void Describe(uint32_t cpu, char* buf, size_t size) {
   const uint64_t task = Shared(cpu).current_task_id.Load(std::memory_order_relaxed);
@@ -168,10 +85,11 @@ std::string Describe(uint32_t cpu) {
 // Stops the run with `message`. Called on a CPU fiber it never returns: the fiber is
 // abandoned and the main loop takes over. Nothing on the abandoned stack may own heap memory
 // (it would leak), so callers format into fixed buffers.
-[[noreturn]] void FailHere(const char* message) {
+[[noreturn]] void FailHere(Failure kind, const char* message) {
   Sim& sim = *g_sim;
   if (!sim.failed) {
     sim.failed = true;
+    sim.failure_kind = kind;
     sim.failure = message;
   }
   if (sim.current == kNoCpu) {
@@ -190,7 +108,7 @@ void OnPanic(const char* file, int line, const char* message) {
   if (g_sim->current != kNoCpu) Describe(g_sim->current, where, sizeof(where));
   char text[1024];
   std::snprintf(text, sizeof(text), "panic on %s: %s (%s:%d)", where, message, file, line);
-  FailHere(text);
+  FailHere(Failure::kPanic, text);
 }
 
 void OnLog(int level, const char* line, size_t len) {
@@ -300,7 +218,7 @@ void FlushSomeStores() {
   for (VCpu& cpu : sim.cpus) {
     if (cpu.store_buffer.empty()) continue;
     if (sim.rng.Below(std::max<uint32_t>(1, sim.options.store_flush_one_in)) != 0) continue;
-    Mix(0x4000 + cpu.id);
+    Mix(Event::kStoreFlush, cpu.id);
     FlushStores(cpu, 1);
   }
 }
@@ -318,7 +236,7 @@ void DeliverInterrupts() {
     const bool ipi = cpu.ipi_pending;
     if (!timer && !ipi) return;
     cpu.irqs_masked = true;
-    Mix(0x1000 + cpu.id);
+    Mix(Event::kInterrupt, cpu.id);
     irq::Enter();
     if (timer) {
       cpu.timer_armed = false;
@@ -434,7 +352,7 @@ void Resume(uint32_t id) {
   Sim& sim = *g_sim;
   VCpu& cpu = sim.cpus[id];
   ++sim.steps;
-  Mix(id);
+  Mix(Event::kResume, id);
   Mix(sim.now);
   const bool was_spinning = cpu.points_since_relax < kSpinWindow;
   sim.current = id;
@@ -465,7 +383,7 @@ void Stall() {
   for (InFlightIpi& ipi : sim.ipis)
     ipi.arrival_ns += d;
   ++sim.epoch;
-  Mix(0x3000);
+  Mix(Event::kStall);
   Mix(d);
 }
 
@@ -479,144 +397,6 @@ std::string TaskList() {
     out += line;
   });
   return out;
-}
-
-// Options::check_idle_beside_waiting, at a quiescent point.
-void CheckIdleBesideWaiting() {
-  Sim& sim = *g_sim;
-  const sched::Config& config = sim.options.sched;
-  const auto n = static_cast<uint32_t>(sim.cpus.size());
-  if (sim.waiting_since.size() != size_t{n} * n) sim.waiting_since.assign(size_t{n} * n, 0);
-  for (uint32_t c = 0; c < n; ++c) {
-    const uint64_t allowed = Shared(c).waiting_affinity.Load(std::memory_order_relaxed);
-    for (uint32_t h = 0; h < n; ++h) {
-      uint64_t& since = sim.waiting_since[size_t{c} * n + h];
-      if (h == c || (allowed & (uint64_t{1} << h)) == 0) {
-        since = 0;
-      } else if (since == 0) {
-        since = sim.now;
-      }
-    }
-  }
-  if (!sim.options.check_idle_beside_waiting || !(config.steal || config.periodic_balance)) return;
-  const uint64_t bound = sim.options.idle_balance_bound_ns;
-  for (const VCpu& idle : sim.cpus) {
-    if (idle.state != CpuState::kHalted) continue;
-    if (sim.now - idle.halted_since <= bound + StalledSince(idle.halted_since)) continue;
-    for (uint32_t c = 0; c < n; ++c) {
-      const uint64_t since = sim.waiting_since[size_t{c} * n + idle.id];
-      if (since == 0 || sim.now - since <= bound + StalledSince(since)) continue;
-      sim.failed = true;
-      sim.failure = "idle beside waiting work: CPU " + std::to_string(idle.id) + " idle for " +
-                    std::to_string(sim.now - idle.halted_since) + " ns while " + Describe(c) +
-                    " has had tasks waiting that may run on it for " +
-                    std::to_string(sim.now - since) + " ns";
-      return;
-    }
-  }
-}
-
-// Invariants that must hold whenever no CPU can run at the current instant.
-void CheckQuiescent() {
-  Sim& sim = *g_sim;
-  const sched::Config& config = sim.options.sched;
-  uint64_t oldest_waiting = kNever;
-  uint32_t oldest_cpu = kNoCpu;
-  for (const VCpu& cpu : sim.cpus) {
-    CpuShared& shared = Shared(cpu.id);
-    const uint64_t wait_start = shared.oldest_wait_start_ns.Load(std::memory_order_relaxed);
-    const uint32_t nr = shared.nr_running.Load(std::memory_order_relaxed);
-    if (wait_start != 0 && wait_start < oldest_waiting) {
-      oldest_waiting = wait_start;
-      oldest_cpu = cpu.id;
-    }
-    const uint64_t decided = shared.last_decision_ns.Load(std::memory_order_relaxed);
-    if (sim.options.check_preemption && nr >= 2 && cpu.state != CpuState::kHalted &&
-        sim.now - decided > sim.options.preemption_bound_ns + StalledSince(decided)) {
-      sim.failed = true;
-      sim.failure = "no preemption: " + Describe(cpu.id) + " has " + std::to_string(nr) +
-                    " runnable tasks but made no scheduling decision for " +
-                    std::to_string(sim.now - decided) + " ns (slice expiry lost?)";
-      return;
-    }
-    // The kernel's earliest timer event must have the hardware timer armed no later than its
-    // deadline (outside the timer handler, which re-arms it): otherwise the event fires late by
-    // however long the mistake is, which no time bound here could tell from a CPU that the
-    // search merely ran late (PCT may leave a CPU with masked IRQs waiting for a long while).
-    const uint64_t timer_due = shared.next_timer_ns.Load(std::memory_order_relaxed);
-    if (sim.options.check_timer_lateness && timer_due != kNever && !cpu.in_timer_handler &&
-        (!cpu.timer_armed || cpu.timer_deadline > timer_due)) {
-      sim.failed = true;
-      sim.failure =
-          "late timer: " + Describe(cpu.id) +
-          " has a timer event due at t=" + std::to_string(timer_due) + " ns but its timer is " +
-          (cpu.timer_armed ? "armed for t=" + std::to_string(cpu.timer_deadline) + " ns (" +
-                                 std::to_string(cpu.timer_deadline - timer_due) + " ns late)"
-                           : std::string("not armed"));
-      return;
-    }
-    if (cpu.state == CpuState::kRunnable || cpu.ipi_pending) continue;
-    bool ipi_on_the_way = false;
-    for (const InFlightIpi& ipi : sim.ipis)
-      ipi_on_the_way |= ipi.target == cpu.id;
-    if (ipi_on_the_way) continue;
-    const bool mail = !shared.mailbox.inbox.EmptyHint() || !shared.mailbox.small.EmptyHint();
-    if (cpu.state == CpuState::kHalted && (mail || nr != 0)) {
-      sim.failed = true;
-      sim.failure = "lost wakeup: " + Describe(cpu.id) + " sleeps in WFI with " +
-                    std::to_string(nr) + " runnable tasks" +
-                    (mail ? " and messages in its mailbox (a message waiting with no IPI on its "
-                            "way)"
-                          : " but no IPI on the way");
-      return;
-    }
-    if (sim.options.check_mailbox_ipi && mail) {
-      // A busy CPU drains only on an IPI (or when it next goes idle): every message must have
-      // one on its way (Mailbox::ipi_pending is set by the sender that sends it and cleared
-      // by the owner just before it takes the inbox).
-      sim.failed = true;
-      sim.failure =
-          "message waiting with no IPI on its way: " + Describe(cpu.id) +
-          " runs with messages in its mailbox but no IPI pending or in flight (ipi_pending " +
-          (shared.mailbox.ipi_pending.Load(std::memory_order_relaxed) ? "set)" : "clear)");
-      return;
-    }
-  }
-  if (sim.options.check_sleeper_flags) {
-    std::string sleeper;
-    registry::ForEach([&](const registry::TaskInfo& info) {
-      if (sleeper.empty() && info.state == TaskState::kSleeping && info.wait_flag_set) {
-        sleeper = "task " + std::to_string(info.id) + " '" + info.name + "' on CPU " +
-                  std::to_string(info.cpu);
-      }
-    });
-    if (!sleeper.empty()) {
-      sim.failed = true;
-      sim.failure = "lost wakeup: " + sleeper +
-                    " sleeps although the flag it waits for is set (asleep beside its wake "
-                    "condition) at t=" +
-                    std::to_string(sim.now) + " ns";
-      return;
-    }
-  }
-  CheckIdleBesideWaiting();
-  if (sim.failed) return;
-  if (sim.options.check_idle_balance && (config.steal || config.periodic_balance) &&
-      oldest_cpu != kNoCpu &&
-      sim.now - oldest_waiting > sim.options.idle_balance_bound_ns + StalledSince(oldest_waiting)) {
-    for (const VCpu& cpu : sim.cpus) {
-      if (cpu.state == CpuState::kHalted &&
-          sim.now - cpu.halted_since >
-              sim.options.idle_balance_bound_ns + StalledSince(cpu.halted_since)) {
-        sim.failed = true;
-        sim.failure = "idle while work waits: CPU " + std::to_string(cpu.id) + " idle for " +
-                      std::to_string(sim.now - cpu.halted_since) + " ns while a task on " +
-                      Describe(oldest_cpu) + " has waited " +
-                      std::to_string(sim.now - oldest_waiting) + " ns";
-        return;
-      }
-    }
-  }
 }
 
 // The time of the next event, or kNever.
@@ -639,7 +419,7 @@ bool AdvanceTime() {
   if (next == kNever) return false;
   if (next > sim.now) sim.now = next;
   ++sim.epoch;
-  Mix(0x2000);
+  Mix(Event::kTimeAdvance);
   Mix(sim.now);
   for (size_t i = 0; i < sim.ipis.size();) {
     if (sim.ipis[i].arrival_ns <= sim.now) {
@@ -777,11 +557,13 @@ Result Run(const Options& options, RootFn root, void* arg) {
   while (!sim->failed && !sim->root_done) {
     if (sim->steps >= options.max_steps) {
       sim->failed = true;
+      sim->failure_kind = Failure::kStepBudget;
       sim->failure = "livelock: step budget of " + std::to_string(options.max_steps) + " exhausted";
       break;
     }
     if (sim->now - kStartTimeNs - StalledSince(kStartTimeNs) > options.max_time_ns) {
       sim->failed = true;
+      sim->failure_kind = Failure::kTimeBudget;
       sim->failure = "time budget exhausted (livelock or a workload that never ends)";
       break;
     }
@@ -811,6 +593,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
       for (const VCpu& cpu : sim->cpus)
         spinning |= cpu.state == CpuState::kRunnable;
       sim->failed = true;
+      sim->failure_kind = spinning ? Failure::kDeadlock : Failure::kHang;
       sim->failure = spinning ? "deadlock: every runnable CPU spins on a lock and nothing else "
                                 "can happen"
                               : "hang: every CPU is idle with no timer or IPI pending, but the "
@@ -833,11 +616,13 @@ Result Run(const Options& options, RootFn root, void* arg) {
     const uint32_t alive = registry::Count();
     if (alive > 1) {
       sim->failed = true;
+      sim->failure_kind = Failure::kTasksLeftAlive;
       sim->failure = "the root returned with " + std::to_string(alive - 1) +
                      " other tasks still alive:" + TaskList();
     }
   }
   result.ok = !sim->failed;
+  result.kind = sim->failure_kind;
   result.failure = sim->failure;
   sched::LatencyHistogram latency;
   for (uint32_t i = 0; i < options.ncpus; ++i) {
@@ -849,26 +634,10 @@ Result Run(const Options& options, RootFn root, void* arg) {
   result.wake_latency_samples = latency.Count();
   result.wake_latency_p50_ns = latency.Percentile(500);
   result.wake_latency_p99_ns = latency.Percentile(990);
-  result.fingerprint = sim->fingerprint;
-  char stalls[96] = "";
-  if (options.stall_one_in != 0) {
-    std::snprintf(stalls, sizeof(stalls), " --stall-one-in %u --max-stall-ns %llu",
-                  options.stall_one_in, static_cast<unsigned long long>(options.max_stall_ns));
-  }
-  if (options.weak_memory) {
-    const size_t used = std::strlen(stalls);
-    std::snprintf(stalls + used, sizeof(stalls) - used, " --weak-memory %u",
-                  options.store_flush_one_in);
-  }
-  char replay[320];
-  std::snprintf(
-      replay, sizeof(replay),
-      "sim-run --workload %s --cpus %u --seed %llu --placement %s%s%s%s --trace "
-      "/tmp/lichen-trace.txt",
-      options.workload.c_str(), options.ncpus, static_cast<unsigned long long>(options.seed),
-      sched::PlacementName(options.sched.placement), options.sched.steal ? "" : " --no-steal",
-      options.sched.periodic_balance ? "" : " --no-balance", stalls);
-  result.replay = replay;
+  result.fingerprint = sim->fingerprint.value();
+  // A registered workload's replay line is written by RunWorkload, which knows the root is
+  // the workload's; any other root is the test harness's to describe.
+  result.replay = CustomReplay(options);
   if (!options.trace_path.empty()) WriteTrace(options.trace_path);
 
   // Abandoned fibers: nothing of theirs runs again; their memory is reused by the next run.
@@ -879,192 +648,4 @@ Result Run(const Options& options, RootFn root, void* arg) {
   return result;
 }
 
-Options WorkloadOptions(const char* name, uint32_t ncpus, uint64_t seed) {
-  Options options;
-  options.ncpus = ncpus;
-  options.seed = seed;
-  options.workload = name;
-  const workload::Workload* w = workload::Find(name);
-  if (w != nullptr && w->pins_tasks) options.check_idle_balance = false;
-  return options;
-}
-
-Result RunWorkload(const Options& options, uint32_t scale) {
-  struct Args {
-    const workload::Workload* workload;
-    workload::Params params;
-  };
-  Args args{workload::Find(options.workload.c_str()), workload::Params{scale, options.seed, true}};
-  if (args.workload == nullptr) {
-    Result result;
-    result.seed = options.seed;
-    result.failure = "no workload named '" + options.workload + "'";
-    return result;
-  }
-  return Run(
-      options,
-      [](void* p) {
-        auto* a = static_cast<Args*>(p);
-        a->workload->run(a->params);
-      },
-      &args);
-}
-
-void Compute(uint64_t ns) {
-  LICHEN_ASSERT(g_sim != nullptr && g_sim->current != kNoCpu, "Compute() outside a simulation");
-  Occupy(ns);
-}
-
-uint64_t WorkloadRandom() {
-  return g_sim->workload_rng.Next();
-}
-
-uint32_t CurrentVirtualCpu() {
-  return g_sim->current;
-}
-
-bool Active() {
-  return g_sim != nullptr;
-}
-
-void Fail(const char* message) {
-  char where[160];
-  Describe(g_sim->current, where, sizeof(where));
-  char text[1024];
-  std::snprintf(text, sizeof(text), "workload check failed on %s: %s", where, message);
-  FailHere(text);
-}
-
 }  // namespace lichen::sim
-
-// ---- kernel/platform.h for the simulator ---------------------------------------------------
-
-namespace lichen::platform {
-
-using sim::CpuState;
-using sim::Cur;
-using sim::g_sim;
-using sim::kNoCpu;
-
-namespace {
-bool OnCpu() {
-  return g_sim != nullptr && g_sim->current != kNoCpu;
-}
-}  // namespace
-
-// Outside a simulation (host unit tests of core pieces) the host thread acts as CPU 0 with
-// IRQs masked, and nothing interleaves.
-CpuId ThisCpu() {
-  return OnCpu() ? g_sim->current : 0;
-}
-
-uint32_t CpuCount() {
-  return g_sim == nullptr ? 1 : g_sim->options.ncpus;
-}
-
-IrqState SaveAndMaskIrqs() {
-  if (!OnCpu()) return IrqState{true};
-  sim::VCpu& cpu = Cur();
-  // Plain (non-atomic) writes bypass the store buffer, so a store still buffered when the
-  // memory it targets is freed and reused (the heap and every lock mask IRQs first) would
-  // land on the new contents; a real CPU keeps its own stores in program order. Draining here
-  // is always allowed (a buffer may empty at any time) and leaves the lock-free windows alone.
-  sim::DrainStores(cpu);
-  const IrqState old{cpu.irqs_masked};
-  cpu.irqs_masked = true;
-  return old;
-}
-
-void RestoreIrqs(IrqState state) {
-  if (!OnCpu()) return;
-  if (state.was_masked) {
-    Cur().irqs_masked = true;
-    return;
-  }
-  Cur().irqs_masked = false;
-  // Unmasking is a preemption point: a pending interrupt is taken right here.
-  sim::InterleaveHook();
-}
-
-bool IrqsMasked() {
-  return !OnCpu() || Cur().irqs_masked;
-}
-
-void SendIpi(CpuMask targets) {
-  sim::Sim& s = *g_sim;
-  for (uint32_t target : targets) {
-    if (target >= s.cpus.size()) continue;
-    const uint64_t latency =
-        s.rng.Range(s.options.ipi_latency_min_ns, s.options.ipi_latency_max_ns);
-    sim::Mix(0x3000 + target);
-    if (latency == 0) {
-      s.cpus[target].ipi_pending = true;
-    } else {
-      s.ipis.push_back(sim::InFlightIpi{s.now + latency, target});
-    }
-  }
-}
-
-void InitContext(Context& ctx, void* stack_base, size_t stack_size, ContextEntry entry, void* arg) {
-  sim::FiberInit(ctx, stack_base, stack_size, entry, arg);
-}
-
-void SwitchContext(Context& save, const Context& load) {
-  // The task leaving may run next on another CPU: it must find its own stores there.
-  sim::DrainStores(Cur());
-  if (g_sim->options.switch_cost_ns != 0) sim::Occupy(g_sim->options.switch_cost_ns);
-  sim::VCpu& cpu = Cur();
-  // `save` names the running context: carry its stack bounds over (the boot context becomes
-  // the idle task's context on its first switch away).
-  if (&save != cpu.running) {
-    save.stack_base = cpu.running->stack_base;
-    save.stack_size = cpu.running->stack_size;
-  }
-  cpu.running = const_cast<Context*>(&load);
-  sim::FiberSwitch(save, load);
-}
-
-uint64_t Now() {
-  return g_sim == nullptr ? 0 : g_sim->now;
-}
-
-void ArmTimer(uint64_t deadline_ns) {
-  if (!OnCpu()) return;
-  Cur().timer_armed = true;
-  Cur().timer_deadline = deadline_ns;
-}
-
-void DisarmTimer() {
-  if (!OnCpu()) return;
-  Cur().timer_armed = false;
-}
-
-void WaitForInterrupt() {
-  sim::VCpu& cpu = Cur();
-  sim::DrainStores(cpu);
-  cpu.state = CpuState::kHalted;
-  cpu.halted_since = g_sim->now;
-  sim::Pause();
-  Cur().state = CpuState::kRunnable;
-}
-
-void CpuRelax() {
-  if (!OnCpu()) return;
-  sim::VCpu& cpu = Cur();
-  cpu.points_since_relax = 0;
-  cpu.relax_epoch = g_sim->epoch;
-  sim::Pause();
-  sim::DeliverInterrupts();
-}
-
-}  // namespace lichen::platform
-
-// ---- workloads/workloads.h for the simulator: CPU time is virtual time ----------------------
-
-namespace lichen::workload {
-
-void Burn(uint64_t ns) {
-  sim::Compute(ns);
-}
-
-}  // namespace lichen::workload
