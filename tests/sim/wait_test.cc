@@ -469,7 +469,7 @@ TEST(Wait, MutexHandOffRacingTheDeadline) {
 // whether the hand-off already made it the owner. The simulator catches it.
 TEST(Wait, FaultTimeoutIgnoringTheHandOffIsCaught) {
   test::FaultScope fault(&Faults::mutex_timeout_ignores_grant);
-  test::ExpectCaughtWithin(200, {"after its LockUntil timed out"},
+  test::ExpectCaughtWithin(200, {{sim::Failure::kPanic, "after its LockUntil timed out"}},
                            [](uint64_t seed) { return RunSeed(2, seed, &MutexRoot); });
 }
 
