@@ -242,13 +242,16 @@ KTEST(cpus_online) {
   }
 }
 
-// Every CPU's timer fires for the tasks pinned to it, never early, and on that CPU: each nap
-// takes at least one timer interrupt of its CPU (no wakeup without one), and not many more.
-// The count is taken by the napper itself, after every napper started, so nothing else of this
-// test shares the CPU then; what remains is at most a balance or slice event armed before
-// (each fires once). A timer that fires early makes the core re-arm it until the deadline
-// really passed: hundreds of interrupts. A slow host only makes a nap's interrupt come later
-// (its deadline may even have passed when the nap began: that still takes an interrupt).
+// Every CPU's timer fires for the tasks pinned to it, never early, and on that CPU: a nap that
+// blocks is ended by a timer interrupt of its CPU (a wakeup before the deadline is counted as
+// early), and the naps take not many more interrupts than there are naps. The count is taken
+// by the napper itself, after every napper started, so nothing else of this test shares the
+// CPU then; what remains is at most a balance or slice event armed before (each fires once).
+// A timer that fires early makes the core re-arm it until the deadline really passed:
+// hundreds of interrupts. A slow host only makes interrupts come later, and a nap whose
+// deadline passed before it could block (its vCPU descheduled for the whole 0.5..3 ms) returns
+// at once without one (sched::Wait's past-deadline path): so "one interrupt per nap" is not a
+// kernel fact, "at least one over the six naps, at most two per nap" is.
 KTEST(timer_every_cpu) {
   const uint32_t n = Cpus();
   Atomic<uint32_t> started{0};
@@ -269,8 +272,8 @@ KTEST(timer_every_cpu) {
                 p.early, p.worst_early_ns);
     KTEST_CHECK(p.wrong_cpu == 0, "cpu {}: pinned sleeper woke {} times on another CPU", cpu,
                 p.wrong_cpu);
-    KTEST_CHECK(p.irqs >= kNaps && p.irqs <= 2 * kNaps, "cpu {}: {} timer interrupts for {} naps",
-                cpu, p.irqs, kNaps);
+    KTEST_CHECK(p.irqs >= 1 && p.irqs <= 2 * kNaps, "cpu {}: {} timer interrupts for {} naps", cpu,
+                p.irqs, kNaps);
   }
 }
 
