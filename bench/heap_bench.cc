@@ -81,29 +81,20 @@ void Touch(void* p, size_t bytes) {
   b[bytes - 1] = 2;
 }
 
-// Every thread allocates kBatch objects, touches them and frees them, kRoundsPerThread times.
-template <typename HeapT>
-double LocalPairsPerSecond(uint32_t threads) {
-  World<HeapT> world;
+// Runs body(t) on `threads` threads, thread t as CPU t, all released at once; returns the
+// alloc/free pairs per second (each thread does kRoundsPerThread x kBatch of them).
+template <typename Body>
+double PairsPerSecond(uint32_t threads, Body body) {
   std::atomic<uint32_t> ready{0};
   std::atomic<bool> go{false};
   std::vector<std::thread> workers;
   for (uint32_t t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       mm_test::SetThisCpu(t);
-      void* live[kBatch];
       ready.fetch_add(1);
       while (!go.load())
         std::this_thread::yield();
-      for (uint64_t round = 0; round < kRoundsPerThread; ++round) {
-        for (uint32_t i = 0; i < kBatch; ++i) {
-          const size_t bytes = kSizes[(round + i) % 4];
-          live[i] = world.heap().Alloc(bytes).value();
-          Touch(live[i], bytes);
-        }
-        for (uint32_t i = 0; i < kBatch; ++i)
-          world.heap().Free(live[i]);
-      }
+      body(t);
     });
   }
   while (ready.load() != threads)
@@ -114,6 +105,24 @@ double LocalPairsPerSecond(uint32_t threads) {
     w.join();
   const double seconds = static_cast<double>(NowNs() - start) / 1e9;
   return static_cast<double>(threads * kRoundsPerThread * kBatch) / seconds;
+}
+
+// Every thread allocates kBatch objects, touches them and frees them, kRoundsPerThread times.
+template <typename HeapT>
+double LocalPairsPerSecond(uint32_t threads) {
+  World<HeapT> world;
+  return PairsPerSecond(threads, [&](uint32_t) {
+    void* live[kBatch];
+    for (uint64_t round = 0; round < kRoundsPerThread; ++round) {
+      for (uint32_t i = 0; i < kBatch; ++i) {
+        const size_t bytes = kSizes[(round + i) % 4];
+        live[i] = world.heap().Alloc(bytes).value();
+        Touch(live[i], bytes);
+      }
+      for (uint32_t i = 0; i < kBatch; ++i)
+        world.heap().Free(live[i]);
+    }
+  });
 }
 
 // A single-producer single-consumer ring of pointers: thread t puts, thread t+1 takes.
@@ -145,51 +154,34 @@ double RemotePairsPerSecond(uint32_t threads) {
   std::vector<std::unique_ptr<Ring>> rings;  // rings[t]: from thread t to thread t+1
   for (uint32_t t = 0; t < threads; ++t)
     rings.push_back(std::make_unique<Ring>());
-  std::atomic<uint32_t> ready{0};
-  std::atomic<bool> go{false};
   std::atomic<uint32_t> producing{threads};
-  std::vector<std::thread> workers;
-  for (uint32_t t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      mm_test::SetThisCpu(t);
-      Ring& out = *rings[t];
-      Ring& in = *rings[(t + threads - 1) % threads];
-      ready.fetch_add(1);
-      while (!go.load())
-        std::this_thread::yield();
-      auto drain = [&] {
-        uint32_t n = 0;
-        while (void* p = in.Take()) {
-          world.heap().Free(p);
-          ++n;
-        }
-        return n;
-      };
-      for (uint64_t round = 0; round < kRoundsPerThread; ++round) {
-        for (uint32_t i = 0; i < kBatch; ++i) {
-          const size_t bytes = kSizes[(round + i) % 4];
-          void* p = world.heap().Alloc(bytes).value();
-          Touch(p, bytes);
-          while (!out.Put(p)) {
-            if (drain() == 0) std::this_thread::yield();
-          }
-        }
-        drain();
+  return PairsPerSecond(threads, [&](uint32_t t) {
+    Ring& out = *rings[t];
+    Ring& in = *rings[(t + threads - 1) % threads];
+    auto drain = [&] {
+      uint32_t n = 0;
+      while (void* p = in.Take()) {
+        world.heap().Free(p);
+        ++n;
       }
-      producing.fetch_sub(1);
-      while (producing.load() != 0 || in.head.load() != in.tail.load()) {
-        if (drain() == 0) std::this_thread::yield();
+      return n;
+    };
+    for (uint64_t round = 0; round < kRoundsPerThread; ++round) {
+      for (uint32_t i = 0; i < kBatch; ++i) {
+        const size_t bytes = kSizes[(round + i) % 4];
+        void* p = world.heap().Alloc(bytes).value();
+        Touch(p, bytes);
+        while (!out.Put(p)) {
+          if (drain() == 0) std::this_thread::yield();
+        }
       }
-    });
-  }
-  while (ready.load() != threads)
-    std::this_thread::yield();
-  const uint64_t start = NowNs();
-  go.store(true);
-  for (std::thread& w : workers)
-    w.join();
-  const double seconds = static_cast<double>(NowNs() - start) / 1e9;
-  return static_cast<double>(threads * kRoundsPerThread * kBatch) / seconds;
+      drain();
+    }
+    producing.fetch_sub(1);
+    while (producing.load() != 0 || in.head.load() != in.tail.load()) {
+      if (drain() == 0) std::this_thread::yield();
+    }
+  });
 }
 
 template <typename HeapT, bool kRemote>
