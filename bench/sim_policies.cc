@@ -23,6 +23,7 @@
 #include "kernel/sched/weights.h"
 #include "platform/sim/sim.h"
 #include "tools/sim/cli.h"
+#include "workloads/sim_workloads.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// What the trace rings cost (kernel/trace.h), on the host, whatever LICHEN_TRACE_LEVEL the
+// What the trace rings cost (kernel/trace/trace.h), on the host, whatever LICHEN_TRACE_LEVEL the
 // build has (RecordSlow is what every enabled Record() call runs):
 //
 //   BM_Record        one event appended to a ring (RecordSlow, what every Record() call that
@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "kernel/platform.h"
-#include "kernel/trace.h"
-#include "kernel/trace_export.h"
+#include "kernel/base/platform.h"
+#include "kernel/trace/export.h"
+#include "kernel/trace/trace.h"
 
 namespace {
 

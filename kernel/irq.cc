@@ -1,22 +1,16 @@
 #include "kernel/irq.h"
 
-#include "kernel/cpu.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/sched.h"
 #include "kernel/smp/messenger.h"
-#include "kernel/trace.h"
+#include "kernel/trace/trace.h"
 #include "lib/assert.h"
 
 namespace lichen::irq {
 
-namespace {
-// Interrupt nesting depth per CPU. Only its own CPU writes it, with IRQs masked; reading it
-// with IRQs enabled is safe because then it is 0 on whatever CPU the reader runs.
-uint32_t g_depth[kMaxCpus];
-}  // namespace
-
 void Enter() {
   const uint32_t cpu = platform::ThisCpu();
-  ++g_depth[cpu];
+  EnterHandler(AssumeIrqsOff());
   // The seed's bug: the timer interrupt arrived while the scheduler state was borrowed.
   LICHEN_ASSERT(!ThisCpuLocalBorrowed(),
                 "interrupt on CPU {} while its per-CPU state is borrowed (IRQs were not masked "
@@ -30,21 +24,14 @@ void OnTimer() {
 
 void OnIpi() {
   IrqsOff irqs_off = AssumeIrqsOff();
-  Shared(platform::ThisCpu()).counters.ipis_received.AddRelaxedOwner(1);
-  trace::Record(platform::ThisCpu(), trace::Kind::kIpiReceived, 0, 0);
-  smp::Drain(irqs_off);
+  smp::NoteIpiReceived(irqs_off);
+  sched::HandleMessages(irqs_off);
 }
 
 void Exit() {
-  const uint32_t cpu = platform::ThisCpu();
-  LICHEN_ASSERT(g_depth[cpu] > 0, "irq::Exit without Enter on CPU {}", cpu);
   // Leave the handler before rescheduling: the next task runs outside interrupt context, and
   // this task's frame resumes here later (maybe on another CPU) only to return.
-  if (--g_depth[cpu] == 0) sched::OnInterruptExit(AssumeIrqsOff());
-}
-
-bool InHandler() {
-  return g_depth[platform::ThisCpu()] > 0;
+  if (LeaveHandler(AssumeIrqsOff()) == 0) sched::OnInterruptExit(AssumeIrqsOff());
 }
 
 }  // namespace lichen::irq
@@ -52,8 +39,7 @@ bool InHandler() {
 #if defined(LICHEN_HOST)
 namespace lichen::irq {
 void ResetForSimulation() {
-  for (uint32_t& depth : g_depth)
-    depth = 0;
+  ResetHandlerDepthForSimulation();
 }
 }  // namespace lichen::irq
 #endif

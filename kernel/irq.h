@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "kernel/base/irq_state.h"  // irq::InHandler()
+
 namespace lichen::irq {
 
 // First call of every interrupt: counts nesting (InHandler()).
@@ -21,9 +23,6 @@ void OnIpi();
 
 // Last call of every interrupt; may switch tasks (preemption on return from interrupt).
 void Exit();
-
-// True while this CPU runs an interrupt handler.
-bool InHandler();
 
 #if defined(LICHEN_HOST)
 void ResetForSimulation();

@@ -1,13 +1,13 @@
 #include "kernel/kernel.h"
 
-#include "kernel/cpu.h"
 #include "kernel/irq.h"
+#include "kernel/lock/lockdep.h"
 #include "kernel/mm/kmem.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/registry.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/stats.h"
-#include "kernel/sync/lockdep.h"
-#include "kernel/trace.h"
+#include "kernel/trace/trace.h"
 #include "lib/assert.h"
 
 namespace lichen::kernel {

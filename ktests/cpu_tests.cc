@@ -2,10 +2,11 @@
 // idle), sends and receives IPIs, and idle CPUs steal work.
 #include <optional>
 
-#include "kernel/cpu.h"
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 #include "kernel/sched/config.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/sched.h"
+#include "kernel/smp/messenger.h"
 #include "ktests/ktest.h"
 #include "lib/log.h"
 #include "platform/aarch64/boot_info.h"
@@ -25,10 +26,10 @@ uint64_t TimerInterrupts(uint32_t cpu) {
   return Shared(cpu).counters.timer_interrupts.Load(std::memory_order_relaxed);
 }
 uint64_t IpisSent(uint32_t cpu) {
-  return Shared(cpu).counters.ipis_sent.Load(std::memory_order_relaxed);
+  return smp::MailboxOf(cpu).counters.ipis_sent.Load(std::memory_order_relaxed);
 }
 uint64_t IpisReceived(uint32_t cpu) {
-  return Shared(cpu).counters.ipis_received.Load(std::memory_order_relaxed);
+  return smp::MailboxOf(cpu).counters.ipis_received.Load(std::memory_order_relaxed);
 }
 uint64_t Steals(uint32_t cpu) {
   return Shared(cpu).counters.steals.Load(std::memory_order_relaxed);
@@ -160,7 +161,7 @@ void IpiWakerBody(void* p) {
       WaitLimitNs(), "the sleeper to sleep");
   pair->sent_before = IpisSent(pair->waker_cpu);
   pair->ipi_already_pending =
-      Shared(pair->sleeper_cpu).mailbox.ipi_pending.Load(std::memory_order_seq_cst);
+      smp::MailboxOf(pair->sleeper_cpu).ipi_pending.Load(std::memory_order_seq_cst);
   pair->go.Store(true, std::memory_order_release);
   KTEST_CHECK(sched::Wake(pair->sleeper), "the wake did not find the sleeper asleep");
   pair->sent_after = IpisSent(pair->waker_cpu);

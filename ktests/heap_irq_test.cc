@@ -11,13 +11,13 @@
 // lock (kernel/mm/heap_cache.h, docs/memory.md); the test checks that the caches carried the
 // load.
 //
-// White-box: the timer event goes straight onto this CPU's timer queue (kernel/cpu.h,
+// White-box: the timer event goes straight onto this CPU's timer queue (kernel/sched/cpu.h,
 // CpuLocal::timers) and the hardware timer is reprogrammed through the scheduler's internal
 // ProgramTimer, exactly as the scheduler's own slice and sleep events are.
-#include "kernel/cpu.h"
+#include "kernel/base/platform.h"
 #include "kernel/irq.h"
 #include "kernel/mm/kmem.h"
-#include "kernel/platform.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
 #include "ktests/ktest.h"
 #include "lib/container_of.h"
@@ -44,7 +44,7 @@ constexpr uint64_t kMinIrqRounds = 20;
 
 struct HeapIrqCpu {
   // Fires on `cpu` in its timer interrupt; re-adds itself until the task cancels it.
-  time::TimerEvent event;
+  sched::TimerEvent event;
   uint32_t cpu = 0;
   // Written only by this CPU's timer interrupt; read by the task on the same CPU and by the
   // test after the task joined.
@@ -59,8 +59,8 @@ struct HeapIrqCpu {
   HeapIrqCpu() : event(&OnTimer) {}
 
   // The timer event: allocate, fill, check and free one object of each size.
-  static void OnTimer(time::TimerEvent& event, CpuLocal& cpu) {
-    HeapIrqCpu& self = *ContainerOf<HeapIrqCpu, time::TimerEvent, &HeapIrqCpu::event>(&event);
+  static void OnTimer(sched::TimerEvent& event, CpuLocal& cpu) {
+    HeapIrqCpu& self = *ContainerOf<HeapIrqCpu, sched::TimerEvent, &HeapIrqCpu::event>(&event);
     if (!irq::InHandler() || platform::ThisCpu() != self.cpu) ++self.wrong_context;
     for (size_t size : kSizes) {
       const Result<void*> p = mm::KernelHeap().Alloc(size);

@@ -85,7 +85,7 @@ void BlockUntilSet(const Atomic<bool>& flag);
 namespace internal {
 // WaitFor's failure: "timed out after <ms> ms waiting for <what>".
 [[noreturn]] void FailWaitFor(const char* what, uint64_t timeout_ns, const char* file, int line);
-// platform::Now(), without including kernel/platform.h here.
+// platform::Now(), without including kernel/base/platform.h here.
 uint64_t Now();
 }  // namespace internal
 

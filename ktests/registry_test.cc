@@ -1,8 +1,8 @@
 // The task registry (DESIGN row 5): listing every task from any CPU, from published fields
 // only, while the tasks run, sleep and exit on other CPUs.
 #include "kernel/sched/registry.h"
-#include "kernel/cpu.h"
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
+#include "kernel/sched/cpu.h"
 #include "ktests/ktest.h"
 #include "platform/aarch64/boot_info.h"
 #include "workloads/workloads.h"

@@ -13,10 +13,10 @@
 
 #include <string_view>
 
-#include "kernel/cpu.h"
+#include "kernel/base/platform.h"
 #include "kernel/mm/kmem.h"
-#include "kernel/platform.h"
 #include "kernel/sched/config.h"
+#include "kernel/sched/cpu.h"
 #include "lib/assert.h"
 #include "lib/atomic.h"
 #include "platform/aarch64/console.h"

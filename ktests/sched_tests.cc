@@ -1,7 +1,7 @@
 // Scheduler API on the real machine: errors as values, SetNice on a running task, SetAffinity
 // moving a running task.
-#include "kernel/cpu.h"
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/registry.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/weights.h"

@@ -3,7 +3,7 @@
 // The checks are about order, never about how fast the host is: a wait reports exactly
 // one outcome, a timeout never before its deadline, a wake that came before the deadline
 // or the interruption is never lost, and nothing wakes the waiter after its wait returned.
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/wait.h"
 #include "kernel/sync/waitqueue.h"

@@ -1,7 +1,7 @@
 // Clang thread-safety annotations (-Wthread-safety), spelled as Zircon does.
 //
 // Locks are capabilities; data says which lock guards it and functions say which locks they
-// need. "IRQs masked on this CPU" is modelled as a capability too (kernel/sync/irq.h), so
+// need. "IRQs masked on this CPU" is modelled as a capability too (kernel/base/irq_state.h), so
 // code that touches per-CPU state cannot compile unless it provably masked interrupts.
 #pragma once
 

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/weights.h"
 #include "kernel/sync/mutex.h"

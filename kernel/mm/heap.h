@@ -32,11 +32,11 @@
 #include <cstdint>
 #include <new>
 
+#include "kernel/lock/lockdep.h"
+#include "kernel/lock/spinlock.h"
 #include "kernel/mm/mm_lock.h"
 #include "kernel/mm/page_alloc.h"
 #include "kernel/mm/poison.h"
-#include "kernel/sync/lockdep.h"
-#include "kernel/sync/spinlock.h"
 #include "lib/assert.h"
 #include "lib/list.h"
 #include "lib/result.h"

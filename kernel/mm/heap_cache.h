@@ -63,13 +63,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernel/base/irq_state.h"
+#include "kernel/base/percpu.h"
+#include "kernel/lock/lockdep.h"
+#include "kernel/lock/spinlock.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/page_alloc.h"
 #include "kernel/mm/poison.h"
-#include "kernel/smp/percpu.h"
-#include "kernel/sync/irq.h"
-#include "kernel/sync/lockdep.h"
-#include "kernel/sync/spinlock.h"
 #include "lib/assert.h"
 #include "lib/atomic.h"
 #include "lib/cpumask.h"

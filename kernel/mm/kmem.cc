@@ -2,7 +2,7 @@
 
 #include <new>
 
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
 #include "lib/assert.h"
 #include "lib/atomic.h"
 

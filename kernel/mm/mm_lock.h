@@ -11,8 +11,8 @@
 // Release() and AssertHeld(), annotated as a clang capability.
 #pragma once
 
-#include "kernel/sync/lockdep.h"
-#include "kernel/sync/spinlock.h"
+#include "kernel/lock/lockdep.h"
+#include "kernel/lock/spinlock.h"
 #include "lib/thread_annotations.h"
 
 namespace lichen::mm {

@@ -24,10 +24,10 @@
 #include <cstdint>
 #include <new>
 
+#include "kernel/lock/lockdep.h"
+#include "kernel/lock/spinlock.h"
 #include "kernel/mm/mm_lock.h"
 #include "kernel/mm/poison.h"
-#include "kernel/sync/lockdep.h"
-#include "kernel/sync/spinlock.h"
 #include "lib/assert.h"
 #include "lib/atomic.h"
 #include "lib/list.h"

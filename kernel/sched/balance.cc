@@ -16,12 +16,13 @@
 // least loaded CPU's. It pushes its longest-waiting movable task whose weight is below the
 // gap: the move strictly shrinks the gap, so the reverse move can never pay and tasks do not
 // ping-pong; a migrated task also stays put for migration_cooldown_ns.
-#include "kernel/cpu.h"
 #include "kernel/sched/config.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
+#include "kernel/sched/messages.h"
 #include "kernel/sched/sched.h"
 #include "kernel/smp/messenger.h"
-#include "kernel/trace.h"
+#include "kernel/trace/trace.h"
 
 namespace lichen::sched {
 
@@ -47,7 +48,7 @@ void MaybeSteal(CpuLocal& cpu) {
   cpu.steal_victim = victim;
   Shared(cpu.id).counters.steal_requests.AddRelaxedOwner(1);
   trace::Record(cpu.id, trace::Kind::kStealRequest, victim, victim_nr);
-  smp::PostSmall(victim, smp::SmallMessage{smp::SmallKind::kStealRequest, cpu.id, 0});
+  PostSmall(victim, SmallKind::kStealRequest, cpu.id, 0);
 }
 
 void KickIdleCpu(CpuLocal& cpu, CpuMask allowed) {
@@ -63,7 +64,7 @@ void KickIdleCpu(CpuLocal& cpu, CpuMask allowed) {
     // CPU instead. (Kicking those again would leave another idle CPU asleep however many
     // tasks wait: seen with eight tasks released at once onto four CPUs, and with a thief
     // kicked again in the microseconds between receiving its task and running it.)
-    if (shared.mailbox.ipi_pending.Load(std::memory_order_relaxed) ||
+    if (smp::MailboxOf(other).ipi_pending.Load(std::memory_order_relaxed) ||
         shared.stealing.Load(std::memory_order_relaxed) ||
         shared.nr_running.Load(std::memory_order_relaxed) != 0) {
       continue;
@@ -110,7 +111,7 @@ void OnStealRequest(uint32_t from, IrqsOff irqs_off) {
     return;
   }
   const uint64_t generation = Shared(cpu.id).enqueue_generation.Load(std::memory_order_relaxed);
-  smp::PostSmall(from, smp::SmallMessage{smp::SmallKind::kStealNack, cpu.id, generation});
+  PostSmall(from, SmallKind::kStealNack, cpu.id, generation);
 }
 
 void OnStealRefused(uint32_t victim, uint64_t generation, IrqsOff irqs_off) {
@@ -130,7 +131,7 @@ void ArmBalanceTimer(CpuLocal& cpu, uint64_t now_ns) {
                 static_cast<uint8_t>(trace::TimerKind::kBalance));
 }
 
-void OnBalanceTimer(time::TimerEvent& event, CpuLocal& cpu) {
+void OnBalanceTimer(sched::TimerEvent& event, CpuLocal& cpu) {
   const uint64_t now = platform::Now();
   trace::Record(cpu.id, trace::Kind::kTimerFired, event.deadline_ns, 0,
                 static_cast<uint8_t>(trace::TimerKind::kBalance));

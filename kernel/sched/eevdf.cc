@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
 #include "lib/assert.h"
 
 namespace lichen::sched {

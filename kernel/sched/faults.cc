@@ -1,11 +1,11 @@
-// The seed's bugs, for the regression scenarios only (kernel/debug.h, tests/sim).
+// The seed's bugs, for the regression scenarios only (kernel/base/debug.h, tests/sim).
 //
 // Each function here is reached only when a test turned on the matching fault; the normal
 // paths never call them. On aarch64 LICHEN_FAULT() is false and these only panic.
-#include "kernel/cpu.h"
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
+#include "kernel/lock/spinlock.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
-#include "kernel/sync/spinlock.h"
 #include "lib/assert.h"
 
 namespace lichen::sched {

@@ -4,9 +4,9 @@
 
 #include <cstdint>
 
-#include "kernel/cpu.h"
+#include "kernel/base/irq_state.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/task.h"
-#include "kernel/sync/irq.h"
 
 namespace lichen::sched {
 
@@ -43,10 +43,14 @@ void FinishSwitch(IrqsOff irqs_off) TA_REQ(g_irqs_off);
 
 // Balancing (balance.cc).
 void MaybeSteal(CpuLocal& cpu);
+// Message handlers (HandleMessages, messages.cc), on the receiving CPU.
+void ReceiveTask(Task& task, IrqsOff irqs_off) TA_REQ(g_irqs_off);
+void OnStealRequest(uint32_t from, IrqsOff irqs_off) TA_REQ(g_irqs_off);
+void OnStealRefused(uint32_t victim, uint64_t generation, IrqsOff irqs_off) TA_REQ(g_irqs_off);
 // Wakes one idle CPU among `allowed` (an IPI, no message): its idle loop then tries to steal.
 void KickIdleCpu(CpuLocal& cpu, CpuMask allowed);
 void ArmBalanceTimer(CpuLocal& cpu, uint64_t now_ns);
-void OnBalanceTimer(time::TimerEvent& event, CpuLocal& cpu);
+void OnBalanceTimer(sched::TimerEvent& event, CpuLocal& cpu);
 
 // Publishes that this CPU just decided who runs (the simulator checks that a CPU with
 // several runnable tasks keeps deciding), and in debug builds checks the EEVDF lag bounds.
@@ -64,7 +68,7 @@ void SetNeedResched(CpuLocal& cpu, uint64_t now_ns);
 // Wake-to-run latency statistics (stats.cc): called when `task` is switched in.
 void RecordWakeLatency(Task& task, uint64_t now_ns);
 
-// The seed's bugs, re-enabled by kernel/debug.h's faults (faults.cc; host builds only).
+// The seed's bugs, re-enabled by kernel/base/debug.h's faults (faults.cc; host builds only).
 void ArmGlobalSliceEventForFault(CpuLocal& cpu, uint64_t deadline_ns);
 void RunGlobalSliceEventsForFault(CpuLocal& cpu, uint64_t now_ns);
 void YieldWithSchedLockForFault(IrqsOff irqs_off) TA_REQ(g_irqs_off);

@@ -1,8 +1,8 @@
 // Placement policies: which CPU a new or woken task goes to. They read only what CPUs
 // publish (nr_running, load, and the tasks in flight to them), never another CPU's run queue.
-#include "kernel/cpu.h"
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
 #include "kernel/sched/config.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
 #include "lib/assert.h"
 

@@ -8,8 +8,8 @@
 
 #include <cstdint>
 
+#include "kernel/lock/spinlock.h"
 #include "kernel/sched/task.h"
-#include "kernel/sync/spinlock.h"
 
 namespace lichen::registry {
 

@@ -8,9 +8,9 @@
 
 #include <cstdint>
 
+#include "kernel/base/irq_state.h"
 #include "kernel/sched/config.h"
 #include "kernel/sched/task.h"
-#include "kernel/sync/irq.h"
 #include "lib/cpumask.h"
 #include "lib/result.h"
 
@@ -102,12 +102,14 @@ void InitCpu(uint32_t cpu, uint32_t ncpus);
 // The idle loop of this CPU. Never returns.
 [[noreturn]] void IdleLoop();
 
-// Interrupt-side hooks (kernel/irq.cc, kernel/smp/messenger.cc).
+// Runs `fn(arg)` on `cpu` with IRQs masked and waits (sleeping) until it has run. Task
+// context only; `cpu` must not be this CPU.
+void CallOn(uint32_t cpu, void (*fn)(void* arg), void* arg);
+
+// Interrupt-side hooks (kernel/irq.cc).
 void OnTimerInterrupt(IrqsOff irqs_off) TA_REQ(g_irqs_off);
-void ReceiveTask(Task& task, IrqsOff irqs_off) TA_REQ(g_irqs_off);
-void OnStealRequest(uint32_t from, IrqsOff irqs_off) TA_REQ(g_irqs_off);
-void OnStealRefused(uint32_t victim, uint64_t generation, IrqsOff irqs_off) TA_REQ(g_irqs_off);
-void RequestReschedule(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+// The messenger's IPI: handle everything in this CPU's mailbox (kernel/sched/messages.cc).
+void HandleMessages(IrqsOff irqs_off) TA_REQ(g_irqs_off);
 // Interrupt exit: switch if a reschedule is pending and the interrupted context allows it.
 void OnInterruptExit(IrqsOff irqs_off) TA_REQ(g_irqs_off);
 

@@ -10,21 +10,26 @@
 #include <array>
 #include <new>
 
-#include "kernel/cpu.h"
-#include "kernel/debug.h"
-#include "kernel/irq.h"
+#include "kernel/base/debug.h"
+#include "kernel/base/irq_state.h"
+#include "kernel/lock/lockdep.h"
 #include "kernel/mm/kmem.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
+#include "kernel/sched/messages.h"
 #include "kernel/sched/registry.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/wait.h"
 #include "kernel/smp/messenger.h"
-#include "kernel/sync/lockdep.h"
-#include "kernel/trace.h"
+#include "kernel/trace/trace.h"
 #include "lib/assert.h"
 #include "lib/container_of.h"
 #include "lib/log.h"
 #include "lib/no_destroy.h"
+
+namespace lichen {
+LockClass g_task_join_class("sched.task_join");
+}  // namespace lichen
 
 namespace lichen::sched {
 
@@ -62,7 +67,7 @@ void FreeTask(Task* task) {
   mm::KernelHeap().Delete(task);
 }
 
-void OnSliceTimer(time::TimerEvent& event, CpuLocal& cpu);
+void OnSliceTimer(sched::TimerEvent& event, CpuLocal& cpu);
 
 // The first code every spawned task runs (platform::InitContext's entry).
 void TaskTrampoline(void* arg) {
@@ -316,7 +321,7 @@ void SendAway(CpuLocal& cpu, Task& task, uint32_t target, Transit why, uint64_t 
   task.cpu.Store(target, std::memory_order_relaxed);
   Shared(cpu.id).counters.migrations_out.AddRelaxedOwner(1);
   trace::Record(cpu.id, trace::Kind::kMigrate, task.id, target, static_cast<uint8_t>(why));
-  smp::PostTask(target, task);
+  PostTask(target, task);
   if (!cpu.current->is_idle) ArmSliceTimer(cpu, now_ns);
   ProgramTimer(cpu);
 }
@@ -371,7 +376,9 @@ void FinishSwitch(IrqsOff irqs_off) {
   if (from->detached) {
     FreeTask(from);
   } else {
-    from->exited.Complete();
+    SpinLockGuard guard(from->join_lock);
+    from->exit_done = true;
+    if (from->joiner != nullptr) Wake(from->joiner);
   }
 }
 
@@ -522,10 +529,6 @@ void PreemptPoint() {
   if (resched) ScheduleLocked(guard.token(), SwitchReason::kPreempt);
 }
 
-void RequestReschedule(IrqsOff irqs_off) {
-  SetNeedResched(*ThisCpuLocal(irqs_off), platform::Now());
-}
-
 void OnInterruptExit(IrqsOff irqs_off) {
   bool resched = false;
   {
@@ -606,7 +609,7 @@ void SendToCpu(Task& task, Transit why) {
       // Local fast path: no message, no IPI.
       EnqueueLocal(*ThisCpuLocal(guard.token()), task, now);
     } else {
-      smp::PostTask(target, task);
+      PostTask(target, task);
     }
   }
   PreemptPoint();
@@ -659,7 +662,12 @@ Result<Task*> Spawn(const SpawnOptions& options) {
 
 void Join(Task* task) {
   LICHEN_ASSERT(!task->detached, "Join() on detached task {}", task->id);
-  task->exited.Wait();
+  Wait([task] {
+    SpinLockGuard guard(task->join_lock);
+    if (task->exit_done) return true;
+    task->joiner = Current();
+    return false;
+  });
   FreeTask(task);
 }
 
@@ -750,7 +758,7 @@ void PushRequestsToOwner(Task& task) {
         apply(&call);
       }
     }
-    if (!local) smp::CallOn(owner, apply, &call);
+    if (!local) CallOn(owner, apply, &call);
     if (call.applied) break;
   }
   PreemptPoint();  // the caller may have just made itself leave this CPU
@@ -781,7 +789,7 @@ void OnTimerInterrupt(IrqsOff irqs_off) {
   cpu.armed_deadline_ns = time::kNever;  // the one-shot timer has fired
   if (due != time::kNever && now > due) NoteLateness(cpu, now - due);  // before the events
   Shared(cpu.id).counters.timer_interrupts.AddRelaxedOwner(1);
-  while (time::TimerEvent* event = cpu.timers.PopExpired(now)) {
+  while (sched::TimerEvent* event = cpu.timers.PopExpired(now)) {
     // Each event's own lateness, read just before it fires: an earlier handler may have
     // waited on a lock (its holder's vCPU descheduled) while this CPU's task was charged.
     const uint64_t fire_ns = platform::Now();
@@ -800,7 +808,7 @@ void OnTimerInterrupt(IrqsOff irqs_off) {
 
 namespace {
 
-void OnSliceTimer(time::TimerEvent& event, CpuLocal& cpu) {
+void OnSliceTimer(sched::TimerEvent& event, CpuLocal& cpu) {
   const uint64_t now = platform::Now();
   trace::Record(cpu.id, trace::Kind::kTimerFired, event.deadline_ns, cpu.current->id,
                 static_cast<uint8_t>(trace::TimerKind::kSlice));
@@ -851,7 +859,7 @@ void IdleLoop() {
   platform::RestoreIrqs(platform::IrqState{false});
   for (;;) {
     IrqGuard guard;
-    smp::Drain(guard.token());
+    HandleMessages(guard.token());
     bool work = false;
     {
       auto cpu = ThisCpuLocal(guard.token());

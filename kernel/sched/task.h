@@ -26,16 +26,18 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
+#include "kernel/lock/spinlock.h"
 #include "kernel/sched/eevdf.h"
 #include "kernel/smp/message.h"
-#include "kernel/sync/completion.h"
-#include "kernel/time/timer.h"
 #include "lib/atomic.h"
 #include "lib/cpumask.h"
 #include "lib/list.h"
 
 namespace lichen {
+
+// The lock class of every Task::join_lock (defined in scheduler.cc).
+extern LockClass g_task_join_class;
 
 enum class TaskState : uint8_t {
   kRunnable,           // on a run queue, or in a mailbox on its way to one
@@ -110,8 +112,13 @@ struct Task {
   Atomic<uint8_t> interruptible_wait{kNotInterruptible};
 
   // ---- Lifetime ----
-  // Completed once the task has exited and no CPU uses its stack any more.
-  Completion exited;
+  // The join handshake (sched::Join). `exit_done`: the task has exited and no CPU uses its
+  // stack any more; `joiner`: who waits for that. The exiting CPU sets exit_done and wakes
+  // the joiner inside join_lock, and the joiner reads exit_done inside it, so the joiner
+  // cannot return and free the task (or exit itself) before that wake is over.
+  SpinLock join_lock{g_task_join_class};
+  bool exit_done TA_GUARDED(join_lock) = false;
+  Task* joiner TA_GUARDED(join_lock) = nullptr;
   // Link in the global task registry (kernel/sched/registry.h), under the registry's lock.
   ListNode registry_node;
 

@@ -1,9 +1,10 @@
 #include "kernel/sched/wait.h"
 
-#include "kernel/cpu.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
+#include "kernel/sched/messages.h"
 #include "kernel/smp/messenger.h"
-#include "kernel/trace.h"
+#include "kernel/trace/trace.h"
 #include "lib/container_of.h"
 
 namespace lichen::sched {
@@ -11,8 +12,8 @@ namespace lichen::sched {
 namespace {
 
 // Runs on the timer's CPU, in its timer interrupt, IRQs masked.
-void OnWaitTimer(time::TimerEvent& event, CpuLocal& cpu) {
-  WaitTimer& timer = *ContainerOf<WaitTimer, time::TimerEvent, &WaitTimer::event>(&event);
+void OnWaitTimer(sched::TimerEvent& event, CpuLocal& cpu) {
+  WaitTimer& timer = *ContainerOf<WaitTimer, sched::TimerEvent, &WaitTimer::event>(&event);
   Task* task = timer.task;
   trace::Record(cpu.id, trace::Kind::kTimerFired, event.deadline_ns, task->id,
                 static_cast<uint8_t>(trace::TimerKind::kSleep));
@@ -88,7 +89,7 @@ void DisarmWaitTimer(WaitTimer& timer) {
   // it ran there, so the event is off the queue or has fired, either way done with `timer`).
   // The task may have moved back to that CPU meanwhile: the call then goes through this
   // CPU's own mailbox, which works the same.
-  smp::CallOn(
+  CallOn(
       timer.cpu,
       [](void* arg) TA_NO_THREAD_SAFETY_ANALYSIS {
         CancelHere(*static_cast<WaitTimer*>(arg), *ThisCpuLocal(AssumeIrqsOff()));

@@ -12,7 +12,7 @@
 // the CPU the wait started on; it fires there (in that CPU's timer interrupt) and wakes the
 // task through the messenger like any waker, wherever the task has moved since. Before
 // Wait returns, on every path, the event is off that queue: cancelled by that CPU (inline
-// when the task is back on it, by smp::CallOn otherwise), or already fired.
+// when the task is back on it, by CallOn otherwise), or already fired.
 //
 // Timed-out and interrupted waits race with wakers: a waker may have granted the condition
 // (handed over a Mutex, popped the waiter off a WaitQueue) just as the deadline passed. The
@@ -25,8 +25,8 @@
 #include <cstdint>
 
 #include "kernel/sched/sched.h"
+#include "kernel/sched/timer_event.h"
 #include "kernel/sched/wait_result.h"
-#include "kernel/time/timer.h"
 #include "lib/atomic.h"
 
 namespace lichen::sched {
@@ -37,7 +37,7 @@ struct WaitTimer {
   WaitTimer(const WaitTimer&) = delete;
   WaitTimer& operator=(const WaitTimer&) = delete;
 
-  time::TimerEvent event;
+  sched::TimerEvent event;
   Task* task = nullptr;
   // The CPU whose timer queue holds `event` (the one the wait started on).
   uint32_t cpu = 0;

@@ -1,13 +1,16 @@
-// What CPUs say to each other.
+// The carriers CPUs talk with, and the mailbox each CPU receives them in.
 //
 // A CPU never touches another CPU's scheduler state; it sends a message and the owner acts.
-// Two kinds of carrier, both lock-free, both in the receiver's Mailbox (kernel/cpu.h):
+// This part is transport only: it moves messages and IPIs and knows nothing of what they
+// mean. The `kind` bytes are the receiver's vocabulary (the scheduler's,
+// kernel/sched/messages.h). Two carriers, both lock-free:
 //   - Message: an intrusive node embedded in the thing being sent (every Task has one, a
-//     CallRequest lives on its caller's stack), pushed onto an MPSC list. Sending a task can
+//     call request lives on its caller's stack), pushed onto an MPSC list. Sending one can
 //     therefore never fail and never allocate.
 //   - SmallMessage: a few words copied into a bounded ring, for requests that carry no
-//     object (steal requests and their refusals). Each CPU has at most one steal request in
-//     flight, so a ring with kMaxCpus slots per receiver can never overflow.
+//     object (steal requests and their refusals). The ring has 2 * kMaxCpus slots; senders
+//     keep at most that many in flight to one receiver (the scheduler: one steal request
+//     per CPU, one refusal per request).
 #pragma once
 
 #include <cstdint>
@@ -17,51 +20,34 @@
 #include "lib/mpsc.h"
 #include "lib/ring.h"
 
-namespace lichen {
-struct Task;
-}
-
 namespace lichen::smp {
-
-enum class MessageKind : uint8_t {
-  kTask,  // enqueue the Task that embeds this message (spawn, wake, migration, steal reply)
-  kCall,  // run CallRequest::fn on the receiving CPU, then set CallRequest::done
-};
 
 struct Message {
   MpscNode node;
-  MessageKind kind = MessageKind::kTask;
+  uint8_t kind = 0;  // the receiver's message kind
 };
 
-// A function to run on another CPU with IRQs masked (queries, owner-side updates). Lives on
-// the caller's stack; the caller waits for `done`.
-struct CallRequest {
-  Message msg{{}, MessageKind::kCall};
-  void (*fn)(void* arg) = nullptr;
-  void* arg = nullptr;
-  Task* waiter = nullptr;  // woken once `done` is set
-  Atomic<bool> done{false};
-};
-
-enum class SmallKind : uint8_t {
-  kStealRequest,  // `from` is idle: give it a task if you can spare one
-  kStealNack,     // reply: nothing to give; `arg` = the sender's enqueue generation
-  kReschedule,    // reschedule at the next safe point
-};
+using Inbox = MpscList<Message, &Message::node>;
 
 struct SmallMessage {
-  SmallKind kind;
+  uint8_t kind;  // the receiver's small-message kind
   uint32_t from;
   uint64_t arg;
 };
 
-// One CPU's mailbox. Anyone may push; only the owner drains.
-struct Mailbox {
-  MpscList<Message, &Message::node> inbox;
+// Counted by the transport, read by anyone (relaxed).
+struct MailboxCounters {
+  Atomic<uint64_t> ipis_sent{0};          // by this CPU
+  Atomic<uint64_t> ipis_received{0};      // by this CPU
+  Atomic<uint64_t> messages_received{0};  // both carriers
+};
+
+struct alignas(64) Mailbox {
+  Inbox inbox;
   BoundedRing<SmallMessage, kMaxCpus * 2> small;
-  // Set by the first sender of a burst (who then sends the IPI), cleared by the owner just
-  // before it drains: one IPI per burst, not per message.
+  // Set by the first sender since the owner last drained; that sender sends the IPI.
   Atomic<bool> ipi_pending{false};
+  MailboxCounters counters;
 };
 
 }  // namespace lichen::smp

@@ -1,22 +1,25 @@
 #include "kernel/smp/messenger.h"
 
-#include "kernel/cpu.h"
-#include "kernel/debug.h"
-#include "kernel/sched/sched.h"
-#include "kernel/sched/wait.h"
-#include "kernel/trace.h"
-#include "lib/assert.h"
-#include "lib/container_of.h"
+#include "lib/no_destroy.h"
 
 namespace lichen::smp {
 
+namespace {
+NoDestroy<Mailbox[kMaxCpus]> g_mailboxes;
+}  // namespace
+
+Mailbox& MailboxOf(uint32_t cpu) {
+  LICHEN_DEBUG_ASSERT(cpu < kMaxCpus, "cpu {} out of range", cpu);
+  return (*g_mailboxes)[cpu];
+}
+
 void Kick(uint32_t cpu, trace::IpiKind why) {
-  Mailbox& mailbox = Shared(cpu).mailbox;
+  Mailbox& mailbox = MailboxOf(cpu);
   if (LICHEN_FAULT(preemptible_kick)) {
     if (mailbox.ipi_pending.Exchange(true, std::memory_order_seq_cst)) return;
     {
       IrqGuard guard;
-      Shared(platform::ThisCpu()).counters.ipis_sent.AddRelaxedOwner(1);
+      MailboxOf(platform::ThisCpu()).counters.ipis_sent.AddRelaxedOwner(1);
     }  // the bug: an interrupt here may preempt the sender before its IPI goes out
     platform::SendIpi(CpuMask::Single(cpu));
     return;
@@ -26,51 +29,37 @@ void Kick(uint32_t cpu, trace::IpiKind why) {
   // leave every message to this CPU waiting until it runs again. Found by the simulator's
   // message-waiting-with-no-IPI invariant.
   IrqGuard guard;
-  // seq_cst pairs with the owner's seq_cst clear before it drains (Drain): either the owner's
-  // drain sees our message, or we see the flag clear and send a fresh IPI.
+  // seq_cst pairs with the owner's seq_cst clear before it drains (TakeInbox): either the
+  // owner's drain sees our message, or we see the flag clear and send a fresh IPI.
   if (mailbox.ipi_pending.Exchange(true, std::memory_order_seq_cst)) return;
   const uint32_t self = platform::ThisCpu();
-  Shared(self).counters.ipis_sent.AddRelaxedOwner(1);
+  MailboxOf(self).counters.ipis_sent.AddRelaxedOwner(1);
   trace::Record(self, trace::Kind::kIpiSent, cpu, 0, static_cast<uint8_t>(why));
   platform::SendIpi(CpuMask::Single(cpu));
 }
 
-void PostTask(uint32_t cpu, Task& task) {
-  task.message.kind = MessageKind::kTask;
-  Shared(cpu).incoming_tasks.FetchAdd(1, std::memory_order_relaxed);
-  Shared(cpu).incoming_load.FetchAdd(task.se.weight, std::memory_order_relaxed);
-  // The push's release publishes task.cpu, task.transit and the task's whole state to the
-  // receiver, which acquires it in TakeAll().
-  Shared(cpu).mailbox.inbox.Push(task.message);
-  if (LICHEN_FAULT(no_wake_ipi)) return;  // the seed's bug: nobody tells the target
-  Kick(cpu, trace::IpiKind::kTask);
+void Push(uint32_t cpu, Message& message) {
+  MailboxOf(cpu).inbox.Push(message);
 }
 
-void PostSmall(uint32_t cpu, const SmallMessage& message) {
-  LICHEN_ASSERT(Shared(cpu).mailbox.small.TryPush(message), "CPU {}'s small-message ring is full",
-                cpu);
-  Kick(cpu, message.kind == SmallKind::kStealRequest ? trace::IpiKind::kStealRequest
-            : message.kind == SmallKind::kStealNack  ? trace::IpiKind::kStealNack
-                                                     : trace::IpiKind::kReschedule);
+void Post(uint32_t cpu, Message& message, trace::IpiKind why) {
+  Push(cpu, message);
+  Kick(cpu, why);
 }
 
-void CallOn(uint32_t cpu, void (*fn)(void* arg), void* arg) {
-  CallRequest request;
-  request.fn = fn;
-  request.arg = arg;
-  request.waiter = sched::Current();
-  sched::DebugNoteWaitFlag(*request.waiter, &request.done);
-  Shared(cpu).mailbox.inbox.Push(request.msg);
-  Kick(cpu, trace::IpiKind::kCall);
-  // Neither a deadline nor interruptible: the request lives on this stack until it ran.
-  sched::Wait([&request] { return request.done.Load(std::memory_order_acquire); });
-  sched::DebugNoteWaitFlag(*request.waiter, nullptr);
+void PostSmall(uint32_t cpu, const SmallMessage& message, trace::IpiKind why) {
+  LICHEN_ASSERT(MailboxOf(cpu).small.TryPush(message), "CPU {}'s small-message ring is full", cpu);
+  Kick(cpu, why);
 }
 
-void Drain(IrqsOff irqs_off) {
+void NoteIpiReceived(IrqsOff) {
   const uint32_t self = platform::ThisCpu();
-  CpuShared& shared = Shared(self);
-  Mailbox& mailbox = shared.mailbox;
+  MailboxOf(self).counters.ipis_received.AddRelaxedOwner(1);
+  trace::Record(self, trace::Kind::kIpiReceived, 0, 0);
+}
+
+Inbox::Batch TakeInbox(IrqsOff) {
+  Mailbox& mailbox = MailboxOf(platform::ThisCpu());
   // Clear before taking (see Kick): cleared after, a message pushed between the take and the
   // clear finds the flag set, sends no IPI, and waits for whenever this CPU drains again.
   if (!LICHEN_FAULT(ipi_clear_after_drain)) {
@@ -81,41 +70,13 @@ void Drain(IrqsOff irqs_off) {
   if (LICHEN_FAULT(ipi_clear_after_drain)) {
     mailbox.ipi_pending.Store(false, std::memory_order_seq_cst);
   }
-  while (Message* message = batch.PopFront()) {
-    shared.counters.messages_received.AddRelaxedOwner(1);
-    switch (message->kind) {
-      case MessageKind::kTask: {
-        Task& task = *ContainerOf<Task, Message, &Task::message>(message);
-        sched::ReceiveTask(task, irqs_off);
-        break;
-      }
-      case MessageKind::kCall: {
-        CallRequest& request = *ContainerOf<CallRequest, Message, &CallRequest::msg>(message);
-        request.fn(request.arg);
-        // Read the waiter before `done`: once done is set the request (on the caller's
-        // stack) may vanish.
-        Task* waiter = request.waiter;
-        request.done.Store(true, std::memory_order_release);
-        sched::Wake(waiter);
-        break;
-      }
-    }
-  }
-  SmallMessage small;
-  while (mailbox.small.TryPop(small)) {
-    shared.counters.messages_received.AddRelaxedOwner(1);
-    switch (small.kind) {
-      case SmallKind::kStealRequest:
-        sched::OnStealRequest(small.from, irqs_off);
-        break;
-      case SmallKind::kStealNack:
-        sched::OnStealRefused(small.from, small.arg, irqs_off);
-        break;
-      case SmallKind::kReschedule:
-        sched::RequestReschedule(irqs_off);
-        break;
-    }
-  }
+  return batch;
 }
+
+#if defined(LICHEN_HOST)
+void ResetMailboxesForSimulation() {
+  g_mailboxes.Reset();
+}
+#endif
 
 }  // namespace lichen::smp

@@ -1,42 +1,67 @@
-// The messenger: how one CPU asks another to do something.
+// The messenger: how one CPU gets a message to another. Transport only.
 //
-// Each CPU has a mailbox (kernel/cpu.h, CpuShared::mailbox): a lock-free MPSC list of
-// intrusive messages and a bounded ring of small ones. A sender pushes, then sends the IPI
-// only if it is the first sender since the owner last drained (Mailbox::ipi_pending): a
-// burst of messages costs one IPI. The owner drains the whole mailbox in its IPI handler
-// (and in its idle loop) and acts on each message itself, so its scheduler state never has
-// a second writer. Sending to this CPU never goes through here: callers take the local fast
-// path (see sched::SendToCpu).
+// Each CPU has a mailbox (kernel/smp/message.h): a lock-free MPSC list of intrusive
+// messages and a bounded ring of small ones. A sender pushes, then sends the IPI only if it
+// is the first sender since the owner last drained (Mailbox::ipi_pending): a burst of
+// messages costs one IPI. The owner drains the whole mailbox in its IPI handler (and in its
+// idle loop) and hands each message to a handler it passes in (the scheduler's,
+// kernel/sched/messages.cc), so its state never has a second writer. Sending to this CPU
+// never goes through here: callers take their local fast path.
 #pragma once
 
 #include <cstdint>
 
+#include "kernel/base/debug.h"
+#include "kernel/base/irq_state.h"
+#include "kernel/base/platform.h"
 #include "kernel/smp/message.h"
-#include "kernel/sync/irq.h"
-#include "kernel/trace.h"
-
-namespace lichen {
-struct Task;
-}
+#include "kernel/trace/trace.h"
+#include "lib/assert.h"
 
 namespace lichen::smp {
 
-// Sends `task` (kRunnable, task.cpu == cpu, task.transit set) to `cpu`'s run queue. Never
-// fails, never allocates.
-void PostTask(uint32_t cpu, Task& task);
+// `cpu`'s mailbox: senders push into it, anyone may read its counters and flags.
+Mailbox& MailboxOf(uint32_t cpu);
 
-// Sends a small message to `cpu`. The ring is sized so that this cannot fail (each CPU has
-// at most one request in flight per kind); a full ring is a bug and panics.
-void PostSmall(uint32_t cpu, const SmallMessage& message);
+// Pushes `message` into `cpu`'s mailbox without telling it. The caller Kick()s (or, in a
+// fault-injection run, deliberately does not).
+void Push(uint32_t cpu, Message& message);
 
-// Runs `fn(arg)` on `cpu` with IRQs masked and waits (sleeping) until it has run. Task
-// context only; `cpu` must not be this CPU.
-void CallOn(uint32_t cpu, void (*fn)(void* arg), void* arg);
+// Push() and Kick(): the usual way to send.
+void Post(uint32_t cpu, Message& message, trace::IpiKind why);
+
+// Sends a small message to `cpu`. A full ring means a sender broke the in-flight bound
+// (message.h): a bug, and it panics.
+void PostSmall(uint32_t cpu, const SmallMessage& message, trace::IpiKind why);
 
 // Sends the IPI to `cpu` unless one is already on its way; `why` only labels it in the trace.
 void Kick(uint32_t cpu, trace::IpiKind why);
 
-// The owner: takes everything in this CPU's mailbox and handles it.
-void Drain(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+// The owner, on an IPI: counts it.
+void NoteIpiReceived(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+
+// The owner takes everything in its mailbox: `on_message(Message&)` for each intrusive
+// message in push order, then `on_small(const SmallMessage&)` for each small one.
+// ipi_pending is cleared before the list is taken, so a message pushed after the take
+// brings a new IPI.
+Inbox::Batch TakeInbox(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+template <typename OnMessage, typename OnSmall>
+void Drain(IrqsOff irqs_off, OnMessage&& on_message, OnSmall&& on_small) TA_REQ(g_irqs_off) {
+  Mailbox& mailbox = MailboxOf(platform::ThisCpu());
+  auto batch = TakeInbox(irqs_off);
+  while (Message* message = batch.PopFront()) {
+    mailbox.counters.messages_received.AddRelaxedOwner(1);
+    on_message(*message);
+  }
+  SmallMessage small;
+  while (mailbox.small.TryPop(small)) {
+    mailbox.counters.messages_received.AddRelaxedOwner(1);
+    on_small(small);
+  }
+}
+
+#if defined(LICHEN_HOST)
+void ResetMailboxesForSimulation();
+#endif
 
 }  // namespace lichen::smp

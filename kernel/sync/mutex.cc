@@ -1,6 +1,6 @@
 #include "kernel/sync/mutex.h"
 
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/wait.h"
 #include "lib/assert.h"

@@ -5,8 +5,8 @@
 // may be held across blocking and preemption (unlike a SpinLock).
 #pragma once
 
+#include "kernel/lock/spinlock.h"
 #include "kernel/sched/wait_result.h"
-#include "kernel/sync/spinlock.h"
 #include "kernel/sync/waitqueue.h"
 #include "lib/list.h"
 

@@ -8,8 +8,8 @@
 // Waiters live on the sleeping task's stack: no allocation.
 #pragma once
 
+#include "kernel/lock/spinlock.h"
 #include "kernel/sched/wait_result.h"
-#include "kernel/sync/spinlock.h"
 #include "lib/list.h"
 
 namespace lichen {

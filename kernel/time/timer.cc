@@ -2,7 +2,7 @@
 
 namespace lichen::time {
 
-void TimerQueue::Add(TimerEvent& event, uint64_t deadline_ns) {
+void TimerQueueBase::Add(TimerNode& event, uint64_t deadline_ns) {
   if (event.queued) tree_.Remove(event);
   event.deadline_ns = deadline_ns;
   event.seq = next_seq_++;
@@ -10,19 +10,19 @@ void TimerQueue::Add(TimerEvent& event, uint64_t deadline_ns) {
   tree_.Insert(event);
 }
 
-void TimerQueue::Cancel(TimerEvent& event) {
+void TimerQueueBase::Cancel(TimerNode& event) {
   if (!event.queued) return;
   tree_.Remove(event);
   event.queued = false;
 }
 
-uint64_t TimerQueue::Earliest() const {
-  const TimerEvent* first = tree_.First();
+uint64_t TimerQueueBase::Earliest() const {
+  const TimerNode* first = tree_.First();
   return first == nullptr ? kNever : first->deadline_ns;
 }
 
-TimerEvent* TimerQueue::PopExpired(uint64_t now_ns) {
-  TimerEvent* first = tree_.First();
+TimerNode* TimerQueueBase::PopExpired(uint64_t now_ns) {
+  TimerNode* first = tree_.First();
   if (first == nullptr || first->deadline_ns > now_ns) return nullptr;
   tree_.Remove(*first);
   first->queued = false;

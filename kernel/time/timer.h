@@ -1,7 +1,7 @@
 // Per-CPU timer queue.
 //
 // Every timed event of a CPU -- a sleeping task's wakeup, the running task's slice expiry,
-// the periodic balance -- is a TimerEvent in that CPU's queue, and the CPU's one hardware
+// the periodic balance -- is an event in that CPU's queue, and the CPU's one hardware
 // timer is armed for the earliest of them (or disarmed when there is none: no periodic tick
 // on an idle CPU). Only the owning CPU touches its queue, with IRQs masked; events fire in
 // its timer interrupt. So a slice-expiry event always fires on the CPU that runs the task,
@@ -12,54 +12,64 @@
 
 #include "lib/rbtree.h"
 
-namespace lichen {
-struct CpuLocal;
-}
-
+// This part knows deadlines and their order, not what firing one means: that belongs to the
+// queue's owner, which derives its event type from TimerNode (the scheduler's
+// sched::TimerEvent adds the callback and the CPU it runs on). So time/ depends on lib/ only.
 namespace lichen::time {
 
 inline constexpr uint64_t kNever = ~uint64_t{0};
 
-struct TimerEvent {
-  // Runs on the owning CPU, in its timer interrupt, with IRQs masked. May re-add the event.
-  using Callback = void (*)(TimerEvent& event, CpuLocal& cpu);
-
-  constexpr explicit TimerEvent(Callback callback) : fire(callback) {}
-  TimerEvent(const TimerEvent&) = delete;
-  TimerEvent& operator=(const TimerEvent&) = delete;
+// A deadline in a TimerQueue. Owners embed it as the base of their event type.
+struct TimerNode {
+  constexpr TimerNode() = default;
+  TimerNode(const TimerNode&) = delete;
+  TimerNode& operator=(const TimerNode&) = delete;
 
   RbNode node;
   uint64_t deadline_ns = kNever;
   uint64_t seq = 0;  // insertion order: equal deadlines fire first-in first-out
-  Callback fire;
   bool queued = false;
 };
 
-class TimerQueue {
+class TimerQueueBase {
  public:
-  TimerQueue() = default;
-  TimerQueue(const TimerQueue&) = delete;
-  TimerQueue& operator=(const TimerQueue&) = delete;
+  TimerQueueBase() = default;
+  TimerQueueBase(const TimerQueueBase&) = delete;
+  TimerQueueBase& operator=(const TimerQueueBase&) = delete;
 
   // Queues `event` to fire at `deadline_ns`, moving it if it is already queued.
-  void Add(TimerEvent& event, uint64_t deadline_ns);
+  void Add(TimerNode& event, uint64_t deadline_ns);
   // Removes `event` if it is queued.
-  void Cancel(TimerEvent& event);
+  void Cancel(TimerNode& event);
   // Deadline of the earliest event, or kNever.
   uint64_t Earliest() const;
   // Removes and returns the earliest event whose deadline is <= now_ns, or nullptr.
-  TimerEvent* PopExpired(uint64_t now_ns);
+  TimerNode* PopExpired(uint64_t now_ns);
   uint32_t Size() const { return static_cast<uint32_t>(tree_.Size()); }
 
  private:
   struct Order {
-    static bool Less(const TimerEvent& a, const TimerEvent& b) {
+    static bool Less(const TimerNode& a, const TimerNode& b) {
       return a.deadline_ns != b.deadline_ns ? a.deadline_ns < b.deadline_ns : a.seq < b.seq;
     }
-    static void Augment(TimerEvent&, const TimerEvent*, const TimerEvent*) {}
+    static void Augment(TimerNode&, const TimerNode*, const TimerNode*) {}
   };
-  RbTree<TimerEvent, &TimerEvent::node, Order> tree_;
+  RbTree<TimerNode, &TimerNode::node, Order> tree_;
   uint64_t next_seq_ = 0;
+};
+
+// A queue that holds only `Event`s (each derived from TimerNode), so what PopExpired()
+// returns is known to be one.
+template <typename Event>
+class TimerQueue : private TimerQueueBase {
+ public:
+  void Add(Event& event, uint64_t deadline_ns) { TimerQueueBase::Add(event, deadline_ns); }
+  void Cancel(Event& event) { TimerQueueBase::Cancel(event); }
+  Event* PopExpired(uint64_t now_ns) {
+    return static_cast<Event*>(TimerQueueBase::PopExpired(now_ns));
+  }
+  using TimerQueueBase::Earliest;
+  using TimerQueueBase::Size;
 };
 
 }  // namespace lichen::time

@@ -9,8 +9,8 @@
 //   BENCH parallel cpus=<n> jobs=<j> work_ms=<w> makespan_us=<median>
 // where work_ms is the total work at this boot's calibrated speed (what 1 CPU alone would
 // need in theory).
-#include "kernel/cpu.h"
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/sched.h"
 #include "lib/assert.h"
 #include "platform/aarch64/burn.h"

@@ -14,7 +14,7 @@
 // what makes the speedup benchmark honest: the same work on 1 and on N CPUs.
 #include "platform/aarch64/burn.h"
 
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 #include "lib/assert.h"
 #include "lib/atomic.h"
 #include "workloads/workloads.h"

@@ -1,6 +1,6 @@
 #include "platform/aarch64/console.h"
 
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 #include "lib/log.h"
 #include "platform/aarch64/cpu_local.h"
 #include "platform/aarch64/sysreg.h"

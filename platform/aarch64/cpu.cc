@@ -1,5 +1,5 @@
 // platform.h for aarch64: CPU identity, interrupt masking, IPIs, contexts, idle.
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 
 #include "platform/aarch64/cpu_local.h"
 #include "platform/aarch64/gic.h"

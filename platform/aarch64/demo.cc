@@ -21,8 +21,8 @@
 #include <bit>
 #include <optional>
 
+#include "kernel/base/platform.h"
 #include "kernel/irq.h"
-#include "kernel/platform.h"
 #include "lib/assert.h"
 #include "lib/format.h"
 #include "platform/aarch64/cmdline.h"

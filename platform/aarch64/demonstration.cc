@@ -10,9 +10,9 @@
 //   and wake-to-run latency percentiles (sched::WakeLatency) over the whole run.
 // Ends with `DEMO: done` and powers off with status 0 (a workload's own check failing panics,
 // status 2).
-#include "kernel/cpu.h"
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 #include "kernel/sched/config.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/weights.h"
 #include "lib/assert.h"

@@ -1,6 +1,6 @@
 #include "platform/aarch64/gic.h"
 
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 #include "platform/aarch64/sysreg.h"
 #include "platform/aarch64/ticket_lock.h"
 

@@ -10,12 +10,12 @@
 //   6. wait until the core sees every CPU online, spawn "init", then RunIdle().
 // From then on the CPUs run only the core: interrupts come in through the platform's vectors
 // (LichenHandleIrq -> irq::Enter, the GIC handlers irq::OnTimer / irq::OnIpi, irq::Exit, which
-// may switch tasks), and the core drives the hardware through kernel/platform.h.
-#include "kernel/cpu.h"
+// may switch tasks), and the core drives the hardware through kernel/base/platform.h.
+#include "kernel/base/platform.h"
+#include "kernel/base/version.h"
 #include "kernel/kernel.h"
-#include "kernel/platform.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/sched.h"
-#include "kernel/version.h"
 #include "lib/assert.h"
 #include "platform/aarch64/burn.h"
 #include "platform/aarch64/cmdline.h"

@@ -1,10 +1,11 @@
 #include "platform/aarch64/report.h"
 
-#include "kernel/cpu.h"
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/registry.h"
 #include "kernel/sched/stats.h"
-#include "kernel/trace.h"
+#include "kernel/smp/messenger.h"
+#include "kernel/trace/trace.h"
 #include "lib/format.h"
 #include "platform/aarch64/console.h"
 
@@ -138,8 +139,10 @@ void PrintPerCpu(uint32_t trace_events, bool names) {
         "sent {} recv {}, last decision {} us ago",
         cpu, s.current_task_id.Load(kRelaxed), s.nr_running.Load(kRelaxed), s.load.Load(kRelaxed),
         s.idle.Load(kRelaxed), s.counters.context_switches.Load(kRelaxed),
-        s.counters.timer_interrupts.Load(kRelaxed), s.counters.ipis_sent.Load(kRelaxed),
-        s.counters.ipis_received.Load(kRelaxed), MicrosAgo(now, s.last_decision_ns.Load(kRelaxed)));
+        s.counters.timer_interrupts.Load(kRelaxed),
+        smp::MailboxOf(cpu).counters.ipis_sent.Load(kRelaxed),
+        smp::MailboxOf(cpu).counters.ipis_received.Load(kRelaxed),
+        MicrosAgo(now, s.last_decision_ns.Load(kRelaxed)));
   }
   for (uint32_t cpu = 0; cpu < ncpus; ++cpu) {
     const uint64_t id = Shared(cpu).current_task_id.Load(std::memory_order_relaxed);

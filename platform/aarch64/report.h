@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "kernel/cpu.h"
+#include "kernel/sched/cpu.h"
 #include "platform/aarch64/boot_info.h"
 
 namespace lichen::aarch64::report {

@@ -3,8 +3,8 @@
 #include <optional>
 #include <string_view>
 
+#include "kernel/base/platform.h"
 #include "kernel/irq.h"
-#include "kernel/platform.h"
 #include "lib/assert.h"
 #include "lib/log.h"
 #include "platform/aarch64/cmdline.h"

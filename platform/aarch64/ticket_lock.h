@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 #include "lib/atomic.h"
 #include "lib/thread_annotations.h"
 

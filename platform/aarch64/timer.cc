@@ -1,7 +1,7 @@
 #include "platform/aarch64/timer.h"
 
+#include "kernel/base/platform.h"
 #include "kernel/irq.h"
-#include "kernel/platform.h"
 #include "platform/aarch64/cpu_local.h"
 #include "platform/aarch64/gic.h"
 #include "platform/aarch64/sysreg.h"

@@ -1,17 +1,17 @@
 // The kernel's trace files: `./lichen trace` boots with `workload=<name> trace=<file>`; init
 // runs that workload, then writes every CPU's trace ring to a file on the host through Arm
 // semihosting (SYS_OPEN / SYS_WRITE / SYS_CLOSE; QEMU opens the path relative to its working
-// directory), in the formats of kernel/trace_export.h. Semihosting hands the bytes straight to
+// directory), in the formats of kernel/trace/export.h. Semihosting hands the bytes straight to
 // the host, so nothing is lost on the way; what the rings themselves overwrote is counted by
 // their sequence numbers and reported in the file and on the console.
 #include <cstring>
 
-#include "kernel/cpu.h"
-#include "kernel/platform.h"
+#include "kernel/base/irq_state.h"
+#include "kernel/base/platform.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/sched.h"
-#include "kernel/sync/irq.h"
-#include "kernel/trace.h"
-#include "kernel/trace_export.h"
+#include "kernel/trace/export.h"
+#include "kernel/trace/trace.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/kernel_main.h"
 #include "platform/aarch64/power.h"

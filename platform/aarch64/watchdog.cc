@@ -1,9 +1,9 @@
 #include "platform/aarch64/watchdog.h"
 
-#include "kernel/cpu.h"
-#include "kernel/platform.h"
-#include "kernel/smp/messenger.h"
-#include "kernel/sync/irq.h"
+#include "kernel/base/irq_state.h"
+#include "kernel/base/platform.h"
+#include "kernel/sched/cpu.h"
+#include "kernel/sched/sched.h"
 #include "lib/assert.h"
 #include "lib/atomic.h"
 #include "platform/aarch64/gic.h"
@@ -41,7 +41,7 @@ void ProgramHere(uint64_t deadline_ns) {
   Isb();
 }
 
-// smp::CallOn's function: runs on the target CPU with IRQs masked.
+// sched::CallOn's function: runs on the target CPU with IRQs masked.
 void ProgramHereCall(void* deadline) {
   ProgramHere(*static_cast<const uint64_t*>(deadline));
 }
@@ -98,7 +98,7 @@ void Arm(uint64_t deadline_ns, Expired expired, void* arg) {
   for (uint32_t cpu : OnlineCpus()) {
     if (cpu == self) continue;
     LICHEN_DEBUG_ASSERT(self == platform::ThisCpu(), "watchdog::Arm from a task that migrated");
-    smp::CallOn(cpu, &ProgramHereCall, &deadline_ns);
+    sched::CallOn(cpu, &ProgramHereCall, &deadline_ns);
   }
 }
 

@@ -37,7 +37,7 @@ bool Running();
 
 // Arms `deadline_ns` (absolute platform::Now() time) on every online CPU: if it passes before
 // Disarm(), `expired` runs. Replaces an earlier arming. Task context; the caller must be
-// pinned to one CPU (it reprograms the other CPUs through smp::CallOn, which may not target
+// pinned to one CPU (it reprograms the other CPUs through sched::CallOn, which may not target
 // the caller's own CPU).
 void Arm(uint64_t deadline_ns, Expired expired, void* arg);
 

@@ -7,7 +7,7 @@
 
 #include <cstddef>
 
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 
 namespace lichen::sim {
 

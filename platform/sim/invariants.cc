@@ -2,9 +2,10 @@
 // (sim.h lists them). Each violation stops the run with its own Failure kind.
 #include <string>
 
-#include "kernel/cpu.h"
 #include "kernel/sched/config.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/registry.h"
+#include "kernel/smp/messenger.h"
 #include "platform/sim/machine.h"
 
 namespace lichen::sim {
@@ -92,7 +93,8 @@ void CheckQuiescent() {
     for (const InFlightIpi& ipi : sim.ipis)
       ipi_on_the_way |= ipi.target == cpu.id;
     if (ipi_on_the_way) continue;
-    const bool mail = !shared.mailbox.inbox.EmptyHint() || !shared.mailbox.small.EmptyHint();
+    const smp::Mailbox& mailbox = smp::MailboxOf(cpu.id);
+    const bool mail = !mailbox.inbox.EmptyHint() || !mailbox.small.EmptyHint();
     if (cpu.state == CpuState::kHalted && (mail || nr != 0)) {
       sim.failed = true;
       // Messages left there are a message without its IPI; the tasks they wake are lost.
@@ -113,7 +115,7 @@ void CheckQuiescent() {
       sim.failure =
           "message waiting with no IPI on its way: " + Describe(cpu.id) +
           " runs with messages in its mailbox but no IPI pending or in flight (ipi_pending " +
-          (shared.mailbox.ipi_pending.Load(std::memory_order_relaxed) ? "set)" : "clear)");
+          (mailbox.ipi_pending.Load(std::memory_order_relaxed) ? "set)" : "clear)");
       return;
     }
   }

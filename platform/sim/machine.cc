@@ -7,14 +7,14 @@
 #include <memory>
 #include <utility>
 
-#include "kernel/cpu.h"
 #include "kernel/irq.h"
 #include "kernel/kernel.h"
+#include "kernel/lock/lockdep.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/registry.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/stats.h"
-#include "kernel/sync/lockdep.h"
-#include "kernel/trace.h"
+#include "kernel/trace/trace.h"
 #include "lib/assert.h"
 #include "lib/atomic.h"
 #include "lib/log.h"
@@ -24,7 +24,6 @@
 #include "platform/sim/machine.h"
 #include "platform/sim/replay.h"
 #include "platform/sim/trace_file.h"
-#include "workloads/workloads.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)

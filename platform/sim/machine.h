@@ -2,9 +2,9 @@
 //   machine.cc        the vCPU scheduler: the main loop, PCT and the random walk, time,
 //                     interrupts, stalls, store buffers, panics and logs, the trace file;
 //   invariants.cc     what must always hold, checked whenever no CPU can run;
-//   platform_impl.cc  kernel/platform.h on top of the machine;
+//   platform_impl.cc  kernel/base/platform.h on top of the machine;
 //   workload_glue.cc  running named workloads, and what workload bodies call (Compute, Fail).
-// The trace export lives in kernel/trace_export, the replay lines in replay.cc.
+// The trace export lives in kernel/trace/export, the replay lines in replay.cc.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "kernel/cpu.h"
+#include "kernel/sched/cpu.h"
 #include "lib/atomic.h"
 #include "lib/random.h"
 #include "platform/sim/fiber.h"

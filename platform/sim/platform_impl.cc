@@ -1,11 +1,11 @@
-// kernel/platform.h for the simulator: the CPU, IRQ, timer, IPI, context and time functions
+// kernel/base/platform.h for the simulator: the CPU, IRQ, timer, IPI, context and time functions
 // the kernel core calls, on top of the machine (machine.cc).
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 
 #include "lib/assert.h"
 #include "platform/sim/machine.h"
 
-// ---- kernel/platform.h for the simulator ---------------------------------------------------
+// ---- kernel/base/platform.h for the simulator ---------------------------------------------------
 
 namespace lichen::platform {
 

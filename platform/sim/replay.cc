@@ -138,27 +138,6 @@ bool IsExtraOption(const std::string& flag) {
   return false;
 }
 
-std::string WorkloadReplay(const Options& options, uint32_t scale) {
-  const Options base = WorkloadOptions(options.workload.c_str(), options.ncpus, options.seed);
-  std::string out = "sim-run --workload " + options.workload + " --cpus " +
-                    std::to_string(options.ncpus) + " --seed " + std::to_string(options.seed);
-  if (scale != 1) out += " --scale " + std::to_string(scale);
-  out += " --placement ";
-  out += sched::PlacementName(options.sched.placement);
-  if (!options.sched.steal) out += " --no-steal";
-  if (!options.sched.periodic_balance) out += " --no-balance";
-  if (options.max_steps != base.max_steps)
-    out += " --max-steps " + std::to_string(options.max_steps);
-  if (options.stall_one_in != 0) out += " --stall-one-in " + std::to_string(options.stall_one_in);
-  if (options.max_stall_ns != base.max_stall_ns) {
-    out += " --max-stall-ns " + std::to_string(options.max_stall_ns);
-  }
-  if (options.weak_memory) out += " --weak-memory " + std::to_string(options.store_flush_one_in);
-  out += ExtraOptionFlags(options, base);
-  out += " --trace /tmp/lichen-trace.txt";
-  return out;
-}
-
 void SetCustomRootReplay(CustomRootReplay formatter) {
   g_custom_replay = formatter;
 }

@@ -1,7 +1,8 @@
 // Replay lines: every failed run prints one command that runs it again, bit for bit.
 //
 // A registered workload (workloads/workloads.h) replays with `sim-run` and every option that
-// differs from WorkloadOptions(); the option flags live here, beside Options, so that the
+// differs from WorkloadOptions() (WorkloadReplay, workloads/sim_workloads.h); the option flags
+// live here, beside Options, so that the
 // printer and the parser (tools/sim/cli.cc) cannot drift apart. A custom test root is no
 // workload sim-run knows: it replays by running its test again with its seed, through the
 // formatter the test harness installs (SetCustomRootReplay).
@@ -13,10 +14,6 @@
 #include "platform/sim/sim.h"
 
 namespace lichen::sim {
-
-// The sim-run command that replays options.workload at `scale` with `options`: the workload,
-// CPU count and seed, then every option that differs from WorkloadOptions() for them.
-std::string WorkloadReplay(const Options& options, uint32_t scale);
 
 // " --flag value" for each option without a flag of its own in tools/sim/cli.cc (the PCT
 // depth, latencies, budgets, invariant checks and bounds, scheduler tunables) whose value in

@@ -41,8 +41,8 @@
 #include <string>
 #include <vector>
 
-#include "kernel/cpu.h"
 #include "kernel/sched/config.h"
+#include "kernel/sched/cpu.h"
 
 namespace lichen::sim {
 
@@ -187,13 +187,8 @@ Result Run(const Options& options, RootFn root, void* arg);
 // is fine here; the kernel's own entry points stay bare functions.
 Result Run(const Options& options, const std::function<void()>& root);
 
-// Options for running the workload `name` (workloads/workloads.h) on `ncpus` CPUs with `seed`:
-// the defaults, except that a workload that pins tasks turns off the idle-balance check.
-Options WorkloadOptions(const char* name, uint32_t ncpus, uint64_t seed);
-
-// Runs the workload named options.workload at `scale` as the root task, with its own checks
-// on. A name that is no workload fails the run.
-Result RunWorkload(const Options& options, uint32_t scale = 1);
+// Running a registered workload by name: workloads/sim_workloads.h (the workloads sit above
+// the simulator that runs them).
 
 // --- Called from task bodies (workloads) -----------------------------------------------------
 

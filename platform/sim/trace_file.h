@@ -1,11 +1,11 @@
 // The simulator's trace files: the per-CPU rings of the run that just ended, exported by
-// kernel/trace_export.h (the same code the kernel's dump uses) to a string or a file.
+// kernel/trace/export.h (the same code the kernel's dump uses) to a string or a file.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#include "kernel/trace_export.h"
+#include "kernel/trace/export.h"
 
 namespace lichen::sim {
 

@@ -1,5 +1,5 @@
-// The glue between the simulator and what runs in it: named workloads (workloads/workloads.h)
-// as roots, callable roots, and what task bodies call (Compute, WorkloadRandom, Fail).
+// The glue between the simulator and what runs in it: callable roots, and what task bodies
+// call (Compute, WorkloadRandom, Fail). Named workloads: workloads/sim_workloads.cc.
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -7,7 +7,6 @@
 #include "platform/sim/machine.h"
 #include "platform/sim/replay.h"
 #include "platform/sim/sim.h"
-#include "workloads/workloads.h"
 
 namespace lichen::sim {
 
@@ -55,40 +54,6 @@ const char* FailureName(Failure kind) {
   return "?";
 }
 
-Options WorkloadOptions(const char* name, uint32_t ncpus, uint64_t seed) {
-  Options options;
-  options.ncpus = ncpus;
-  options.seed = seed;
-  options.workload = name;
-  const workload::Workload* w = workload::Find(name);
-  if (w != nullptr && w->pins_tasks) options.check_idle_balance = false;
-  return options;
-}
-
-Result RunWorkload(const Options& options, uint32_t scale) {
-  struct Args {
-    const workload::Workload* workload;
-    workload::Params params;
-  };
-  Args args{workload::Find(options.workload.c_str()), workload::Params{scale, options.seed, true}};
-  if (args.workload == nullptr) {
-    Result result;
-    result.seed = options.seed;
-    result.kind = Failure::kNoSuchWorkload;
-    result.failure = "no workload named '" + options.workload + "'";
-    return result;
-  }
-  Result result = Run(
-      options,
-      [](void* p) {
-        auto* a = static_cast<Args*>(p);
-        a->workload->run(a->params);
-      },
-      &args);
-  result.replay = WorkloadReplay(options, scale);
-  return result;
-}
-
 void Compute(uint64_t ns) {
   LICHEN_ASSERT(g_sim != nullptr && g_sim->current != kNoCpu, "Compute() outside a simulation");
   Occupy(ns);
@@ -115,13 +80,3 @@ void Fail(const char* message) {
 }
 
 }  // namespace lichen::sim
-
-// ---- workloads/workloads.h for the simulator: CPU time is virtual time ----------------------
-
-namespace lichen::workload {
-
-void Burn(uint64_t ns) {
-  sim::Compute(ns);
-}
-
-}  // namespace lichen::workload

@@ -13,9 +13,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
+#include "kernel/base/platform.h"
 #include "kernel/mm/kmem.h"
-#include "kernel/platform.h"
 #include "lib/random.h"
 #include "tests/mm/mm_test_util.h"
 #include "tests/mm/platform_stub.h"

@@ -10,7 +10,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernel/sync/spinlock.h"
+#include "kernel/lock/spinlock.h"
 #include "tests/mm/mm_test_util.h"
 
 namespace lichen::mm {

@@ -13,11 +13,11 @@
 
 #include <cstdio>
 
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
+#include "kernel/base/platform.h"
+#include "kernel/lock/lockdep.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/page_alloc.h"
-#include "kernel/platform.h"
-#include "kernel/sync/lockdep.h"
 #include "tests/mm/mm_test_util.h"
 #include "tests/mm/platform_stub.h"
 

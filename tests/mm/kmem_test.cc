@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
 #include "tests/mm/mm_test_util.h"
 
 namespace lichen::mm {

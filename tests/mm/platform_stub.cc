@@ -1,10 +1,10 @@
-// The real-threads test double of kernel/platform.h; see platform_stub.h.
+// The real-threads test double of kernel/base/platform.h; see platform_stub.h.
 #include "tests/mm/platform_stub.h"
 
 #include <chrono>
 #include <thread>
 
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 #include "lib/assert.h"
 
 namespace {

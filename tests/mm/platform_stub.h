@@ -1,7 +1,7 @@
 // A minimal host platform for the memory-allocator tests, on real threads.
 //
 // The allocators need only a few platform functions (CPU id, IRQ masking, CpuRelax). This test
-// double implements every function of kernel/platform.h for plain std::threads: each thread is
+// double implements every function of kernel/base/platform.h for plain std::threads: each thread is
 // one "CPU" with a thread-local id and a thread-local IRQ mask. It also models one interrupt
 // line per thread, so a test can raise an interrupt and have its handler run the moment IRQs
 // are unmasked on that thread, as hardware would -- enough to replay the seed's heap deadlock

@@ -11,9 +11,9 @@
 #include <thread>
 #include <vector>
 
+#include "kernel/base/platform.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/page_alloc.h"
-#include "kernel/platform.h"
 #include "lib/random.h"
 #include "tests/mm/mm_test_util.h"
 #include "tests/mm/platform_stub.h"

@@ -7,19 +7,21 @@
 #include <string>
 #include <vector>
 
-#include "kernel/cpu.h"
+#include "kernel/lock/lockdep.h"
+#include "kernel/lock/spinlock.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
 #include "kernel/sched/registry.h"
 #include "kernel/sched/sched.h"
+#include "kernel/smp/messenger.h"
 #include "kernel/sync/completion.h"
-#include "kernel/sync/lockdep.h"
 #include "kernel/sync/mutex.h"
 #include "kernel/sync/semaphore.h"
-#include "kernel/sync/spinlock.h"
 #include "kernel/sync/waitqueue.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/property.h"
+#include "workloads/sim_workloads.h"
 
 namespace lichen {
 namespace {
@@ -44,8 +46,8 @@ sim::Result RunOn(uint32_t ncpus, sim::RootFn root, uint64_t seed = 1, sim::Opti
   return sim::Run(options, root, nullptr);
 }
 
-uint64_t Counter(uint32_t cpu, Atomic<uint64_t> CpuCounters::*counter) {
-  return (Shared(cpu).counters.*counter).Load(std::memory_order_relaxed);
+uint64_t Counter(uint32_t cpu, Atomic<uint64_t> smp::MailboxCounters::*counter) {
+  return (smp::MailboxOf(cpu).counters.*counter).Load(std::memory_order_relaxed);
 }
 
 // ---- Lock-order checker ---------------------------------------------------------------------
@@ -190,11 +192,11 @@ TEST(Lockdep, ReportsALockUsedInAnInterruptAndWithIrqsEnabled) {
           raw.Unlock();
         }
         // ... and the same class inside a timer interrupt.
-        static time::TimerEvent event([](time::TimerEvent&, CpuLocal&) {
+        static sched::TimerEvent event([](sched::TimerEvent&, CpuLocal&) {
           raw.Lock();
           raw.Unlock();
         });
-        new (&event) time::TimerEvent(event.fire);
+        new (&event) sched::TimerEvent(event.fire);
         {
           IrqGuard guard;
           auto cpu = ThisCpuLocal(guard.token());
@@ -218,8 +220,9 @@ TEST(Lockdep, IrqSavingSpinLockInAnInterruptIsFine) {
         CaptureReports();
         static SpinLock lock(g_class_a);
         { SpinLockGuard g(lock); }
-        static time::TimerEvent event([](time::TimerEvent&, CpuLocal&) { SpinLockGuard g(lock); });
-        new (&event) time::TimerEvent(event.fire);
+        static sched::TimerEvent event(
+            [](sched::TimerEvent&, CpuLocal&) { SpinLockGuard g(lock); });
+        new (&event) sched::TimerEvent(event.fire);
         {
           IrqGuard guard;
           auto cpu = ThisCpuLocal(guard.token());
@@ -346,13 +349,13 @@ TEST(Messenger, ABurstOfWakesCostsOneIpi) {
             "waker",
             [](void*) {
               sim::Compute(2 * kMs);  // every sleeper is asleep by now
-              ipis_before = Counter(0, &CpuCounters::ipis_sent);
-              messages_before = Counter(1, &CpuCounters::messages_received);
+              ipis_before = Counter(0, &smp::MailboxCounters::ipis_sent);
+              messages_before = Counter(1, &smp::MailboxCounters::messages_received);
               for (Semaphore& s : sems)
                 s.Up();  // 32 wakes for CPU 1 in a burst
               sim::Compute(1 * kMs);
-              ipis_after = Counter(0, &CpuCounters::ipis_sent);
-              messages_after = Counter(1, &CpuCounters::messages_received);
+              ipis_after = Counter(0, &smp::MailboxCounters::ipis_sent);
+              messages_after = Counter(1, &smp::MailboxCounters::messages_received);
             },
             nullptr, CpuMask::Single(0));
         sched::Join(waker);
@@ -380,9 +383,9 @@ TEST(Messenger, WakingATaskOfThisCpuSendsNoIpi) {
           Task* sleeper = Spawn(
               "sleeper", [](void*) { sem.Down(); }, nullptr, CpuMask::Single(0));
           sched::SleepFor(1 * kMs);
-          const uint64_t before = Counter(0, &CpuCounters::ipis_sent);
+          const uint64_t before = Counter(0, &smp::MailboxCounters::ipis_sent);
           sem.Up();
-          ipis = Counter(0, &CpuCounters::ipis_sent) - before;
+          ipis = Counter(0, &smp::MailboxCounters::ipis_sent) - before;
           sched::Join(sleeper);
         },
         nullptr, CpuMask::Single(0));

@@ -9,6 +9,7 @@
 #include "lib/cpumask.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
+#include "workloads/sim_workloads.h"
 
 namespace lichen {
 namespace {

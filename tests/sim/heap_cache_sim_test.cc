@@ -12,8 +12,8 @@
 
 #include <cstdint>
 
-#include "kernel/cpu.h"
 #include "kernel/mm/kmem.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
 #include "kernel/sched/sched.h"
 #include "lib/atomic.h"
@@ -74,9 +74,9 @@ struct Scenario {
 Scenario* g_scenario = nullptr;
 
 struct CpuTimer {
-  time::TimerEvent event{&OnTimer};
+  sched::TimerEvent event{&OnTimer};
 
-  static void OnTimer(time::TimerEvent& event, CpuLocal& cpu) {
+  static void OnTimer(sched::TimerEvent& event, CpuLocal& cpu) {
     Scenario& s = *g_scenario;
     s.handlers_running.FetchAdd(1, std::memory_order_acq_rel);
     for (size_t bytes : kSizes) {

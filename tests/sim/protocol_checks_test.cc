@@ -5,20 +5,21 @@
 // consistent executions only: a memory order weakened by mistake passes every other test. With
 // sim::Options::weak_memory each virtual CPU gets a store buffer (lib/atomic.h,
 // platform/sim), which shows store-to-load reordering. Each protocol check below runs twice,
-// as in seed_bugs_test.cc: with one mutation switched on (a fault from kernel/debug.h), where
+// as in seed_bugs_test.cc: with one mutation switched on (a fault from kernel/base/debug.h), where
 // the named check must fail within a few seeds, and as shipped, where every run must pass.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <string>
 
-#include "kernel/cpu.h"
-#include "kernel/debug.h"
-#include "kernel/platform.h"
+#include "kernel/base/debug.h"
+#include "kernel/base/platform.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/sched.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/property.h"
+#include "workloads/sim_workloads.h"
 
 namespace lichen {
 namespace {
@@ -332,10 +333,11 @@ TEST(WeakMemory, TheTaskStateHandOffHoldsWithStoreBuffers) {
 // Kick() let interrupts in between setting ipi_pending and sending the IPI: a CallOn caller
 // preempted there left its message, and every later one to that CPU, waiting for it to run
 // again. Found by the message-waiting invariant on these runs; the flag and the IPI are now one
-// step with IRQs masked.
+// step with IRQs masked. The window is one step wide, so few seeds hit it (the first was seed
+// 194 when the layering pass moved the seeds; it was under 100 before): 400 seeds.
 TEST(Invariants, ASenderPreemptedBeforeItsIpiIsCaught) {
   FaultScope fault(&Faults::preemptible_kick);
-  ExpectCaughtWithin(100, {{sim::Failure::kMessageWithoutIpi}},
+  ExpectCaughtWithin(400, {{sim::Failure::kMessageWithoutIpi}},
                      [](uint64_t seed) { return RunCallers(seed, false); });
 }
 

@@ -14,6 +14,7 @@
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/property.h"
+#include "workloads/sim_workloads.h"
 
 namespace lichen {
 namespace {

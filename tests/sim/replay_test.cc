@@ -15,6 +15,7 @@
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tools/sim/cli.h"
+#include "workloads/sim_workloads.h"
 
 namespace lichen {
 namespace {

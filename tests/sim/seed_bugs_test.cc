@@ -2,7 +2,7 @@
 // passes on Lichen's.
 //
 // Every scenario runs twice: once with the fix turned off (a fault switch from
-// kernel/debug.h, or a test double such as the heap built on a lock that does not mask
+// kernel/base/debug.h, or a test double such as the heap built on a lock that does not mask
 // IRQs), where the simulator must catch the bug and say what it is; and once as shipped,
 // over many seeds and CPU counts, where every run must pass.
 #include <gtest/gtest.h>
@@ -10,17 +10,18 @@
 #include <cstdio>
 #include <string>
 
-#include "kernel/cpu.h"
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
+#include "kernel/lock/lockdep.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/kmem.h"
+#include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
 #include "kernel/sched/sched.h"
-#include "kernel/sync/lockdep.h"
 #include "kernel/sync/semaphore.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/property.h"
+#include "workloads/sim_workloads.h"
 
 namespace lichen {
 namespace {
@@ -177,7 +178,7 @@ struct HeapScenario {
   static Atomic<bool> running;
   static uint64_t irq_allocations;
 
-  static void OnTimer(time::TimerEvent& event, CpuLocal& cpu) {
+  static void OnTimer(sched::TimerEvent& event, CpuLocal& cpu) {
     Result<void*> p = heap->Alloc(24);
     LICHEN_ASSERT(p.ok(), "allocation in interrupt failed");
     heap->Free(p.value());
@@ -188,8 +189,8 @@ struct HeapScenario {
   }
 
   static void Allocator(void*) {
-    static time::TimerEvent event(&OnTimer);
-    new (&event) time::TimerEvent(&OnTimer);
+    static sched::TimerEvent event(&OnTimer);
+    new (&event) sched::TimerEvent(&OnTimer);
     running.Store(true, std::memory_order_relaxed);
     {
       IrqGuard guard;

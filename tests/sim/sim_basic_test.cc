@@ -8,6 +8,7 @@
 #include "kernel/sync/semaphore.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
+#include "workloads/sim_workloads.h"
 
 namespace lichen {
 namespace {

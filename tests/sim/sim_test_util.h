@@ -7,11 +7,12 @@
 #include <initializer_list>
 #include <string>
 
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
 
 #include "platform/sim/replay.h"
 #include "platform/sim/sim.h"
 #include "tests/support/property.h"
+#include "workloads/sim_workloads.h"
 #include "workloads/workloads.h"
 
 namespace lichen::test {
@@ -49,7 +50,7 @@ inline std::string Explain(const sim::Result& result) {
   return result.failure + "\n    replay: " + result.replay;
 }
 
-// Turns a fault (kernel/debug.h) on for one scope.
+// Turns a fault (kernel/base/debug.h) on for one scope.
 class FaultScope {
  public:
   explicit FaultScope(bool Faults::*fault) : fault_(fault) { g_faults.*fault_ = true; }

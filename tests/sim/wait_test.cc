@@ -11,11 +11,11 @@
 #include <cstdio>
 #include <initializer_list>
 
-#include "kernel/debug.h"
-#include "kernel/platform.h"
+#include "kernel/base/debug.h"
+#include "kernel/base/irq_state.h"
+#include "kernel/base/platform.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/wait.h"
-#include "kernel/sync/irq.h"
 #include "kernel/sync/mutex.h"
 #include "kernel/sync/waitqueue.h"
 #include "lib/assert.h"

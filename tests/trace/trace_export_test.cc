@@ -1,4 +1,4 @@
-// The trace export (kernel/trace_export.h), tested like any parser's input: what it writes must
+// The trace export (kernel/trace/export.h), tested like any parser's input: what it writes must
 // be well-formed JSON that follows the Trace Event Format, with balanced slices, time-ordered
 // tracks, matched flow arrows and sequence numbers without unexplained gaps; the simulator's
 // trace of a seed must be the same bytes every run; and a trace of a seed bug must show it.
@@ -12,15 +12,16 @@
 #include <string>
 #include <vector>
 
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sync/semaphore.h"
-#include "kernel/trace.h"
-#include "kernel/trace_export.h"
+#include "kernel/trace/export.h"
+#include "kernel/trace/trace.h"
 #include "platform/sim/sim.h"
 #include "platform/sim/trace_file.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/trace/json.h"
+#include "workloads/sim_workloads.h"
 
 namespace lichen {
 namespace {

@@ -1,4 +1,5 @@
 #include "tools/sim/cli.h"
+#include "workloads/sim_workloads.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -6,9 +6,9 @@
 // and prints the per-CPU counters.
 #include <cstdio>
 
+#include "kernel/base/version.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/weights.h"
-#include "kernel/version.h"
 #include "platform/sim/sim.h"
 #include "tools/sim/cli.h"
 

@@ -9,6 +9,7 @@
 
 #include "platform/sim/sim.h"
 #include "tools/sim/cli.h"
+#include "workloads/sim_workloads.h"
 
 int main(int argc, char** argv) {
   lichen::tools::SimArgs args;

@@ -5,7 +5,7 @@
 
 One row per CPU: each task's stays as bars in the task's colour (the same task keeps its
 colour on every CPU, so migrations show), the idle task greyed (WFI, the CPU asleep, lighter),
-arrows for migrations and steals (task handed to another CPU) and IPIs (CPU to CPU). Reads the files kernel/trace_export.cc writes: `sim-run --trace x.json`
+arrows for migrations and steals (task handed to another CPU) and IPIs (CPU to CPU). Reads the files kernel/trace/export.cc writes: `sim-run --trace x.json`
 and the kernel's dump (`./lichen trace`). Needs matplotlib (Debian: python3-matplotlib).
 """
 import argparse

@@ -1,8 +1,8 @@
-#include "kernel/sync/lockdep.h"
+#include "kernel/lock/lockdep.h"
 
-#include "kernel/debug.h"
-#include "kernel/irq.h"
-#include "kernel/platform.h"
+#include "kernel/base/debug.h"
+#include "kernel/base/irq_state.h"
+#include "kernel/base/platform.h"
 #include "lib/assert.h"
 #include "lib/format.h"
 

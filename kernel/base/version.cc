@@ -1,4 +1,4 @@
-#include "kernel/version.h"
+#include "kernel/base/version.h"
 
 namespace lichen {
 

@@ -14,9 +14,9 @@
 #include <cstdint>
 #include <new>
 
-#include "kernel/debug.h"
-#include "kernel/platform.h"
-#include "kernel/sync/irq.h"
+#include "kernel/base/debug.h"
+#include "kernel/base/irq_state.h"
+#include "kernel/base/platform.h"
 #include "lib/assert.h"
 #include "lib/cpumask.h"
 

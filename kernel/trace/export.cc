@@ -1,4 +1,4 @@
-#include "kernel/trace_export.h"
+#include "kernel/trace/export.h"
 
 #include "lib/cpumask.h"
 

@@ -72,8 +72,7 @@ enum class IpiKind : uint8_t {
   kCall,          // a function call
   kStealRequest,  // an idle CPU asks for work
   kStealNack,     // ... and is told there is none
-  kReschedule,
-  kIdleKick,  // wake an idle CPU so that it steals
+  kIdleKick,      // wake an idle CPU so that it steals
 };
 
 enum class TimerKind : uint8_t { kSlice, kSleep, kBalance };

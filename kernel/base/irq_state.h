@@ -7,7 +7,7 @@
 // (IrqsOff) that per-CPU accessors take as proof, so the requirement shows at each call site.
 #pragma once
 
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 #include "lib/thread_annotations.h"
 
 namespace lichen {
@@ -44,5 +44,21 @@ class TA_SCOPED_CAP IrqGuard {
 // For code that is entered with IRQs already masked by the hardware or the caller: interrupt
 // handlers and the context-switch path. Debug builds check that IRQs really are masked.
 IrqsOff AssumeIrqsOff() TA_ASSERT(g_irqs_off);
+
+// How deeply this CPU is nested in interrupt handlers. The platform's interrupt entry
+// (kernel/irq.h's Enter/Exit) moves it; lockdep and the scheduler read it to know whether
+// they run in an interrupt. It lives here, below every part that asks, so asking does not
+// depend on the part that dispatches interrupts.
+namespace irq {
+// Called on entry to an interrupt handler, IRQs masked.
+void EnterHandler(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+// Called on the way out; returns the depth left (0: back to the interrupted task).
+uint32_t LeaveHandler(IrqsOff irqs_off) TA_REQ(g_irqs_off);
+// True while this CPU runs an interrupt handler.
+bool InHandler();
+#if defined(LICHEN_HOST)
+void ResetHandlerDepthForSimulation();
+#endif
+}  // namespace irq
 
 }  // namespace lichen

@@ -7,15 +7,15 @@
 //
 // SpinLock saves and masks IRQs before taking the ticket and restores them after release,
 // so an interrupt handler on the same CPU can never find it held. It is the lock the core
-// uses. Both report to the lock-order checker (kernel/sync/lockdep.h) in debug builds.
+// uses. Both report to the lock-order checker (kernel/lock/lockdep.h) in debug builds.
 //
 // Neither may be held across a context switch; the scheduler asserts that.
 #pragma once
 
 #include <cstdint>
 
-#include "kernel/platform.h"
-#include "kernel/sync/lockdep.h"
+#include "kernel/base/platform.h"
+#include "kernel/lock/lockdep.h"
 #include "lib/atomic.h"
 #include "lib/thread_annotations.h"
 

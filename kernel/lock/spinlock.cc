@@ -1,6 +1,6 @@
-#include "kernel/sync/spinlock.h"
+#include "kernel/lock/spinlock.h"
 
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
 #include "lib/assert.h"
 
 namespace lichen {

@@ -1,7 +1,7 @@
 // One CPU's state, split by who may touch it.
 //
 // CpuLocal is the owner's: the run queue, the current task, the timer queue. Only its own
-// CPU reaches it, through PerCpu<CpuLocal>::Borrow with IRQs masked (kernel/smp/percpu.h).
+// CPU reaches it, through PerCpu<CpuLocal>::Borrow with IRQs masked (kernel/base/percpu.h).
 //
 // CpuShared is what other CPUs may use: the mailbox they send messages to, and published
 // copies of the owner's numbers (run-queue length and load, counters), each an atomic that
@@ -11,10 +11,9 @@
 
 #include <cstdint>
 
+#include "kernel/base/percpu.h"
 #include "kernel/sched/eevdf.h"
-#include "kernel/smp/message.h"
-#include "kernel/smp/percpu.h"
-#include "kernel/time/timer.h"
+#include "kernel/sched/timer_event.h"
 #include "lib/atomic.h"
 #include "lib/cpumask.h"
 
@@ -25,10 +24,7 @@ struct Task;
 // Per-CPU event counters. Each is written only by its own CPU (relaxed), read by anyone.
 struct CpuCounters {
   Atomic<uint64_t> context_switches{0};
-  Atomic<uint64_t> tasks_run{0};  // distinct switches into a non-idle task
-  Atomic<uint64_t> ipis_sent{0};
-  Atomic<uint64_t> ipis_received{0};
-  Atomic<uint64_t> messages_received{0};
+  Atomic<uint64_t> tasks_run{0};       // distinct switches into a non-idle task
   Atomic<uint64_t> steals{0};          // tasks this CPU obtained by asking
   Atomic<uint64_t> steal_requests{0};  // requests this CPU sent
   Atomic<uint64_t> migrations_in{0};   // tasks that arrived from another CPU
@@ -58,7 +54,6 @@ struct CpuCounterSnapshot {
 };
 
 struct alignas(64) CpuShared {
-  smp::Mailbox mailbox;
   // Published copies of the owner's run-queue state.
   Atomic<uint32_t> nr_running{0};  // queued + running tasks, idle task excluded
   Atomic<uint64_t> load{0};        // sum of their weights
@@ -103,9 +98,9 @@ struct CpuLocal {
   bool need_resched = false;
   uint64_t resched_requested_ns = 0;  // when need_resched was set
   // The slice-expiry event of whatever task runs here: always on this CPU.
-  time::TimerEvent slice_timer{nullptr};
+  sched::TimerEvent slice_timer{nullptr};
   // The periodic balance, armed while more than one task is runnable here.
-  time::TimerEvent balance_timer{nullptr};
+  sched::TimerEvent balance_timer{nullptr};
   // Work stealing: at most one request in flight.
   bool steal_outstanding = false;
   uint32_t steal_victim = 0;
@@ -114,7 +109,7 @@ struct CpuLocal {
   bool steal_refused[kMaxCpus] = {};
 
   // ---- Time ----
-  time::TimerQueue timers;
+  time::TimerQueue<sched::TimerEvent> timers;
   uint64_t armed_deadline_ns = time::kNever;  // what the hardware timer is armed for
   // The latest a timer interrupt or slice expiry has been handled after it was due. On a real
   // (or emulated) machine interrupts come late -- a vCPU descheduled by the host, a handler

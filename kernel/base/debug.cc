@@ -1,6 +1,6 @@
-// The fault switches of kernel/debug.h. Their own file, so that the parts of the core that
+// The fault switches of kernel/base/debug.h. Their own file, so that the parts of the core that
 // build on their own (the EEVDF run queue in tests/sched and bench/) can link them.
-#include "kernel/debug.h"
+#include "kernel/base/debug.h"
 
 #if defined(LICHEN_HOST)
 namespace lichen {

@@ -1,4 +1,4 @@
-// Turns the per-CPU trace rings (kernel/trace.h) into files that existing tools open.
+// Turns the per-CPU trace rings (kernel/trace/trace.h) into files that existing tools open.
 //
 //   WriteTraceEventJson  the Trace Event Format (JSON) of chrome://tracing and Perfetto's UI:
 //                        one track per CPU (thread `tid` = CPU number) with a slice per task
@@ -18,7 +18,7 @@
 
 #include <cstdint>
 
-#include "kernel/trace.h"
+#include "kernel/trace/trace.h"
 #include "lib/format.h"
 
 namespace lichen::trace {

@@ -1,6 +1,6 @@
-#include "kernel/trace.h"
+#include "kernel/trace/trace.h"
 
-#include "kernel/platform.h"
+#include "kernel/base/platform.h"
 #include "lib/cpumask.h"
 
 namespace lichen::trace {
@@ -85,8 +85,6 @@ const char* IpiKindName(IpiKind kind) {
       return "steal-request";
     case IpiKind::kStealNack:
       return "steal-nack";
-    case IpiKind::kReschedule:
-      return "reschedule";
     case IpiKind::kIdleKick:
       return "idle-kick";
   }

@@ -1,7 +1,8 @@
-#include "kernel/cpu.h"
+#include "kernel/sched/cpu.h"
 
 #include <array>
 
+#include "kernel/smp/messenger.h"
 #include "lib/no_destroy.h"
 
 namespace lichen {
@@ -33,9 +34,11 @@ CpuCounterSnapshot SnapshotCounters(uint32_t cpu) {
   CpuCounterSnapshot s;
   s.context_switches = get(c.context_switches);
   s.tasks_run = get(c.tasks_run);
-  s.ipis_sent = get(c.ipis_sent);
-  s.ipis_received = get(c.ipis_received);
-  s.messages = get(c.messages_received);
+  // The messenger counts its own traffic.
+  const smp::MailboxCounters& m = smp::MailboxOf(cpu).counters;
+  s.ipis_sent = get(m.ipis_sent);
+  s.ipis_received = get(m.ipis_received);
+  s.messages = get(m.messages_received);
   s.steals = get(c.steals);
   s.steal_requests = get(c.steal_requests);
   s.migrations_in = get(c.migrations_in);
@@ -60,6 +63,7 @@ void MarkCpuOnline(uint32_t cpu) {
 void ResetCpusForSimulation() {
   g_local.Reset();
   g_shared.Reset();
+  smp::ResetMailboxesForSimulation();
   g_online.TakeAll(std::memory_order_relaxed);
 }
 #endif

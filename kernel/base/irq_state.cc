@@ -1,0 +1,66 @@
+#include "kernel/base/irq_state.h"
+
+#include "kernel/base/debug.h"
+#include "lib/assert.h"
+#include "lib/cpumask.h"
+
+namespace lichen {
+
+IrqsOffCapability g_irqs_off;
+
+IrqGuard::IrqGuard() {
+  if (LICHEN_FAULT(irq_guard_does_not_mask)) {
+    // The seed's design: per-CPU state borrowed with interrupts still enabled.
+    saved_ = platform::IrqState{platform::IrqsMasked()};
+    return;
+  }
+  saved_ = platform::SaveAndMaskIrqs();
+}
+
+IrqGuard::~IrqGuard() {
+  platform::RestoreIrqs(saved_);
+}
+
+IrqsOff AssumeIrqsOff() {
+  if (!LICHEN_FAULT(irq_guard_does_not_mask)) {
+    LICHEN_DEBUG_ASSERT(platform::IrqsMasked(), "code that requires masked IRQs ran with IRQs on");
+  }
+  return IrqsOff();
+}
+
+namespace irq {
+
+namespace {
+// Interrupt nesting depth per CPU. Only its own CPU writes it, with IRQs masked; reading it
+// with IRQs enabled is safe because then it is 0 on whatever CPU the reader runs. One cache
+// line per CPU: every interrupt writes its own.
+struct alignas(64) HandlerDepth {
+  uint32_t depth = 0;
+};
+HandlerDepth g_depth[kMaxCpus];
+}  // namespace
+
+void EnterHandler(IrqsOff) {
+  ++g_depth[platform::ThisCpu()].depth;
+}
+
+uint32_t LeaveHandler(IrqsOff) {
+  const uint32_t cpu = platform::ThisCpu();
+  LICHEN_ASSERT(g_depth[cpu].depth > 0, "irq::Exit without Enter on CPU {}", cpu);
+  return --g_depth[cpu].depth;
+}
+
+bool InHandler() {
+  return g_depth[platform::ThisCpu()].depth > 0;
+}
+
+#if defined(LICHEN_HOST)
+void ResetHandlerDepthForSimulation() {
+  for (HandlerDepth& d : g_depth)
+    d.depth = 0;
+}
+#endif
+
+}  // namespace irq
+
+}  // namespace lichen
