@@ -12,7 +12,7 @@ void Enter() {
   const uint32_t cpu = platform::ThisCpu();
   EnterHandler(AssumeIrqsOff());
   // The seed's bug: the timer interrupt arrived while the scheduler state was borrowed.
-  LICHEN_ASSERT(!ThisCpuLocalBorrowed(),
+  LICHEN_ASSERT(!AnyPerCpuBorrowedHere(),
                 "interrupt on CPU {} while its per-CPU state is borrowed (IRQs were not masked "
                 "around a per-CPU update)",
                 cpu);

@@ -40,6 +40,7 @@ void ResetForSimulation() {
   sched::Configure(sched::Config{});
   registry::ResetForSimulation();
   irq::ResetForSimulation();
+  ResetPerCpuBorrowsForSimulation();
   lockdep::Reset();
   trace::Reset();
   mm::ResetMemoryForSimulation();

@@ -5,10 +5,12 @@
 // interrupts are masked, so no interrupt handler on this CPU can observe a half-done update
 // and the task cannot migrate while it holds the borrow.
 //
-// In debug builds a borrow also records itself on its CPU. An interrupt that arrives while
-// the CPU's state is borrowed is a bug (the seed's "timer interrupt while the scheduler state
-// is borrowed"); irq::Enter() checks BorrowedHere() and panics. A borrow used on another CPU
-// than the one that made it (a task that migrated while holding a reference) panics too.
+// In debug builds a borrow also records itself on its CPU, in its slot and in one count per
+// CPU shared by every PerCpu<T> (AnyPerCpuBorrowedHere). An interrupt that arrives while any
+// per-CPU state of its CPU is borrowed is a bug (the seed's "timer interrupt while the
+// scheduler state is borrowed"), and so is a context switch with a borrow live: irq::Enter()
+// and the switch check AnyPerCpuBorrowedHere() and panic. A borrow used on another CPU than
+// the one that made it (a task that migrated while holding a reference) panics too.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,23 @@
 
 namespace lichen {
 
+namespace percpu_internal {
+// Live borrows of any PerCpu<T> per CPU (debug builds), one cache line each.
+struct alignas(64) LiveBorrows {
+  uint32_t count = 0;
+};
+extern LiveBorrows g_live_borrows[kMaxCpus];
+}  // namespace percpu_internal
+
+#if defined(LICHEN_HOST)
+void ResetPerCpuBorrowsForSimulation();
+#endif
+
+// True if code on this CPU holds a borrow of any PerCpu<T> (always false without debug checks).
+inline bool AnyPerCpuBorrowedHere() {
+  return kDebugChecks && percpu_internal::g_live_borrows[platform::ThisCpu()].count != 0;
+}
+
 template <typename T>
 class PerCpu {
   struct Slot;
@@ -34,7 +53,10 @@ class PerCpu {
     Ref(const Ref&) = delete;
     Ref& operator=(const Ref&) = delete;
     ~Ref() {
-      if (slot_ != nullptr && kDebugChecks) --slot_->borrows;
+      if (slot_ != nullptr && kDebugChecks) {
+        --slot_->borrows;
+        --percpu_internal::g_live_borrows[cpu_].count;
+      }
     }
     T* operator->() const { return &Get(); }
     T& operator*() const { return Get(); }
@@ -52,7 +74,10 @@ class PerCpu {
    private:
     friend class PerCpu;
     Ref(Slot* slot, uint32_t cpu) : slot_(slot), cpu_(cpu) {
-      if constexpr (kDebugChecks) ++slot_->borrows;
+      if constexpr (kDebugChecks) {
+        ++slot_->borrows;
+        ++percpu_internal::g_live_borrows[cpu_].count;
+      }
     }
     Slot* slot_;
     uint32_t cpu_;

@@ -489,7 +489,7 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
   if constexpr (kDebugChecks) {
     // A per-CPU borrow held across a switch would be used later on whatever CPU the task
     // resumes on.
-    LICHEN_ASSERT(!ThisCpuLocalBorrowed(), "per-CPU state borrowed across a context switch");
+    LICHEN_ASSERT(!AnyPerCpuBorrowedHere(), "per-CPU state borrowed across a context switch");
   }
   platform::SwitchContext(prev->context, next->context);
   // Back in `prev`, maybe much later and on another CPU.
