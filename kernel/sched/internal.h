@@ -60,6 +60,10 @@ void NoteOverdue(CpuLocal& cpu, uint64_t now_ns);
 // Asks this CPU to reschedule at the next safe point, remembering when (the first request
 // counts), so that ScheduleLocked can note how late the preemption came.
 void SetNeedResched(CpuLocal& cpu, uint64_t now_ns);
+#if defined(LICHEN_HOST)
+// Forgets the worst lateness seen (ResetForSimulation, between simulator runs).
+void ResetLatenessForSimulation();
+#endif
 
 // Wake-to-run latency statistics (stats.cc): called when `task` is switched in.
 void RecordWakeLatency(Task& task, uint64_t now_ns);
