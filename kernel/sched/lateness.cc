@@ -66,8 +66,8 @@ void CheckLagBounds(CpuLocal& cpu) {
   // -r_max < lag < max(r_max, q), where q is how late a decision can come). Waking tasks come
   // back with up to two slices of saved lag and the current task is protected for a slice, so
   // allow three of the largest slice, two ticks, and twice the most lateness any CPU has
-  // charged to one task in one stay (soak runs with machine stalls saw two stalls in a row hit
-  // the same task): a late interrupt charges the current task and the others are owed as much, and
+  // charged to one task in one stay (stalls in a row all charge the task that runs through
+  // them): a late interrupt charges the current task and the others are owed as much, and
   // those lags travel with tasks that migrate (clamped to two slices each, but every arrival
   // carrying owed time pushes the others' lags down). In the simulator lateness is a
   // microsecond unless machine stalls are on; under QEMU on an oversubscribed host, tens of
