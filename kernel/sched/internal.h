@@ -16,6 +16,8 @@ void Publish(CpuLocal& cpu);
 void ProgramTimer(CpuLocal& cpu);
 // (Re)arms the running task's slice-expiry event on this CPU's timer queue.
 void ArmSliceTimer(CpuLocal& cpu, uint64_t now_ns);
+// The slice-expiry event's callback: asks for a switch if EEVDF now picks another task.
+void OnSliceTimer(time::TimerEvent& event, CpuLocal& cpu);
 // Adds a kRunnable task whose `cpu` is this CPU to the run queue, placing it by its
 // `transit`, and decides wakeup preemption.
 void EnqueueLocal(CpuLocal& cpu, Task& task, uint64_t now_ns);
