@@ -38,6 +38,13 @@ enum class SwitchReason : uint8_t {
   kPreempt,    // return from interrupt, PreemptPoint()
 };
 
+// Frees a task that no CPU uses any more (exited and switched away from for good).
+void FreeTask(Task* task);
+#if defined(LICHEN_HOST)
+// Restarts task ids at 1 (ResetForSimulation, between simulator runs).
+void ResetTaskIdsForSimulation();
+#endif
+
 // Switches to the best task by EEVDF (maybe the current one). IRQs masked, no lock held.
 void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) TA_REQ(g_irqs_off);
 // Settles the task this CPU just switched away from. Runs first after every switch.
