@@ -66,8 +66,8 @@ void IdleLoop() {
         // Idle is published before looking for work elsewhere, both sequentially consistent
         // and matched by the enqueuer (nr_running stored, then idle flags loaded, seq_cst):
         // either this CPU sees the new task when it looks, or the enqueuer sees this CPU idle
-        // and kicks it. Looking first left a window where neither happened and the CPU slept
-        // beside a growing queue (found by the simulator's idle-beside-waiting invariant).
+        // and kicks it. Looking first would leave a window where neither happens and the CPU
+        // sleeps beside a growing queue.
         cpu->idle_since_ns = platform::Now();
         Shared(cpu->id).idle.Store(true, LICHEN_FAULT(relaxed_idle_publication)
                                              ? std::memory_order_relaxed
