@@ -27,6 +27,10 @@ void MigrateOut(CpuLocal& cpu, Task& task, uint32_t target, Transit why, uint64_
 void SendAway(CpuLocal& cpu, Task& task, uint32_t target, Transit why, uint64_t now_ns);
 // Sends a kRunnable task that no CPU owns yet to the CPU chosen by the placement policy.
 void SendToCpu(Task& task, Transit why);
+// Debug builds: records that `task` is now queued on `cpu` / no longer queued there, and
+// panics if it was queued elsewhere (a task is on one run queue at most).
+void DebugNoteQueued(Task& task, uint32_t cpu);
+void DebugNoteDequeued(Task& task, uint32_t cpu);
 // The placement policy: which CPU gets `task`. Reads only published per-CPU state.
 uint32_t SelectCpu(const Task& task, Transit why, uint32_t this_cpu);
 
