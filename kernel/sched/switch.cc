@@ -1,92 +1,23 @@
-// The per-CPU scheduler: switching, blocking and waking, timers, idle.
+// Switching: which task runs on this CPU next, and how does the CPU change to it?
 //
-// Reading guide. Everything that touches a CpuLocal runs on its own CPU with IRQs masked
-// (TA_REQ(g_irqs_off) / an IrqGuard). ScheduleLocked() is the one place that switches
-// tasks; FinishSwitch() runs right after every switch, on the new task's stack, and settles
-// the task that was switched away from (it is only then that a blocking task becomes
-// kSleeping and visible to wakers, see task.h). Cross-CPU work is done by SendToCpu() and
-// the handlers the messenger calls (ReceiveTask, OnStealRequest, ...). Balancing lives in
-// balance.cc, placement in placement.cc.
-#include <array>
-#include <new>
-
+// Owns ScheduleLocked, the one place that switches tasks: it settles the task that was
+// running, picks the next by EEVDF, and commits the switch. FinishSwitch runs right after
+// every switch, on the new task's stack, and settles the task switched away from: only then
+// does a blocking task become kSleeping and visible to wakers (task.h), and an exited one
+// free. Also the ways into a switch: Schedule, Yield, and preemption, asked for with
+// SetNeedResched and carried out at safe points and on interrupt exit. Everything that
+// touches a CpuLocal runs on its own CPU with IRQs masked (TA_REQ(g_irqs_off) / an
+// IrqGuard), and no lock is held across a switch.
 #include "kernel/cpu.h"
 #include "kernel/debug.h"
 #include "kernel/irq.h"
-#include "kernel/mm/kmem.h"
 #include "kernel/sched/internal.h"
-#include "kernel/sched/registry.h"
 #include "kernel/sched/sched.h"
-#include "kernel/sched/wait.h"
-#include "kernel/smp/messenger.h"
 #include "kernel/sync/lockdep.h"
 #include "kernel/trace.h"
 #include "lib/assert.h"
-#include "lib/container_of.h"
-#include "lib/log.h"
-#include "lib/no_destroy.h"
 
 namespace lichen::sched {
-
-void SetNeedResched(CpuLocal& cpu, uint64_t now_ns) {
-  if (cpu.need_resched) return;
-  cpu.need_resched = true;
-  cpu.resched_requested_ns = now_ns;
-}
-
-void FinishSwitch(IrqsOff irqs_off) {
-  Task* from = nullptr;
-  {
-    auto cpu = ThisCpuLocal(irqs_off);
-    from = cpu->switch_from;
-    const bool dequeued = cpu->switch_from_dequeued;
-    const bool migrating = cpu->switch_from_migrating;
-    cpu->switch_from = nullptr;
-    cpu->switch_from_dequeued = false;
-    cpu->switch_from_migrating = false;
-    if (from == nullptr) return;
-    if constexpr (kDebugChecks) {
-      uint32_t expected = cpu->id;
-      LICHEN_ASSERT(
-          from->debug_running_on.CompareExchange(
-              expected, Task::kNotOnCpu, std::memory_order_acq_rel, std::memory_order_acquire),
-          "task {} switched out on CPU {} but running on CPU {}", from->id, cpu->id, expected);
-    }
-    if (from->is_idle || !dequeued) return;  // preempted or yielding: still queued here
-    if (migrating) {
-      // Its affinity no longer allows this CPU (SetAffinity while it ran); now that its
-      // registers are saved, another CPU may run it.
-      SendAway(*cpu, *from, SelectCpu(*from, Transit::kMigrated, cpu->id), Transit::kMigrated,
-               platform::Now());
-      return;
-    }
-    TaskState state = from->state.Load(std::memory_order_acquire);
-    if (state == TaskState::kBlocking) {
-      // Its registers are saved now: publish it as sleeping, for wakers to take.
-      if (from->state.CompareExchange(state, TaskState::kSleeping, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return;
-      }
-      // A wakeup came while it was switching out: state is now kWokenWhileRunning.
-    }
-    if (state == TaskState::kWokenWhileRunning) {
-      from->state.Store(TaskState::kRunnable, std::memory_order_relaxed);
-      from->transit = Transit::kWakeup;
-      EnqueueLocal(*cpu, *from, platform::Now());
-      return;
-    }
-    LICHEN_ASSERT(state == TaskState::kExiting, "task {} left its queue in state {}", from->id,
-                  TaskStateName(state));
-    from->state.Store(TaskState::kExited, std::memory_order_release);
-    trace::Record(cpu->id, trace::Kind::kExit, from->id, 0);
-  }
-  // No CPU runs on its stack any more: the joiner may free it, or we do if it is detached.
-  if (from->detached) {
-    FreeTask(from);
-  } else {
-    from->exited.Complete();
-  }
-}
 
 void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
   if constexpr (kDebugChecks) {
@@ -202,24 +133,70 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
   FinishSwitch(irqs_off);
 }
 
-// ---- Public API -----------------------------------------------------------------------------
-
-Task* Current() {
-  IrqGuard guard;
-  return ThisCpuLocal(guard.token())->current;
+void FinishSwitch(IrqsOff irqs_off) {
+  Task* from = nullptr;
+  {
+    auto cpu = ThisCpuLocal(irqs_off);
+    from = cpu->switch_from;
+    const bool dequeued = cpu->switch_from_dequeued;
+    const bool migrating = cpu->switch_from_migrating;
+    cpu->switch_from = nullptr;
+    cpu->switch_from_dequeued = false;
+    cpu->switch_from_migrating = false;
+    if (from == nullptr) return;
+    if constexpr (kDebugChecks) {
+      uint32_t expected = cpu->id;
+      LICHEN_ASSERT(
+          from->debug_running_on.CompareExchange(
+              expected, Task::kNotOnCpu, std::memory_order_acq_rel, std::memory_order_acquire),
+          "task {} switched out on CPU {} but running on CPU {}", from->id, cpu->id, expected);
+    }
+    if (from->is_idle || !dequeued) return;  // preempted or yielding: still queued here
+    if (migrating) {
+      // Its affinity no longer allows this CPU (SetAffinity while it ran); now that its
+      // registers are saved, another CPU may run it.
+      SendAway(*cpu, *from, SelectCpu(*from, Transit::kMigrated, cpu->id), Transit::kMigrated,
+               platform::Now());
+      return;
+    }
+    TaskState state = from->state.Load(std::memory_order_acquire);
+    if (state == TaskState::kBlocking) {
+      // Its registers are saved now: publish it as sleeping, for wakers to take.
+      if (from->state.CompareExchange(state, TaskState::kSleeping, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return;
+      }
+      // A wakeup came while it was switching out: state is now kWokenWhileRunning.
+    }
+    if (state == TaskState::kWokenWhileRunning) {
+      from->state.Store(TaskState::kRunnable, std::memory_order_relaxed);
+      from->transit = Transit::kWakeup;
+      EnqueueLocal(*cpu, *from, platform::Now());
+      return;
+    }
+    LICHEN_ASSERT(state == TaskState::kExiting, "task {} left its queue in state {}", from->id,
+                  TaskStateName(state));
+    from->state.Store(TaskState::kExited, std::memory_order_release);
+    trace::Record(cpu->id, trace::Kind::kExit, from->id, 0);
+  }
+  // No CPU runs on its stack any more: the joiner may free it, or we do if it is detached.
+  if (from->detached) {
+    FreeTask(from);
+  } else {
+    from->exited.Complete();
+  }
 }
 
-uint64_t CurrentRuntimeNs() {
-  IrqGuard guard;
-  auto cpu = ThisCpuLocal(guard.token());
-  if (cpu->current->is_idle) return 0;
-  cpu->rq.UpdateCurrent(platform::Now());
-  return cpu->current->se.sum_exec_ns;
+// ---- Asking for a switch --------------------------------------------------------------------
+
+void SetNeedResched(CpuLocal& cpu, uint64_t now_ns) {
+  if (cpu.need_resched) return;
+  cpu.need_resched = true;
+  cpu.resched_requested_ns = now_ns;
 }
 
-void Schedule() {
-  IrqGuard guard;
-  ScheduleLocked(guard.token(), SwitchReason::kVoluntary);
+void RequestReschedule(IrqsOff irqs_off) {
+  SetNeedResched(*ThisCpuLocal(irqs_off), platform::Now());
 }
 
 void PreemptPoint() {
@@ -235,10 +212,6 @@ void PreemptPoint() {
   if (resched) ScheduleLocked(guard.token(), SwitchReason::kPreempt);
 }
 
-void RequestReschedule(IrqsOff irqs_off) {
-  SetNeedResched(*ThisCpuLocal(irqs_off), platform::Now());
-}
-
 void OnInterruptExit(IrqsOff irqs_off) {
   bool resched = false;
   {
@@ -246,6 +219,11 @@ void OnInterruptExit(IrqsOff irqs_off) {
     resched = cpu->need_resched;
   }
   if (resched) ScheduleLocked(irqs_off, SwitchReason::kPreempt);
+}
+
+void Schedule() {
+  IrqGuard guard;
+  ScheduleLocked(guard.token(), SwitchReason::kVoluntary);
 }
 
 void Yield() {
@@ -259,6 +237,21 @@ void Yield() {
     if (!cpu->current->is_idle) cpu->rq.YieldCurrent(platform::Now());
   }
   ScheduleLocked(guard.token(), SwitchReason::kVoluntary);
+}
+
+// ---- Who runs -------------------------------------------------------------------------------
+
+Task* Current() {
+  IrqGuard guard;
+  return ThisCpuLocal(guard.token())->current;
+}
+
+uint64_t CurrentRuntimeNs() {
+  IrqGuard guard;
+  auto cpu = ThisCpuLocal(guard.token());
+  if (cpu->current->is_idle) return 0;
+  cpu->rq.UpdateCurrent(platform::Now());
+  return cpu->current->se.sum_exec_ns;
 }
 
 }  // namespace lichen::sched
