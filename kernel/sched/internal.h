@@ -1,4 +1,18 @@
-// Scheduler internals shared by scheduler.cc, placement.cc, balance.cc and faults.cc.
+// Scheduler internals shared by the files of kernel/sched/. Each file answers one question:
+//   switch.cc     Which task runs next, and how does the CPU change to it? (ScheduleLocked)
+//   block.cc      How does a task sleep without missing its wakeup? (PrepareToBlock, Wake)
+//   runqueue.cc   How does a task get onto a CPU's queue, or off it to another CPU?
+//   lifecycle.cc  How is a task created, and how does it end and get freed?
+//   requests.cc   How does a new nice level or affinity reach the CPU that owns the task?
+//   timers.cc     When does this CPU's timer fire, and what runs then? (slice expiry)
+//   lateness.cc   How late did decisions come, and does the lag bound allow for it?
+//   idle.cc       How does a CPU join the scheduler, and what does it do with nothing to run?
+//   placement.cc  Which CPU does a new or woken task go to?
+//   balance.cc    When do queued tasks move between CPUs? (stealing, balancing)
+//   eevdf.cc      The run queue itself: which queued task is owed the CPU? (EEVDF)
+//   wait.cc       The one blocking loop: wait for a condition, a deadline or interruption.
+// Beside them: stats.cc (wake-to-run latency), registry.cc (every task, listable), config.cc.
+//
 // Everything here runs on the CPU that owns `cpu`, with IRQs masked.
 #pragma once
 
