@@ -1,9 +1,9 @@
 // Blocking and waking: how does a task go to sleep without missing the wakeup that follows?
 //
 // Owns the blocking protocol (PrepareToBlock, CancelBlock, Block, Wake: the task states it
-// moves through are described in task.h) and the plain sleeps built on sched::Wait. A blocking
-// task becomes kSleeping, visible to wakers, only in FinishSwitch (switch.cc), once its
-// registers are saved.
+// moves through are described in task.h), the plain sleeps built on sched::Wait, and the hook
+// by which the simulator catches a lost wakeup (DebugNoteWaitFlag). A blocking task becomes
+// kSleeping, visible to wakers, only in FinishSwitch (switch.cc), once its registers are saved.
 #include "kernel/cpu.h"
 #include "kernel/debug.h"
 #include "kernel/sched/internal.h"
