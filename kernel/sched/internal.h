@@ -1,4 +1,20 @@
-// Scheduler internals shared by scheduler.cc, placement.cc, balance.cc and faults.cc.
+// Scheduler internals shared by the files of kernel/sched/. Each file answers one question:
+//   switch.cc     Which task runs next, and how does the CPU change to it? (ScheduleLocked)
+//   block.cc      How does a task sleep without missing its wakeup? (PrepareToBlock, Wake)
+//   runqueue.cc   How does a task get onto a CPU's queue, or off it to another CPU?
+//   lifecycle.cc  How is a task created, and how does it end and get freed?
+//   requests.cc   How does a new nice level or affinity reach the CPU that owns the task?
+//   timers.cc     When does this CPU's timer fire, and what runs then? (slice expiry)
+//   lateness.cc   How late did decisions come, and does the lag bound allow for it?
+//   idle.cc       How does a CPU join the scheduler, and what does it do with nothing to run?
+//   placement.cc  Which CPU does a new or woken task go to?
+//   balance.cc    When do queued tasks move between CPUs? (stealing, balancing)
+//   messages.cc   What do other CPUs ask of this one, and how? (HandleMessages, CallOn)
+//   eevdf.cc      The run queue itself: which queued task is owed the CPU? (EEVDF)
+//   wait.cc       The one blocking loop: wait for a condition, a deadline or interruption.
+// Beside them: stats.cc (wake-to-run latency), registry.cc (every task, listable), config.cc,
+// faults.cc (the naive designs the fault switches of kernel/base/debug.h bring back).
+//
 // Everything here runs on the CPU that owns `cpu`, with IRQs masked.
 #pragma once
 
@@ -16,6 +32,8 @@ void Publish(CpuLocal& cpu);
 void ProgramTimer(CpuLocal& cpu);
 // (Re)arms the running task's slice-expiry event on this CPU's timer queue.
 void ArmSliceTimer(CpuLocal& cpu, uint64_t now_ns);
+// The slice-expiry event's callback: asks for a switch if EEVDF now picks another task.
+void OnSliceTimer(sched::TimerEvent& event, CpuLocal& cpu);
 // Adds a kRunnable task whose `cpu` is this CPU to the run queue, placing it by its
 // `transit`, and decides wakeup preemption.
 void EnqueueLocal(CpuLocal& cpu, Task& task, uint64_t now_ns);
@@ -25,6 +43,10 @@ void MigrateOut(CpuLocal& cpu, Task& task, uint32_t target, Transit why, uint64_
 void SendAway(CpuLocal& cpu, Task& task, uint32_t target, Transit why, uint64_t now_ns);
 // Sends a kRunnable task that no CPU owns yet to the CPU chosen by the placement policy.
 void SendToCpu(Task& task, Transit why);
+// Debug builds: records that `task` is now queued on `cpu` / no longer queued there, and
+// panics if it was queued elsewhere (a task is on one run queue at most).
+void DebugNoteQueued(Task& task, uint32_t cpu);
+void DebugNoteDequeued(Task& task, uint32_t cpu);
 // The placement policy: which CPU gets `task`. Reads only published per-CPU state.
 uint32_t SelectCpu(const Task& task, Transit why, uint32_t this_cpu);
 
@@ -35,6 +57,13 @@ enum class SwitchReason : uint8_t {
   kVoluntary,  // Block(), Yield(), Exit(), the idle loop
   kPreempt,    // return from interrupt, PreemptPoint()
 };
+
+// Frees a task that no CPU uses any more (exited and switched away from for good).
+void FreeTask(Task* task);
+#if defined(LICHEN_HOST)
+// Restarts task ids at 1 (ResetForSimulation, between simulator runs).
+void ResetTaskIdsForSimulation();
+#endif
 
 // Switches to the best task by EEVDF (maybe the current one). IRQs masked, no lock held.
 void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) TA_REQ(g_irqs_off);
@@ -64,6 +93,10 @@ void NoteOverdue(CpuLocal& cpu, uint64_t now_ns);
 // Asks this CPU to reschedule at the next safe point, remembering when (the first request
 // counts), so that ScheduleLocked can note how late the preemption came.
 void SetNeedResched(CpuLocal& cpu, uint64_t now_ns);
+#if defined(LICHEN_HOST)
+// Forgets the worst lateness seen (ResetForSimulation, between simulator runs).
+void ResetLatenessForSimulation();
+#endif
 
 // Wake-to-run latency statistics (stats.cc): called when `task` is switched in.
 void RecordWakeLatency(Task& task, uint64_t now_ns);
