@@ -20,6 +20,7 @@
 #include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
 #include "kernel/sched/messages.h"
+#include "kernel/sched/orders.h"
 #include "kernel/sched/sched.h"
 #include "kernel/smp/messenger.h"
 #include "kernel/trace/trace.h"
@@ -33,7 +34,7 @@ void MaybeSteal(CpuLocal& cpu) {
   for (uint32_t other : OnlineCpus()) {
     if (other == cpu.id) continue;
     CpuShared& shared = Shared(other);
-    const uint32_t nr = shared.nr_running.Load(std::memory_order_seq_cst);  // see IdleLoop
+    const uint32_t nr = shared.nr_running.Load(orders::kReadNrRunning);
     if (nr <= victim_nr) continue;
     if (cpu.steal_refused[other] && cpu.steal_refused_generation[other] ==
                                         shared.enqueue_generation.Load(std::memory_order_relaxed)) {
@@ -58,7 +59,7 @@ void KickIdleCpu(CpuLocal& cpu, CpuMask allowed) {
   for (uint32_t i = 1; i < kMaxCpus; ++i) {
     const uint32_t other = (cpu.id + i) % kMaxCpus;
     CpuShared& shared = Shared(other);
-    if (!allowed.Test(other) || !shared.idle.Load(std::memory_order_seq_cst)) continue;
+    if (!allowed.Test(other) || !shared.idle.Load(orders::kReadIdle)) continue;
     // Already kicked (its IPI is pending), already waiting for a task it asked for, or
     // already holding one it has not switched to yet (still flagged idle): wake the next idle
     // CPU instead. (Kicking those again would leave another idle CPU asleep however many

@@ -7,6 +7,7 @@
 #include "kernel/base/debug.h"
 #include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
+#include "kernel/sched/orders.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/wait.h"
 #include "lib/assert.h"
@@ -15,12 +16,13 @@ namespace lichen::sched {
 
 void PrepareToBlock() {
   Task* self = Current();
-  // Only the task itself leaves kRunning, and wakers ignore kRunning. seq_cst, not release:
-  // this store and the caller's next load (its condition re-check) pair with a waker's store
-  // of the condition and its load of this state (after Wake()'s full barrier). That is a
-  // store-buffering pair, and only seq_cst on both sides keeps the store before the later
-  // load; release orders earlier accesses before the store, never the store before a load.
-  self->state.Store(TaskState::kBlocking, std::memory_order_seq_cst);
+  // Only the task itself leaves kRunning, and wakers ignore kRunning. The store, then a full
+  // barrier before the caller's next load (its condition re-check): they pair with a waker's
+  // store of the condition and its load of this state (after Wake()'s barrier), a
+  // store-buffering pair that needs a full barrier on both sides (kernel/sched/orders.h).
+  // The store is seq_cst and releases what the task did before it to a waker that reads it.
+  self->state.Store(TaskState::kBlocking, orders::kAnnounceBlocking);
+  ThreadFence(orders::kAnnounceBlockingBarrier);
 }
 
 void CancelBlock() {
@@ -45,7 +47,7 @@ bool Wake(Task* task) {
   // form a store-buffering pair that may both read the old value: the waker sees kRunning and
   // leaves, the sleeper sees no condition and blocks for good (Linux: the smp_mb in
   // try_to_wake_up). Found by the simulator's store buffers on CallOn.
-  if (!LICHEN_FAULT(wake_without_barrier)) ThreadFence(std::memory_order_seq_cst);
+  if (!LICHEN_FAULT(wake_without_barrier)) ThreadFence(orders::kWakeBarrier);
   TaskState state = task->state.Load(std::memory_order_acquire);
   for (;;) {
     switch (state) {

@@ -10,6 +10,7 @@
 #include "kernel/base/debug.h"
 #include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
+#include "kernel/sched/orders.h"
 #include "kernel/sched/sched.h"
 #include "kernel/smp/messenger.h"
 #include "kernel/trace/trace.h"
@@ -71,7 +72,7 @@ void IdleLoop() {
         cpu->idle_since_ns = platform::Now();
         Shared(cpu->id).idle.Store(true, LICHEN_FAULT(relaxed_idle_publication)
                                              ? std::memory_order_relaxed
-                                             : std::memory_order_seq_cst);
+                                             : orders::kPublishIdle);
         MaybeSteal(*cpu);
       }
     }

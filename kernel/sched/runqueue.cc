@@ -10,6 +10,7 @@
 #include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
 #include "kernel/sched/messages.h"
+#include "kernel/sched/orders.h"
 #include "kernel/sched/sched.h"
 #include "kernel/smp/messenger.h"
 #include "kernel/trace/trace.h"
@@ -21,7 +22,7 @@ void Publish(CpuLocal& cpu) {
   CpuShared& shared = Shared(cpu.id);
   shared.nr_running.Store(cpu.rq.NrQueued(), LICHEN_FAULT(relaxed_idle_publication)
                                                  ? std::memory_order_relaxed
-                                                 : std::memory_order_seq_cst);  // see IdleLoop
+                                                 : orders::kPublishNrRunning);
   shared.load.Store(cpu.rq.Load(), std::memory_order_relaxed);
   const SchedEntity* oldest = cpu.rq.OldestWaiting();
   shared.oldest_wait_start_ns.Store(oldest != nullptr ? oldest->wait_start_ns : 0,

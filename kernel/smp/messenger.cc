@@ -1,5 +1,6 @@
 #include "kernel/smp/messenger.h"
 
+#include "kernel/smp/orders.h"
 #include "lib/no_destroy.h"
 
 namespace lichen::smp {
@@ -31,7 +32,7 @@ void Kick(uint32_t cpu, trace::IpiKind why) {
   IrqGuard guard;
   // seq_cst pairs with the owner's seq_cst clear before it drains (TakeInbox): either the
   // owner's drain sees our message, or we see the flag clear and send a fresh IPI.
-  if (mailbox.ipi_pending.Exchange(true, std::memory_order_seq_cst)) return;
+  if (mailbox.ipi_pending.Exchange(true, orders::kSetIpiPending)) return;
   const uint32_t self = platform::ThisCpu();
   MailboxOf(self).counters.ipis_sent.AddRelaxedOwner(1);
   trace::Record(self, trace::Kind::kIpiSent, cpu, 0, static_cast<uint8_t>(why));
@@ -64,7 +65,7 @@ Inbox::Batch TakeInbox(IrqsOff) {
   // clear finds the flag set, sends no IPI, and waits for whenever this CPU drains again.
   if (!LICHEN_FAULT(ipi_clear_after_drain)) {
     mailbox.ipi_pending.Store(false, LICHEN_FAULT(relaxed_ipi_clear) ? std::memory_order_release
-                                                                     : std::memory_order_seq_cst);
+                                                                     : orders::kClearIpiPending);
   }
   auto batch = mailbox.inbox.TakeAll();
   if (LICHEN_FAULT(ipi_clear_after_drain)) {
