@@ -21,11 +21,13 @@
 
 #include "kernel/sched/sched.h"
 #include "kernel/sched/weights.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tools/sim/cli.h"
 
 namespace {
 
+using lichen::kMs;
 using lichen::sched::Placement;
 
 struct PolicyConfig {
@@ -35,7 +37,6 @@ struct PolicyConfig {
 
 // ---- The fairness workload ---------------------------------------------------------------
 
-constexpr uint64_t kMs = 1'000'000;
 constexpr int kNices[] = {-5, -2, 0, 0, 3, 5};
 constexpr int kMaxBurners = 3 * 8;
 

@@ -8,6 +8,7 @@
 #include "kernel/sched/sched.h"
 #include "ktests/ktest.h"
 #include "lib/log.h"
+#include "lib/units.h"
 #include "platform/aarch64/boot_info.h"
 #include "platform/aarch64/cmdline.h"
 #include "platform/aarch64/fatal.h"
@@ -17,8 +18,6 @@ namespace lichen::ktest {
 
 namespace {
 
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
 constexpr uint32_t kMaxTestCpus = BootInfo::kMaxCpus;
 
 uint64_t TimerInterrupts(uint32_t cpu) {

@@ -17,15 +17,13 @@
 #include "kernel/sync/semaphore.h"
 #include "kernel/sync/spinlock.h"
 #include "kernel/sync/waitqueue.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/property.h"
 
 namespace lichen {
 namespace {
-
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
 
 Task* Spawn(const char* name, Task::Entry entry, void* arg = nullptr,
             CpuMask affinity = CpuMask::FirstN(kMaxCpus), int nice = 0, uint64_t slice_ns = 0) {

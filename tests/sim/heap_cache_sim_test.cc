@@ -18,6 +18,7 @@
 #include "kernel/sched/sched.h"
 #include "lib/atomic.h"
 #include "lib/container_of.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/property.h"
@@ -25,7 +26,6 @@
 namespace lichen {
 namespace {
 
-constexpr uint64_t kUs = 1000;
 constexpr uint32_t kMaxSimCpus = 8;
 constexpr uint32_t kObjectsPerTask = 120;
 static_assert(kObjectsPerTask <= 128, "a ring holds everything its producer makes");

@@ -16,6 +16,7 @@
 #include "kernel/debug.h"
 #include "kernel/platform.h"
 #include "kernel/sched/sched.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/property.h"
@@ -26,9 +27,6 @@ namespace {
 using test::ExpectCaughtWithin;
 using test::FaultScope;
 using test::StallOptions;
-
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
 
 Task* SpawnOn(const char* name, Task::Entry entry, void* arg, CpuMask affinity, int nice = 0) {
   return sched::Spawn(

@@ -18,6 +18,7 @@
 #include "kernel/sched/sched.h"
 #include "kernel/sync/lockdep.h"
 #include "kernel/sync/semaphore.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/property.h"
@@ -29,9 +30,6 @@ using test::ExpectCaught;
 using test::ExpectCaughtWithin;
 using test::FaultScope;
 using test::StallOptions;
-
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
 
 // Runs `root` on 1..8 CPUs over many seeds; every run must pass.
 void ExpectFixed(const char* name, sim::RootFn root, std::initializer_list<uint32_t> cpus,

@@ -20,6 +20,7 @@
 #include "kernel/sync/waitqueue.h"
 #include "lib/assert.h"
 #include "lib/random.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 
@@ -29,7 +30,6 @@ namespace {
 using sched::WaitOptions;
 using sched::WaitResult;
 
-constexpr uint64_t kUs = 1000;
 constexpr uint32_t kCpuCounts[] = {1, 2, 4, 8};
 constexpr uint64_t kSeeds = 25;
 

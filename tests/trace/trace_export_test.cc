@@ -17,6 +17,7 @@
 #include "kernel/sync/semaphore.h"
 #include "kernel/trace.h"
 #include "kernel/trace_export.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "platform/sim/trace_file.h"
 #include "tests/sim/sim_test_util.h"
@@ -29,9 +30,6 @@ using test::json::Value;
 
 static_assert(trace::kLevel >= 2,
               "the trace tests read IPI and idle events: build with LICHEN_TRACE_LEVEL=2");
-
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
 
 // ---- The Trace Event Format checker ---------------------------------------------------------
 
