@@ -399,10 +399,10 @@ std::string TaskList() {
   return out;
 }
 
-// The time of the next event, or kNever.
+// The time of the next event, or time::kNever.
 uint64_t NextEventTime() {
   Sim& sim = *g_sim;
-  uint64_t next = kNever;
+  uint64_t next = time::kNever;
   for (const VCpu& cpu : sim.cpus) {
     if (cpu.state == CpuState::kComputing) next = std::min(next, cpu.compute_until);
     if (cpu.timer_armed && cpu.timer_deadline > sim.now) next = std::min(next, cpu.timer_deadline);
@@ -416,7 +416,7 @@ uint64_t NextEventTime() {
 bool AdvanceTime() {
   Sim& sim = *g_sim;
   const uint64_t next = NextEventTime();
-  if (next == kNever) return false;
+  if (next == time::kNever) return false;
   if (next > sim.now) sim.now = next;
   ++sim.epoch;
   Mix(Event::kTimeAdvance);
@@ -574,7 +574,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
     if (sim->options.time_slip_one_in != 0 && sim->rng.Below(sim->options.time_slip_one_in) == 0) {
       // A time slip: kernel code on the runnable CPUs "took" until the next event.
       const uint64_t next = NextEventTime();
-      if (next != kNever && next - sim->now <= sim->options.max_time_slip_ns) {
+      if (next != time::kNever && next - sim->now <= sim->options.max_time_slip_ns) {
         AdvanceTime();
         WakeInterrupted();
       }

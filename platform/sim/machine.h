@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernel/cpu.h"
+#include "kernel/time/timer.h"
 #include "lib/atomic.h"
 #include "lib/random.h"
 #include "platform/sim/fiber.h"
@@ -26,7 +27,6 @@ namespace lichen::sim {
 inline namespace detail {
 
 constexpr uint32_t kNoCpu = ~0u;
-constexpr uint64_t kNever = ~uint64_t{0};
 // Virtual time starts here, not at 0 (0 means "never" in some kernel fields).
 constexpr uint64_t kStartTimeNs = 1'000'000;
 constexpr size_t kBootStackBytes = 256 * 1024;
