@@ -3,6 +3,7 @@
 // nice changes, wakeup preemption, sleeping primitives and the task registry.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "kernel/sync/semaphore.h"
 #include "kernel/sync/spinlock.h"
 #include "kernel/sync/waitqueue.h"
+#include "lib/container_of.h"
 #include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
@@ -40,6 +42,14 @@ sim::Result RunOn(uint32_t ncpus, sim::RootFn root, uint64_t seed = 1, sim::Opti
   options.ncpus = ncpus;
   options.seed = seed;
   return sim::Run(options, root, nullptr);
+}
+
+// The same with a root that captures (its state in the test's frame or its own).
+sim::Result RunOn(uint32_t ncpus, const std::function<void()>& root, uint64_t seed = 1,
+                  sim::Options options = {}) {
+  options.ncpus = ncpus;
+  options.seed = seed;
+  return sim::Run(options, root);
 }
 
 uint64_t Counter(uint32_t cpu, Atomic<uint64_t> CpuCounters::*counter) {
@@ -182,21 +192,25 @@ TEST(Lockdep, ReportsALockUsedInAnInterruptAndWithIrqsEnabled) {
       1,
       [](void*) {
         CaptureReports();
-        static TicketLock raw(g_class_a);
+        // The lock and the timer event that takes it, in the root's frame; the event finds
+        // the lock by ContainerOf.
+        struct LockInIrq {
+          TicketLock raw{g_class_a};
+          time::TimerEvent event{[](time::TimerEvent& e, CpuLocal&) {
+            TicketLock& raw = ContainerOf<LockInIrq, time::TimerEvent, &LockInIrq::event>(&e)->raw;
+            raw.Lock();
+            raw.Unlock();
+          }};
+        } state;
         {
-          raw.Lock();  // task context, IRQs enabled
-          raw.Unlock();
+          state.raw.Lock();  // task context, IRQs enabled
+          state.raw.Unlock();
         }
         // ... and the same class inside a timer interrupt.
-        static time::TimerEvent event([](time::TimerEvent&, CpuLocal&) {
-          raw.Lock();
-          raw.Unlock();
-        });
-        new (&event) time::TimerEvent(event.fire);
         {
           IrqGuard guard;
           auto cpu = ThisCpuLocal(guard.token());
-          cpu->timers.Add(event, platform::Now() + 10 * kUs);
+          cpu->timers.Add(state.event, platform::Now() + 10 * kUs);
           sched::ProgramTimer(*cpu);
         }
         sched::SleepFor(1 * kMs);
@@ -214,14 +228,17 @@ TEST(Lockdep, IrqSavingSpinLockInAnInterruptIsFine) {
       1,
       [](void*) {
         CaptureReports();
-        static SpinLock lock(g_class_a);
-        { SpinLockGuard g(lock); }
-        static time::TimerEvent event([](time::TimerEvent&, CpuLocal&) { SpinLockGuard g(lock); });
-        new (&event) time::TimerEvent(event.fire);
+        struct LockInIrq {
+          SpinLock lock{g_class_a};
+          time::TimerEvent event{[](time::TimerEvent& e, CpuLocal&) {
+            SpinLockGuard g(ContainerOf<LockInIrq, time::TimerEvent, &LockInIrq::event>(&e)->lock);
+          }};
+        } state;
+        { SpinLockGuard g(state.lock); }
         {
           IrqGuard guard;
           auto cpu = ThisCpuLocal(guard.token());
-          cpu->timers.Add(event, platform::Now() + 10 * kUs);
+          cpu->timers.Add(state.event, platform::Now() + 10 * kUs);
           sched::ProgramTimer(*cpu);
         }
         sched::SleepFor(1 * kMs);
@@ -236,33 +253,27 @@ TEST(Lockdep, ReportsAReleaseOnACpuThatDoesNotHoldTheLock) {
   options.lockdep_panics = false;
   const sim::Result result = RunOn(
       2,
-      [](void*) {
+      [] {
         CaptureReports();
-        static Semaphore taken;
-        new (&taken) Semaphore(0);
-        static Atomic<bool> released{false};
-        released.Store(false, std::memory_order_relaxed);
-        Task* holder = Spawn(
-            "holder",
-            [](void*) {
-              IrqGuard guard;  // no switch while lockdep sees the lock held here
-              lockdep::OnAcquire(g_class_b, false);  // "takes" the lock on CPU 0 ...
-              taken.Up();
-              while (!released.Load(std::memory_order_acquire))
-                sim::Compute(10 * kUs);
-            },
-            nullptr, CpuMask::Single(0));
-        Task* releaser = Spawn(
-            "releaser",
-            [](void*) {
-              taken.Down();
-              {
-                IrqGuard guard;
-                lockdep::OnRelease(g_class_b);  // ... and CPU 1 releases it
-              }
-              released.Store(true, std::memory_order_release);
-            },
-            nullptr, CpuMask::Single(1));
+        Semaphore taken(0);
+        Atomic<bool> released{false};
+        auto hold = [&] {
+          IrqGuard guard;                        // no switch while lockdep sees the lock held here
+          lockdep::OnAcquire(g_class_b, false);  // "takes" the lock on CPU 0 ...
+          taken.Up();
+          while (!released.Load(std::memory_order_acquire))
+            sim::Compute(10 * kUs);
+        };
+        auto release = [&] {
+          taken.Down();
+          {
+            IrqGuard guard;
+            lockdep::OnRelease(g_class_b);  // ... and CPU 1 releases it
+          }
+          released.Store(true, std::memory_order_release);
+        };
+        Task* holder = test::SpawnBody("holder", hold, CpuMask::Single(0));
+        Task* releaser = test::SpawnBody("releaser", release, CpuMask::Single(1));
         sched::Join(holder);
         sched::Join(releaser);
       },
@@ -325,34 +336,31 @@ sim::Options BurstOptions() {
 }
 
 TEST(Messenger, ABurstOfWakesCostsOneIpi) {
-  static uint64_t ipis_before;
-  static uint64_t ipis_after;
-  static uint64_t messages_before;
-  static uint64_t messages_after;
+  uint64_t ipis_before = 0;
+  uint64_t ipis_after = 0;
+  uint64_t messages_before = 0;
+  uint64_t messages_after = 0;
   const sim::Result result = RunOn(
       2,
-      [](void*) {
-        static Semaphore sems[32];
+      [&] {
+        Semaphore sems[32];  // each starts at 0
         Task* sleepers[32];
         for (uint32_t i = 0; i < 32; ++i) {
-          new (&sems[i]) Semaphore(0);
           sleepers[i] = Spawn(
               "sleeper", [](void* s) { static_cast<Semaphore*>(s)->Down(); }, &sems[i],
               CpuMask::Single(1));
         }
-        Task* waker = Spawn(
-            "waker",
-            [](void*) {
-              sim::Compute(2 * kMs);  // every sleeper is asleep by now
-              ipis_before = Counter(0, &CpuCounters::ipis_sent);
-              messages_before = Counter(1, &CpuCounters::messages_received);
-              for (Semaphore& s : sems)
-                s.Up();  // 32 wakes for CPU 1 in a burst
-              sim::Compute(1 * kMs);
-              ipis_after = Counter(0, &CpuCounters::ipis_sent);
-              messages_after = Counter(1, &CpuCounters::messages_received);
-            },
-            nullptr, CpuMask::Single(0));
+        auto wake = [&] {
+          sim::Compute(2 * kMs);  // every sleeper is asleep by now
+          ipis_before = Counter(0, &CpuCounters::ipis_sent);
+          messages_before = Counter(1, &CpuCounters::messages_received);
+          for (Semaphore& s : sems)
+            s.Up();  // 32 wakes for CPU 1 in a burst
+          sim::Compute(1 * kMs);
+          ipis_after = Counter(0, &CpuCounters::ipis_sent);
+          messages_after = Counter(1, &CpuCounters::messages_received);
+        };
+        Task* waker = test::SpawnBody("waker", wake, CpuMask::Single(0));
         sched::Join(waker);
         for (Task* t : sleepers)
           sched::Join(t);
@@ -368,22 +376,19 @@ TEST(Messenger, ABurstOfWakesCostsOneIpi) {
 }
 
 TEST(Messenger, WakingATaskOfThisCpuSendsNoIpi) {
-  static uint64_t ipis;
-  const sim::Result result = RunOn(2, [](void*) {
-    Task* t = Spawn(
-        "local",
-        [](void*) {
-          static Semaphore sem;
-          new (&sem) Semaphore(0);
-          Task* sleeper = Spawn(
-              "sleeper", [](void*) { sem.Down(); }, nullptr, CpuMask::Single(0));
-          sched::SleepFor(1 * kMs);
-          const uint64_t before = Counter(0, &CpuCounters::ipis_sent);
-          sem.Up();
-          ipis = Counter(0, &CpuCounters::ipis_sent) - before;
-          sched::Join(sleeper);
-        },
-        nullptr, CpuMask::Single(0));
+  uint64_t ipis = ~uint64_t{0};
+  const sim::Result result = RunOn(2, [&] {
+    auto local = [&] {
+      Semaphore sem(0);
+      auto sleep = [&] { sem.Down(); };
+      Task* sleeper = test::SpawnBody("sleeper", sleep, CpuMask::Single(0));
+      sched::SleepFor(1 * kMs);
+      const uint64_t before = Counter(0, &CpuCounters::ipis_sent);
+      sem.Up();
+      ipis = Counter(0, &CpuCounters::ipis_sent) - before;
+      sched::Join(sleeper);
+    };
+    Task* t = test::SpawnBody("local", local, CpuMask::Single(0));
     sched::Join(t);
   });
   ASSERT_TRUE(result.ok) << test::Explain(result);
@@ -661,21 +666,25 @@ TEST(WakeupPreemption, AShortSliceTaskPreemptsALongSliceHog) {
 // ---- Sleeping primitives -------------------------------------------------------------------
 
 TEST(Mutex, HandsOffInFifoOrder) {
-  static std::vector<int> order;
-  order.clear();
-  const sim::Result result = RunOn(2, [](void*) {
-    static Mutex mutex;
-    new (&mutex) Mutex();
+  std::vector<int> order;
+  const sim::Result result = RunOn(2, [&] {
+    Mutex mutex;
     mutex.Lock();
+    // One body per waiter, each knowing its index.
+    struct Waiter {
+      Mutex* mutex;
+      std::vector<int>* order;
+      int index;
+      void operator()() {
+        MutexGuard guard(*mutex);
+        order->push_back(index);
+      }
+    };
+    Waiter bodies[4] = {
+        {&mutex, &order, 0}, {&mutex, &order, 1}, {&mutex, &order, 2}, {&mutex, &order, 3}};
     Task* waiters[4];
-    for (uintptr_t i = 0; i < 4; ++i) {
-      waiters[i] = Spawn(
-          "waiter",
-          [](void* p) {
-            MutexGuard guard(mutex);
-            order.push_back(static_cast<int>(reinterpret_cast<uintptr_t>(p)));
-          },
-          (void*)i);
+    for (int i = 0; i < 4; ++i) {
+      waiters[i] = test::SpawnBody("waiter", bodies[i]);
       sched::SleepFor(500 * kUs);  // each is waiting before the next arrives
     }
     mutex.Unlock();
@@ -690,12 +699,12 @@ TEST(Completion, WakesEveryWaiterOnEveryCpu) {
   test::ForEachSeed("completion", 20, [](uint64_t seed) {
     const sim::Result result = RunOn(
         4,
-        [](void*) {
-          static Completion done;
-          new (&done) Completion();
+        [] {
+          Completion done;
+          auto wait = [&] { done.Wait(); };
           Task* waiters[8];
           for (Task*& w : waiters)
-            w = Spawn("waiter", [](void*) { done.Wait(); });
+            w = test::SpawnBody("waiter", wait);
           sim::Compute(1 * kMs);
           done.Complete();
           for (Task* w : waiters)
@@ -708,22 +717,18 @@ TEST(Completion, WakesEveryWaiterOnEveryCpu) {
 }
 
 TEST(WaitQueue, SurvivesSpuriousWakeups) {
-  const sim::Result result = RunOn(2, [](void*) {
-    static WaitQueue queue;
-    static Atomic<bool> flag{false};
-    new (&queue) WaitQueue();
-    flag.Store(false, std::memory_order_relaxed);
-    static Task* waiter;
-    waiter = Spawn("waiter", [](void*) {
-      queue.WaitUntil([] { return flag.Load(std::memory_order_relaxed); });
-    });
+  const sim::Result result = RunOn(2, [] {
+    WaitQueue queue;
+    Atomic<bool> flag{false};
+    auto wait = [&] { queue.WaitUntil([&] { return flag.Load(std::memory_order_relaxed); }); };
+    Task* waiter = test::SpawnBody("waiter", wait);
     for (int i = 0; i < 5; ++i) {
       sched::SleepFor(200 * kUs);
       sched::Wake(waiter);  // not via the queue: the waiter must go back to sleep
     }
     LICHEN_ASSERT(waiter->state.Load(std::memory_order_relaxed) != TaskState::kExited,
                   "the waiter left without its condition");
-    queue.UpdateAndWakeAll([] { flag.Store(true, std::memory_order_relaxed); });
+    queue.UpdateAndWakeAll([&] { flag.Store(true, std::memory_order_relaxed); });
     sched::Join(waiter);
   });
   ASSERT_TRUE(result.ok) << test::Explain(result);
@@ -741,26 +746,24 @@ struct WakeOneState {
   Atomic<uint32_t> evaluations{0};
   Atomic<uint32_t> finished{0};
   uint32_t finish_order[3] = {};
+
+  void Waiter() {
+    uint32_t rank = ~0u;
+    queue.WaitUntil([&] {
+      evaluations.FetchAdd(1, std::memory_order_relaxed);
+      if (rank == ~0u) rank = queued.FetchAdd(1, std::memory_order_relaxed);
+      return released.Load(std::memory_order_relaxed) > rank;
+    });
+    finish_order[finished.FetchAdd(1, std::memory_order_relaxed)] = rank;
+  }
 };
-WakeOneState* g_wake_one;
 
-void WakeOneWaiter(void*) {
-  uint32_t rank = ~0u;
-  g_wake_one->queue.WaitUntil([&] {
-    g_wake_one->evaluations.FetchAdd(1, std::memory_order_relaxed);
-    if (rank == ~0u) rank = g_wake_one->queued.FetchAdd(1, std::memory_order_relaxed);
-    return g_wake_one->released.Load(std::memory_order_relaxed) > rank;
-  });
-  g_wake_one->finish_order[g_wake_one->finished.FetchAdd(1, std::memory_order_relaxed)] = rank;
-}
-
-void WakeOneRoot(void*) {
-  static WakeOneState state;
-  new (&state) WakeOneState();
-  g_wake_one = &state;
+void WakeOneRoot() {
+  WakeOneState state;
+  auto wait = [&] { state.Waiter(); };
   Task* waiters[3];
   for (Task*& waiter : waiters)
-    waiter = Spawn("waiter", &WakeOneWaiter);
+    waiter = test::SpawnBody("waiter", wait);
   while (state.queued.Load(std::memory_order_relaxed) < 3)
     sched::SleepFor(100 * kUs);
   sched::SleepFor(1 * kMs);  // all three asleep
@@ -798,13 +801,13 @@ TEST(WaitQueue, WakeOneWakesOnlyTheLongestWaiting) {
 // ---- Registry ------------------------------------------------------------------------------
 
 TEST(Registry, ListsEveryTaskWithItsStateWithoutTouchingRunQueues) {
-  const sim::Result result = RunOn(4, [](void*) {
-    static Semaphore release;
-    new (&release) Semaphore(0);
+  const sim::Result result = RunOn(4, [] {
+    Semaphore release(0);
+    auto sleep = [&] { release.Down(); };
     Task* sleepers[3];
     Task* burners[3];
     for (Task*& t : sleepers)
-      t = Spawn("sleeper", [](void*) { release.Down(); });
+      t = test::SpawnBody("sleeper", sleep);
     for (Task*& t : burners)
       t = Spawn("burner", [](void*) { sim::Compute(5 * kMs); });
     sched::SleepFor(1 * kMs);

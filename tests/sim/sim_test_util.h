@@ -8,6 +8,8 @@
 #include <string>
 
 #include "kernel/debug.h"
+#include "kernel/sched/sched.h"
+#include "lib/cpumask.h"
 
 #include "platform/sim/replay.h"
 #include "platform/sim/sim.h"
@@ -27,6 +29,20 @@ inline sim::Options StallOptions(const char* workload, uint32_t ncpus, uint64_t 
   options.stall_one_in = 2000;
   options.max_stall_ns = 100'000'000;
   return options;
+}
+
+// Spawns a task that runs `body`, a callable that may capture: the test's state by reference,
+// with no static to re-make at each run. The task calls `body` where it lies, so it must
+// outlive the task: a local of the root (sim::Run's callable) that joins the task. Temporaries
+// do not bind, which keeps a dangling body from compiling.
+template <typename Body>
+Task* SpawnBody(const char* name, Body& body, CpuMask affinity = CpuMask::FirstN(kMaxCpus)) {
+  sched::SpawnOptions options;
+  options.name = name;
+  options.entry = [](void* arg) { (*static_cast<Body*>(arg))(); };
+  options.arg = &body;
+  options.affinity = affinity;
+  return sched::Spawn(options).value();
 }
 
 // The replay line of a run from a custom root (sim::Run outside RunWorkload): run this test
