@@ -106,7 +106,7 @@ Row Measure(const PolicyConfig& config, uint32_t ncpus, uint64_t seeds) {
     args.placement = config.placement;
     args.steal = config.steal;
     lichen::sim::Options options = lichen::tools::OptionsFor(args, ncpus, seed);
-    const lichen::sim::Result mixed = lichen::sim::RunWorkload(options, 1);
+    const lichen::sim::Outcome mixed = lichen::sim::RunWorkload(options, 1);
     if (!mixed.ok) {
       std::fprintf(stderr, "FAILED: %s\n  replay: %s\n", mixed.failure.c_str(),
                    mixed.replay.c_str());
@@ -124,7 +124,7 @@ Row Measure(const PolicyConfig& config, uint32_t ncpus, uint64_t seeds) {
     g_fairness.burners = 3 * ncpus;
     options.workload = "fairness";
     options.check_idle_balance = config.steal;
-    const lichen::sim::Result fair = lichen::sim::Run(options, &FairnessRoot, nullptr);
+    const lichen::sim::Outcome fair = lichen::sim::Run(options, &FairnessRoot, nullptr);
     if (!fair.ok) {
       std::fprintf(stderr, "FAILED: %s\n", fair.failure.c_str());
       ++row.failures;

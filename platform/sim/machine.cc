@@ -517,7 +517,7 @@ void WriteTrace(const std::string& path) {
 
 }  // namespace detail
 
-Result Run(const Options& options, RootFn root, void* arg) {
+Outcome Run(const Options& options, RootFn root, void* arg) {
   LICHEN_ASSERT(g_sim == nullptr, "simulations do not nest");
   LICHEN_ASSERT(options.ncpus >= 1 && options.ncpus <= kMaxCpus, "1..{} CPUs", kMaxCpus);
   auto sim = std::make_unique<Sim>();
@@ -606,7 +606,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
   g_interleave_hook = nullptr;
   g_memory_model = nullptr;
 
-  Result result;
+  Outcome result;
   result.seed = options.seed;
   result.steps = sim->steps;
   result.start_time_ns = kStartTimeNs;

@@ -155,7 +155,9 @@ const char* FailureName(Failure kind);
 // One CPU's counters at the end of a run.
 using CpuReport = CpuCounterSnapshot;
 
-struct Result {
+// What one simulation run came to: passed or failed (and how), with its counters. Not an error
+// value (the kernel's are lib/result.h's Result<T>): a failed run is an answer, not an error.
+struct Outcome {
   bool ok = false;
   Failure kind = Failure::kNone;  // what stopped the run
   std::string failure;            // what went wrong, with the CPU and task when known
@@ -179,13 +181,13 @@ struct Result {
 using RootFn = void (*)(void* arg);
 
 // Runs one simulation to its end. Not reentrant: one simulation per process at a time.
-Result Run(const Options& options, RootFn root, void* arg);
+Outcome Run(const Options& options, RootFn root, void* arg);
 
 // The same with any callable as the root, captures allowed: its state may live in the test's
 // frame (captured by reference) or in the root's own frame, which lasts the whole run, instead
 // of in statics re-made by hand at each run. The simulator is host code, so the std::function
 // is fine here; the kernel's own entry points stay bare functions.
-Result Run(const Options& options, const std::function<void()>& root);
+Outcome Run(const Options& options, const std::function<void()>& root);
 
 // Options for running the workload `name` (workloads/workloads.h) on `ncpus` CPUs with `seed`:
 // the defaults, except that a workload that pins tasks turns off the idle-balance check.
@@ -193,7 +195,7 @@ Options WorkloadOptions(const char* name, uint32_t ncpus, uint64_t seed);
 
 // Runs the workload named options.workload at `scale` as the root task, with its own checks
 // on. A name that is no workload fails the run.
-Result RunWorkload(const Options& options, uint32_t scale = 1);
+Outcome RunWorkload(const Options& options, uint32_t scale = 1);
 
 // --- Called from task bodies (workloads) -----------------------------------------------------
 

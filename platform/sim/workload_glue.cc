@@ -11,7 +11,7 @@
 
 namespace lichen::sim {
 
-Result Run(const Options& options, const std::function<void()>& root) {
+Outcome Run(const Options& options, const std::function<void()>& root) {
   return Run(
       options, [](void* fn) { (*static_cast<const std::function<void()>*>(fn))(); },
       const_cast<std::function<void()>*>(&root));
@@ -65,20 +65,20 @@ Options WorkloadOptions(const char* name, uint32_t ncpus, uint64_t seed) {
   return options;
 }
 
-Result RunWorkload(const Options& options, uint32_t scale) {
+Outcome RunWorkload(const Options& options, uint32_t scale) {
   struct Args {
     const workload::Workload* workload;
     workload::Params params;
   };
   Args args{workload::Find(options.workload.c_str()), workload::Params{scale, options.seed, true}};
   if (args.workload == nullptr) {
-    Result result;
+    Outcome result;
     result.seed = options.seed;
     result.kind = Failure::kNoSuchWorkload;
     result.failure = "no workload named '" + options.workload + "'";
     return result;
   }
-  Result result = Run(
+  Outcome result = Run(
       options,
       [](void* p) {
         auto* a = static_cast<Args*>(p);

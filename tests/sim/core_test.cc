@@ -38,15 +38,15 @@ Task* Spawn(const char* name, Task::Entry entry, void* arg = nullptr,
       .value();
 }
 
-sim::Result RunOn(uint32_t ncpus, sim::RootFn root, uint64_t seed = 1, sim::Options options = {}) {
+sim::Outcome RunOn(uint32_t ncpus, sim::RootFn root, uint64_t seed = 1, sim::Options options = {}) {
   options.ncpus = ncpus;
   options.seed = seed;
   return sim::Run(options, root, nullptr);
 }
 
 // The same with a root that captures (its state in the test's frame or its own).
-sim::Result RunOn(uint32_t ncpus, const std::function<void()>& root, uint64_t seed = 1,
-                  sim::Options options = {}) {
+sim::Outcome RunOn(uint32_t ncpus, const std::function<void()>& root, uint64_t seed = 1,
+                   sim::Options options = {}) {
   options.ncpus = ncpus;
   options.seed = seed;
   return sim::Run(options, root);
@@ -78,7 +78,7 @@ LockClass g_class_c("test.c");
 TEST(Lockdep, ReportsRecursiveAcquisition) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       1,
       [](void*) {
         CaptureReports();
@@ -100,7 +100,7 @@ TEST(Lockdep, ReportsRecursiveAcquisition) {
 TEST(Lockdep, ReportsAbbaOrderEvenWithoutTheDeadlockHappening) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       2,
       [](void*) {
         CaptureReports();
@@ -129,7 +129,7 @@ TEST(Lockdep, ReportsAbbaOrderEvenWithoutTheDeadlockHappening) {
 TEST(Lockdep, ReportsALongerCycleWithItsPath) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       1,
       [](void*) {
         CaptureReports();
@@ -160,7 +160,7 @@ TEST(Lockdep, ReportsALongerCycleWithItsPath) {
 TEST(Lockdep, StaysSilentOnAConsistentOrder) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       4,
       [](void*) {
         CaptureReports();
@@ -188,7 +188,7 @@ TEST(Lockdep, StaysSilentOnAConsistentOrder) {
 TEST(Lockdep, ReportsALockUsedInAnInterruptAndWithIrqsEnabled) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       1,
       [](void*) {
         CaptureReports();
@@ -224,7 +224,7 @@ TEST(Lockdep, ReportsALockUsedInAnInterruptAndWithIrqsEnabled) {
 TEST(Lockdep, IrqSavingSpinLockInAnInterruptIsFine) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       1,
       [](void*) {
         CaptureReports();
@@ -251,7 +251,7 @@ TEST(Lockdep, IrqSavingSpinLockInAnInterruptIsFine) {
 TEST(Lockdep, ReportsAReleaseOnACpuThatDoesNotHoldTheLock) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       2,
       [] {
         CaptureReports();
@@ -286,7 +286,7 @@ TEST(Lockdep, ReportsAReleaseOnACpuThatDoesNotHoldTheLock) {
 // ---- Per-CPU ownership ----------------------------------------------------------------------
 
 TEST(PerCpu, ABorrowHeldAcrossAContextSwitchPanics) {
-  const sim::Result result = RunOn(1, [](void*) {
+  const sim::Outcome result = RunOn(1, [](void*) {
     Task* other = Spawn("other", [](void*) {});
     IrqGuard guard;
     auto cpu = ThisCpuLocal(guard.token());
@@ -305,7 +305,7 @@ TEST(PerCpu, ABorrowHeldAcrossAContextSwitchPanics) {
 TEST(PerCpu, EveryCpuGetsItsOwnState) {
   static std::set<uint32_t> ids;
   ids.clear();
-  const sim::Result result = RunOn(4, [](void*) {
+  const sim::Outcome result = RunOn(4, [](void*) {
     Task* tasks[4];
     for (uint32_t i = 0; i < 4; ++i) {
       tasks[i] = Spawn(
@@ -340,7 +340,7 @@ TEST(Messenger, ABurstOfWakesCostsOneIpi) {
   uint64_t ipis_after = 0;
   uint64_t messages_before = 0;
   uint64_t messages_after = 0;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       2,
       [&] {
         Semaphore sems[32];  // each starts at 0
@@ -377,7 +377,7 @@ TEST(Messenger, ABurstOfWakesCostsOneIpi) {
 
 TEST(Messenger, WakingATaskOfThisCpuSendsNoIpi) {
   uint64_t ipis = ~uint64_t{0};
-  const sim::Result result = RunOn(2, [&] {
+  const sim::Outcome result = RunOn(2, [&] {
     auto local = [&] {
       Semaphore sem(0);
       auto sleep = [&] { sem.Down(); };
@@ -419,7 +419,7 @@ TEST(Placement, RoundRobinSpreadsSpawnsEvenly) {
   options.sched.placement = sched::Placement::kRoundRobin;
   options.sched.steal = false;
   options.sched.periodic_balance = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       4, [](void*) { SpawnAndJoinAll("rr", 16, &RecordCpuAndBurn); }, 1, options);
   ASSERT_TRUE(result.ok) << test::Explain(result);
   uint32_t per_cpu[4] = {};
@@ -434,7 +434,7 @@ TEST(Placement, LeastLoadedFillsIdleCpusFirst) {
   options.sched.placement = sched::Placement::kLeastLoaded;
   options.sched.steal = false;
   options.sched.periodic_balance = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       4, [](void*) { SpawnAndJoinAll("ll", 4, &RecordCpuAndBurn); }, 1, options);
   ASSERT_TRUE(result.ok) << test::Explain(result);
   std::set<uint32_t> cpus(g_ran_on, g_ran_on + 4);
@@ -450,7 +450,7 @@ TEST(Placement, LocalFirstKeepsWorkLocalUnderTheThreshold) {
   options.sched.steal = false;
   options.sched.periodic_balance = false;
   options.check_idle_balance = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       4,
       [](void*) {
         const uint32_t home = platform::ThisCpu();
@@ -495,7 +495,7 @@ TEST(Stealing, IdleCpusStealQueuedWork) {
   test::ForEachSeed("steal", 20, [](uint64_t seed) {
     sim::Options options;
     options.sched.periodic_balance = false;  // only stealing can move them
-    const sim::Result result = RunOn(4, &WidenAffinityRoot, seed, options);
+    const sim::Outcome result = RunOn(4, &WidenAffinityRoot, seed, options);
     ASSERT_TRUE(result.ok) << test::Explain(result);
     uint64_t steals = 0;
     for (const sim::CpuReport& cpu : result.cpus)
@@ -515,7 +515,7 @@ TEST(Stealing, EachStealWakesTheNextIdleCpu) {
     options.sched.placement = sched::Placement::kLocalFirst;
     options.sched.local_first_threshold = 100;
     options.sched.periodic_balance = false;  // only stealing can move them
-    const sim::Result result = RunOn(
+    const sim::Outcome result = RunOn(
         4,
         [](void*) {
           g_cpus_used = 0;
@@ -536,7 +536,7 @@ TEST(Balancing, BusyCpusPushWorkWithoutStealing) {
   sim::Options options;
   options.sched.steal = false;  // only the periodic balance can move them
   options.check_idle_balance = false;
-  const sim::Result result = RunOn(4, &WidenAffinityRoot, 1, options);
+  const sim::Outcome result = RunOn(4, &WidenAffinityRoot, 1, options);
   ASSERT_TRUE(result.ok) << test::Explain(result);
   uint64_t migrations = 0;
   uint64_t steals = 0;
@@ -550,7 +550,7 @@ TEST(Balancing, BusyCpusPushWorkWithoutStealing) {
 
 TEST(Affinity, IsHonouredThroughoutManySeeds) {
   test::ForEachSeed("affinity", 20, [](uint64_t seed) {
-    const sim::Result result = RunOn(
+    const sim::Outcome result = RunOn(
         4,
         [](void*) {
           Task* tasks[12];
@@ -579,7 +579,7 @@ TEST(Affinity, IsHonouredThroughoutManySeeds) {
 }
 
 TEST(Affinity, ARunningTaskMovesWhenItsCpuIsTakenAway) {
-  const sim::Result result = RunOn(2, [](void*) {
+  const sim::Outcome result = RunOn(2, [](void*) {
     Task* t = Spawn(
         "mover",
         [](void*) {
@@ -599,7 +599,7 @@ TEST(Affinity, ARunningTaskMovesWhenItsCpuIsTakenAway) {
 
 TEST(Nice, ChangingNiceOfARunningTaskChangesItsShare) {
   static uint64_t burned[2];
-  const sim::Result result = RunOn(1, [](void*) {
+  const sim::Outcome result = RunOn(1, [](void*) {
     static Atomic<bool> stop{false};
     stop.Store(false, std::memory_order_relaxed);
     auto burner = [](void* p) {
@@ -633,7 +633,7 @@ sim::Options TraceOptions() {
 
 TEST(WakeupPreemption, AShortSliceTaskPreemptsALongSliceHog) {
   static uint64_t latency;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       1,
       [](void*) {
         Task* hog = Spawn(
@@ -667,7 +667,7 @@ TEST(WakeupPreemption, AShortSliceTaskPreemptsALongSliceHog) {
 
 TEST(Mutex, HandsOffInFifoOrder) {
   std::vector<int> order;
-  const sim::Result result = RunOn(2, [&] {
+  const sim::Outcome result = RunOn(2, [&] {
     Mutex mutex;
     mutex.Lock();
     // One body per waiter, each knowing its index.
@@ -697,7 +697,7 @@ TEST(Mutex, HandsOffInFifoOrder) {
 
 TEST(Completion, WakesEveryWaiterOnEveryCpu) {
   test::ForEachSeed("completion", 20, [](uint64_t seed) {
-    const sim::Result result = RunOn(
+    const sim::Outcome result = RunOn(
         4,
         [] {
           Completion done;
@@ -717,7 +717,7 @@ TEST(Completion, WakesEveryWaiterOnEveryCpu) {
 }
 
 TEST(WaitQueue, SurvivesSpuriousWakeups) {
-  const sim::Result result = RunOn(2, [] {
+  const sim::Outcome result = RunOn(2, [] {
     WaitQueue queue;
     Atomic<bool> flag{false};
     auto wait = [&] { queue.WaitUntil([&] { return flag.Load(std::memory_order_relaxed); }); };
@@ -792,7 +792,7 @@ void WakeOneRoot() {
 TEST(WaitQueue, WakeOneWakesOnlyTheLongestWaiting) {
   test::ForEachSeed("wake-one", 20, [](uint64_t seed) {
     for (uint32_t ncpus : {1u, 4u}) {
-      const sim::Result result = RunOn(ncpus, &WakeOneRoot, seed);
+      const sim::Outcome result = RunOn(ncpus, &WakeOneRoot, seed);
       ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
     }
   });
@@ -801,7 +801,7 @@ TEST(WaitQueue, WakeOneWakesOnlyTheLongestWaiting) {
 // ---- Registry ------------------------------------------------------------------------------
 
 TEST(Registry, ListsEveryTaskWithItsStateWithoutTouchingRunQueues) {
-  const sim::Result result = RunOn(4, [] {
+  const sim::Outcome result = RunOn(4, [] {
     Semaphore release(0);
     auto sleep = [&] { release.Down(); };
     Task* sleepers[3];
@@ -841,8 +841,8 @@ TEST(Registry, ListsEveryTaskWithItsStateWithoutTouchingRunQueues) {
 // ---- Speedup (virtual time, deterministic: not a timing test) --------------------------------
 
 TEST(Speedup, FourCpusFinishAParallelWorkloadFasterThanOne) {
-  const sim::Result one = test::RunWorkload(test::WorkloadOptions("parallel", 1, 1));
-  const sim::Result four = test::RunWorkload(test::WorkloadOptions("parallel", 4, 1));
+  const sim::Outcome one = test::RunWorkload(test::WorkloadOptions("parallel", 1, 1));
+  const sim::Outcome four = test::RunWorkload(test::WorkloadOptions("parallel", 4, 1));
   ASSERT_TRUE(one.ok) << test::Explain(one);
   ASSERT_TRUE(four.ok) << test::Explain(four);
   const uint64_t t1 = one.end_time_ns - one.start_time_ns;

@@ -199,7 +199,7 @@ TEST(HeapCacheSim, CrossCpuFreesAndInterruptAllocationsOverManySeeds) {
       options.workload = "heap-cache";
       options.check_idle_balance = false;  // the workers are pinned
       Scenario scenario;
-      const sim::Result result = sim::Run(options, [&] { Root(scenario); });
+      const sim::Outcome result = sim::Run(options, [&] { Root(scenario); });
       ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
     }
   });

@@ -112,7 +112,7 @@ uint32_t RunStoreBuffering(std::memory_order store_order, std::memory_order load
     // A uniform choice at every step: PCT runs one side to its end before the other.
     options.auto_strategy = false;
     options.strategy = sim::Strategy::kRandomWalk;
-    const sim::Result result = sim::Run(Weak(options), &StoreBufferingRoot, nullptr);
+    const sim::Outcome result = sim::Run(Weak(options), &StoreBufferingRoot, nullptr);
     EXPECT_TRUE(result.ok) << test::Explain(result);
     both_zero += g_sb.both_zero;
   }
@@ -136,8 +136,8 @@ TEST(WeakMemory, StoreBufferingNeverHappensWithSeqCst) {
 
 TEST(WeakMemory, SameSeedSameRunBitForBit) {
   sim::Options options = Weak(test::WorkloadOptions("mixed", 4, 11));
-  const sim::Result a = test::RunWorkload(options);
-  const sim::Result b = test::RunWorkload(options);
+  const sim::Outcome a = test::RunWorkload(options);
+  const sim::Outcome b = test::RunWorkload(options);
   ASSERT_TRUE(a.ok) << test::Explain(a);
   EXPECT_EQ(a.fingerprint, b.fingerprint);
   EXPECT_EQ(a.steps, b.steps);
@@ -192,7 +192,7 @@ void IdleMeetsEnqueueRoot(void*) {
   }
 }
 
-sim::Result RunIdleMeetsEnqueue(uint64_t seed) {
+sim::Outcome RunIdleMeetsEnqueue(uint64_t seed) {
   sim::Options options;
   options.ncpus = 2;
   options.seed = seed;
@@ -215,7 +215,7 @@ TEST(WeakMemory, RelaxedIdlePublicationIsCaught) {
 
 TEST(WeakMemory, IdlePublicationHoldsWithStoreBuffers) {
   test::ForEachSeed("idle-meets-enqueue", 30, [](uint64_t seed) {
-    const sim::Result result = RunIdleMeetsEnqueue(seed);
+    const sim::Outcome result = RunIdleMeetsEnqueue(seed);
     ASSERT_TRUE(result.ok) << test::Explain(result);
   });
 }
@@ -290,7 +290,7 @@ void CallersRoot(void*) {
     sched::Join(g_callers.workers[i]);
 }
 
-sim::Result RunCallers(uint64_t seed, bool weak_memory) {
+sim::Outcome RunCallers(uint64_t seed, bool weak_memory) {
   sim::Options options;
   options.ncpus = seed % 2 == 1 ? 2 : 4;
   options.seed = seed;
@@ -307,7 +307,7 @@ sim::Result RunCallers(uint64_t seed, bool weak_memory) {
   return sim::Run(options, &CallersRoot, nullptr);
 }
 
-sim::Result RunCallersWeak(uint64_t seed) {
+sim::Outcome RunCallersWeak(uint64_t seed) {
   return RunCallers(seed, true);
 }
 
@@ -321,7 +321,7 @@ TEST(WeakMemory, AWakeWithoutItsBarrierIsCaught) {
 TEST(WeakMemory, TheTaskStateHandOffHoldsWithStoreBuffers) {
   test::ForEachSeed("callers", 100, [](uint64_t seed) {
     for (bool weak_memory : {true, false}) {
-      const sim::Result result = RunCallers(seed, weak_memory);
+      const sim::Outcome result = RunCallers(seed, weak_memory);
       ASSERT_TRUE(result.ok) << "weak_memory=" << weak_memory << ": " << test::Explain(result);
     }
   });
@@ -342,7 +342,7 @@ TEST(Invariants, ASenderPreemptedBeforeItsIpiIsCaught) {
 TEST(WeakMemory, RandomRunsPassWithStoreBuffers) {
   test::ForEachSeed("weak-random", 25, [](uint64_t seed) {
     for (uint32_t ncpus : {2u, 4u, 8u}) {
-      const sim::Result result =
+      const sim::Outcome result =
           test::RunWorkload(Weak(test::WorkloadOptions("mixed", ncpus, seed)));
       ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
     }
@@ -394,7 +394,7 @@ void SpawnersRoot(void*) {
     sched::Join(spawner);
 }
 
-sim::Result RunSpawners(uint64_t seed) {
+sim::Outcome RunSpawners(uint64_t seed) {
   sim::Options options;
   options.ncpus = 8;
   options.seed = seed;
@@ -402,7 +402,7 @@ sim::Result RunSpawners(uint64_t seed) {
   options.sched.placement = sched::Placement::kRoundRobin;
   options.sched.steal = false;  // where a task first runs is where it was placed
   options.sched.periodic_balance = false;
-  sim::Result result = sim::Run(options, &SpawnersRoot, nullptr);
+  sim::Outcome result = sim::Run(options, &SpawnersRoot, nullptr);
   if (!result.ok) return result;
   for (uint32_t cpu = 0; cpu < options.ncpus; ++cpu) {
     if (g_placed_on[cpu] != kSpawners * kSpawnsEach / options.ncpus) {
@@ -425,7 +425,7 @@ TEST(Placement, ARoundRobinCursorReadThenWrittenIsCaught) {
 
 TEST(Placement, RoundRobinSpreadsEvenlyWhenEveryCpuSpawnsAtOnce) {
   test::ForEachSeed("spawners", 40, [](uint64_t seed) {
-    const sim::Result result = RunSpawners(seed);
+    const sim::Outcome result = RunSpawners(seed);
     ASSERT_TRUE(result.ok) << test::Explain(result);
   });
 }
@@ -453,7 +453,7 @@ TEST(Invariants, ALateTimerIsCaught) {
 TEST(Invariants, TimersFireOnTimeEvenWhenTheMachineStalls) {
   test::ForEachSeed("timers", 20, [](uint64_t seed) {
     for (const char* workload : {"sleepers", "mixed"}) {
-      const sim::Result result = test::RunWorkload(StallOptions(workload, 4, seed));
+      const sim::Outcome result = test::RunWorkload(StallOptions(workload, 4, seed));
       ASSERT_TRUE(result.ok) << workload << ": " << test::Explain(result);
     }
   });

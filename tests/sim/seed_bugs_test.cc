@@ -42,7 +42,7 @@ void ExpectFixed(const char* name, const std::function<void()>& root,
       options.ncpus = ncpus;
       options.seed = seed;
       options.workload = name;
-      const sim::Result result = sim::Run(options, root);
+      const sim::Outcome result = sim::Run(options, root);
       ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
     }
   });
@@ -157,7 +157,7 @@ TEST(SeedBugs, InterruptWhileSchedulerStateIsBorrowedIsCaught) {
 TEST(SeedBugs, InterruptsNeverSeeBorrowedSchedulerState) {
   test::ForEachSeed("sleepers-borrow", 30, [](uint64_t seed) {
     for (uint32_t ncpus : {1u, 2u, 4u}) {
-      const sim::Result result = test::RunWorkload(test::WorkloadOptions("sleepers", ncpus, seed));
+      const sim::Outcome result = test::RunWorkload(test::WorkloadOptions("sleepers", ncpus, seed));
       ASSERT_TRUE(result.ok) << test::Explain(result);
     }
   });
@@ -254,14 +254,14 @@ TEST(SeedBugs, HeapIsSafeFromInterruptContext) {
 
 TEST(SeedBugs, LockHeldAcrossScheduleInTheYieldPathIsReported) {
   FaultScope fault(&Faults::yield_holds_sched_lock);
-  const sim::Result result = test::RunWorkload(test::WorkloadOptions("yield", 2, 1));
+  const sim::Outcome result = test::RunWorkload(test::WorkloadOptions("yield", 2, 1));
   ExpectCaught(result, {sim::Failure::kPanic, "recursive acquisition of 'naive.sched_state'"});
 }
 
 TEST(SeedBugs, YieldStormHoldsNoLockAcrossSchedule) {
   test::ForEachSeed("yield-storm", 30, [](uint64_t seed) {
     for (uint32_t ncpus : {1u, 2u, 4u, 8u}) {
-      const sim::Result result = test::RunWorkload(test::WorkloadOptions("yield", ncpus, seed));
+      const sim::Outcome result = test::RunWorkload(test::WorkloadOptions("yield", ncpus, seed));
       ASSERT_TRUE(result.ok) << test::Explain(result);
     }
   });
@@ -287,7 +287,7 @@ TEST(SeedBugs, LagBoundsAndSharesHoldWhenTheMachineStalls) {
   test::ForEachSeed("stalls", 40, [](uint64_t seed) {
     for (const char* workload : {"mixed", "burners", "yield"}) {
       for (uint32_t ncpus : {1u, 2u, 4u, 8u}) {
-        const sim::Result result = test::RunWorkload(StallOptions(workload, ncpus, seed));
+        const sim::Outcome result = test::RunWorkload(StallOptions(workload, ncpus, seed));
         ASSERT_TRUE(result.ok) << workload << " cpus=" << ncpus << ": " << test::Explain(result);
       }
     }
@@ -317,7 +317,7 @@ TEST(SeedBugs, IdleCpusBesideAPileOfWorkAreCaughtWithoutTheStealChain) {
 TEST(SeedBugs, EveryIdleCpuJoinsAPileOfWork) {
   test::ForEachSeed("pile", 50, [](uint64_t seed) {
     for (uint32_t ncpus : {2u, 4u, 8u}) {
-      const sim::Result result = test::RunWorkload(PileOptions(ncpus, seed));
+      const sim::Outcome result = test::RunWorkload(PileOptions(ncpus, seed));
       ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
     }
   });

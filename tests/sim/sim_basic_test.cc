@@ -17,7 +17,7 @@ TEST(Simulator, RootRunsAndReturns) {
   ran = false;
   sim::Options options;
   options.ncpus = 2;
-  const sim::Result result = sim::Run(
+  const sim::Outcome result = sim::Run(
       options, [](void*) { ran = true; }, nullptr);
   EXPECT_TRUE(result.ok) << test::Explain(result);
   EXPECT_TRUE(ran);
@@ -26,7 +26,7 @@ TEST(Simulator, RootRunsAndReturns) {
 TEST(Simulator, ComputeAdvancesVirtualTime) {
   sim::Options options;
   options.ncpus = 1;
-  const sim::Result result = sim::Run(
+  const sim::Outcome result = sim::Run(
       options, [](void*) { sim::Compute(5'000'000); }, nullptr);
   ASSERT_TRUE(result.ok) << test::Explain(result);
   EXPECT_GE(result.end_time_ns - result.start_time_ns, 5'000'000u);
@@ -39,7 +39,7 @@ TEST(Simulator, SpawnedTasksRunOnEveryCpu) {
   sim::Options options;
   options.ncpus = 4;
   options.sched.placement = sched::Placement::kRoundRobin;
-  const sim::Result result = sim::Run(
+  const sim::Outcome result = sim::Run(
       options,
       [](void*) {
         Task* tasks[8];
@@ -63,8 +63,8 @@ TEST(Simulator, SpawnedTasksRunOnEveryCpu) {
 TEST(Simulator, SameSeedSameRunBitForBit) {
   for (const char* name : {"mixed", "storm", "pingpong"}) {
     const sim::Options options = test::WorkloadOptions(name, 4, 77);
-    const sim::Result a = test::RunWorkload(options);
-    const sim::Result b = test::RunWorkload(options);
+    const sim::Outcome a = test::RunWorkload(options);
+    const sim::Outcome b = test::RunWorkload(options);
     ASSERT_TRUE(a.ok) << test::Explain(a);
     EXPECT_EQ(a.fingerprint, b.fingerprint) << name;
     EXPECT_EQ(a.steps, b.steps) << name;
@@ -75,7 +75,7 @@ TEST(Simulator, SameSeedSameRunBitForBit) {
 TEST(Simulator, DifferentSeedsExploreDifferentInterleavings) {
   std::set<uint64_t> fingerprints;
   for (uint64_t seed = 1; seed <= 8; ++seed) {
-    const sim::Result r = test::RunWorkload(test::WorkloadOptions("storm", 4, seed));
+    const sim::Outcome r = test::RunWorkload(test::WorkloadOptions("storm", 4, seed));
     ASSERT_TRUE(r.ok) << test::Explain(r);
     fingerprints.insert(r.fingerprint);
   }
@@ -90,7 +90,7 @@ TEST(Simulator, RootsMayCapture) {
     options.ncpus = ncpus;
     uint32_t posts = 0;
     uint32_t taken = 0;
-    const sim::Result result = sim::Run(options, [&] {
+    const sim::Outcome result = sim::Run(options, [&] {
       struct Shared {
         Semaphore go{0};
         uint32_t* posts;
@@ -122,7 +122,7 @@ TEST(Simulator, RootsMayCapture) {
 TEST(Simulator, WorkloadCheckFailureFailsTheRun) {
   sim::Options options;
   options.ncpus = 2;
-  const sim::Result result = sim::Run(
+  const sim::Outcome result = sim::Run(
       options, [](void*) { sim::Fail("on purpose"); }, nullptr);
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.kind, sim::Failure::kWorkloadCheck) << result.failure;
@@ -132,7 +132,7 @@ TEST(Simulator, WorkloadCheckFailureFailsTheRun) {
 TEST(Simulator, KernelPanicFailsTheRunWithItsMessage) {
   sim::Options options;
   options.ncpus = 2;
-  const sim::Result result = sim::Run(
+  const sim::Outcome result = sim::Run(
       options, [](void*) { LICHEN_PANIC("deliberate panic {}", 42); }, nullptr);
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.kind, sim::Failure::kPanic) << result.failure;
@@ -142,7 +142,7 @@ TEST(Simulator, KernelPanicFailsTheRunWithItsMessage) {
 TEST(Simulator, DetectsAHang) {
   sim::Options options;
   options.ncpus = 2;
-  const sim::Result result = sim::Run(
+  const sim::Outcome result = sim::Run(
       options,
       [](void*) {
         // Block with nobody to wake us: every CPU goes idle with the root unfinished.
@@ -158,7 +158,7 @@ TEST(Simulator, DetectsAHang) {
 TEST(Simulator, DetectsTasksLeftBehind) {
   sim::Options options;
   options.ncpus = 2;
-  const sim::Result result = sim::Run(
+  const sim::Outcome result = sim::Run(
       options,
       [](void*) {
         sched::SpawnOptions spawn;

@@ -60,7 +60,7 @@ inline std::string GtestReplay(const sim::Options& options) {
 inline const bool kGtestReplayInstalled = (sim::SetCustomRootReplay(&GtestReplay), true);
 
 // A one-line description of a result, with the replay command when it failed.
-inline std::string Explain(const sim::Result& result) {
+inline std::string Explain(const sim::Outcome& result) {
   if (result.ok) return "ok";
   return result.failure + "\n    replay: " + result.replay;
 }
@@ -83,7 +83,7 @@ struct Caught {
   sim::Failure kind;
   const char* text = nullptr;
 
-  bool Matches(const sim::Result& result) const {
+  bool Matches(const sim::Outcome& result) const {
     return !result.ok && result.kind == kind &&
            (text == nullptr || result.failure.find(text) != std::string::npos);
   }
@@ -94,7 +94,7 @@ inline std::string Describe(const Caught& c) {
          (c.text != nullptr ? " '" + std::string(c.text) + "'" : "");
 }
 
-inline void ExpectCaught(const sim::Result& result, Caught what) {
+inline void ExpectCaught(const sim::Outcome& result, Caught what) {
   EXPECT_FALSE(result.ok) << "the simulator did not catch the bug";
   std::printf("  caught, as expected: [%s] %s\n", sim::FailureName(result.kind),
               result.failure.c_str());
@@ -107,10 +107,10 @@ inline void ExpectCaught(const sim::Result& result, Caught what) {
 template <typename Run>
 uint64_t ExpectCaughtWithin(uint64_t max_seed, std::initializer_list<Caught> what, Run run) {
   bool caught = false;
-  sim::Result last;
+  sim::Outcome last;
   uint64_t seed = 1;
   for (; seed <= max_seed && !caught; ++seed) {
-    const sim::Result result = run(seed);
+    const sim::Outcome result = run(seed);
     if (result.ok) continue;
     last = result;
     for (const Caught& w : what)

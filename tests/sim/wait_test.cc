@@ -45,7 +45,7 @@ uint32_t ThisCpu() {
 
 // Runs `root` with `seed` as its argument on `ncpus` CPUs; the seed also draws the test's
 // own timings, so one seed is one replayable run.
-sim::Result RunSeed(uint32_t ncpus, uint64_t seed, sim::RootFn root) {
+sim::Outcome RunSeed(uint32_t ncpus, uint64_t seed, sim::RootFn root) {
   sim::Options options;
   options.ncpus = ncpus;
   options.seed = seed;
@@ -56,7 +56,7 @@ sim::Result RunSeed(uint32_t ncpus, uint64_t seed, sim::RootFn root) {
 void RunAllSeeds(sim::RootFn root) {
   for (uint32_t ncpus : kCpuCounts) {
     for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
-      const sim::Result result = RunSeed(ncpus, seed, root);
+      const sim::Outcome result = RunSeed(ncpus, seed, root);
       ASSERT_TRUE(result.ok) << ncpus << " CPUs, seed " << seed << ": " << test::Explain(result);
     }
   }

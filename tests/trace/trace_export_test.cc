@@ -328,7 +328,7 @@ TEST(TraceExport, SimulatorRunsExportValidConsistentTraces) {
     for (uint64_t seed = 1; seed <= 3; ++seed) {
       const std::string what = Title(k.workload, k.ncpus, seed);
       SCOPED_TRACE(what);
-      const sim::Result result =
+      const sim::Outcome result =
           test::RunWorkload(test::WorkloadOptions(k.workload, k.ncpus, seed));
       ASSERT_TRUE(result.ok) << test::Explain(result);
       const auto rings = Rings(k.ncpus);
@@ -352,7 +352,7 @@ TEST(TraceExport, SimulatorRunsExportValidConsistentTraces) {
 TEST(TraceExport, SimulatorTraceIsTheSameForTheSameSeed) {
   std::string json[2], ftrace[2];
   for (int run = 0; run < 2; ++run) {
-    const sim::Result result = test::RunWorkload(test::WorkloadOptions("mixed-work", 4, 42));
+    const sim::Outcome result = test::RunWorkload(test::WorkloadOptions("mixed-work", 4, 42));
     ASSERT_TRUE(result.ok) << test::Explain(result);
     json[run] = sim::ExportTrace(sim::TraceFormat::kJson, 4, "seed 42");
     ftrace[run] = sim::ExportTrace(sim::TraceFormat::kFtrace, 4, "seed 42");
@@ -360,13 +360,13 @@ TEST(TraceExport, SimulatorTraceIsTheSameForTheSameSeed) {
   EXPECT_EQ(json[0], json[1]);
   EXPECT_EQ(ftrace[0], ftrace[1]);
   // And the trace follows the seed: another one schedules differently.
-  const sim::Result other = test::RunWorkload(test::WorkloadOptions("mixed-work", 4, 43));
+  const sim::Outcome other = test::RunWorkload(test::WorkloadOptions("mixed-work", 4, 43));
   ASSERT_TRUE(other.ok) << test::Explain(other);
   EXPECT_NE(sim::ExportTrace(sim::TraceFormat::kJson, 4, "seed 42"), json[0]);
 }
 
 TEST(TraceExport, FtraceLinesFollowTheSwitches) {
-  const sim::Result result = test::RunWorkload(test::WorkloadOptions("storm", 4, 5));
+  const sim::Outcome result = test::RunWorkload(test::WorkloadOptions("storm", 4, 5));
   ASSERT_TRUE(result.ok) << test::Explain(result);
   const auto rings = Rings(4);
   size_t switches = 0, wakeups = 0;
@@ -455,7 +455,7 @@ RemoteWakeSeen TraceRemoteWake(bool without_ipi, uint64_t seed) {
   sim::Options options;
   options.ncpus = 2;
   options.seed = seed;
-  const sim::Result result = sim::Run(options, &RemoteWakeRoot, nullptr);
+  const sim::Outcome result = sim::Run(options, &RemoteWakeRoot, nullptr);
   g_faults.no_wake_ipi = false;
   EXPECT_EQ(result.ok, !without_ipi) << test::Explain(result);
   const std::string text = sim::ExportTrace(sim::TraceFormat::kJson, 2, "remote wake");

@@ -137,11 +137,11 @@ sim::Options OptionsFor(const SimArgs& args, uint32_t ncpus, uint64_t seed) {
   return options;
 }
 
-sim::Result RunNamed(const SimArgs& args) {
+sim::Outcome RunNamed(const SimArgs& args) {
   return sim::RunWorkload(OptionsFor(args, args.cpus[0], args.seed), args.scale);
 }
 
-void PrintResult(const SimArgs& args, const sim::Result& result) {
+void PrintResult(const SimArgs& args, const sim::Outcome& result) {
   std::printf("workload %s, %u CPUs, seed %llu, placement %s%s%s\n", args.workload.c_str(),
               args.cpus[0], static_cast<unsigned long long>(args.seed),
               sched::PlacementName(args.placement), args.steal ? ", stealing" : "",

@@ -37,9 +37,9 @@ bool ParseSimArgs(int argc, char** argv, SimArgs& args);
 sim::Options OptionsFor(const SimArgs& args, uint32_t ncpus, uint64_t seed);
 
 // Runs args.workload with args.cpus[0] and args.seed.
-sim::Result RunNamed(const SimArgs& args);
+sim::Outcome RunNamed(const SimArgs& args);
 
 // Prints a human-readable summary: outcome, virtual time, per-CPU counters.
-void PrintResult(const SimArgs& args, const sim::Result& result);
+void PrintResult(const SimArgs& args, const sim::Outcome& result);
 
 }  // namespace lichen::tools

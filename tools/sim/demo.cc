@@ -68,7 +68,7 @@ int main() {
   lichen::sim::Options options;
   options.ncpus = 1;
   options.workload = "demo";
-  const lichen::sim::Result result = lichen::sim::Run(options, &Root, &shares);
+  const lichen::sim::Outcome result = lichen::sim::Run(options, &Root, &shares);
   if (!result.ok) {
     std::printf("simulation failed: %s\n", result.failure.c_str());
     return 1;
@@ -94,7 +94,7 @@ int main() {
   args.workload = "mixed";
   args.cpus = {4};
   args.seed = 1;
-  const lichen::sim::Result mixed = lichen::tools::RunNamed(args);
+  const lichen::sim::Outcome mixed = lichen::tools::RunNamed(args);
   lichen::tools::PrintResult(args, mixed);
   return mixed.ok ? 0 : 1;
 }
