@@ -12,7 +12,7 @@ static_assert(LICHEN_AARCH64_MAX_CPUS == lichen::kMaxCpus, "asm_defs.h: LICHEN_A
 
 extern "C" {
 // Zeroed by boot.S with the rest of .bss; each CPU's TPIDR_EL1 points at its entry.
-lichen::aarch64::CpuLocal lichen_cpu_local[LICHEN_AARCH64_MAX_CPUS];
+lichen::aarch64::ArchCpu lichen_arch_cpu[LICHEN_AARCH64_MAX_CPUS];
 [[gnu::section(
     ".bss.stacks")]] lichen::aarch64::CpuStackSlot lichen_cpu_stacks[LICHEN_AARCH64_MAX_CPUS];
 
@@ -50,8 +50,8 @@ uintptr_t ExceptionStackTop(uint32_t cpu) {
   return SlotBase(cpu) + LICHEN_EXCEPTION_STACK_TOP_OFFSET;
 }
 
-CpuLocal& CpuLocalOf(uint32_t cpu) {
-  return lichen_cpu_local[cpu];
+ArchCpu& ArchCpuOf(uint32_t cpu) {
+  return lichen_arch_cpu[cpu];
 }
 
 uint32_t OnlineCpuCount() {
@@ -67,10 +67,10 @@ void SetOnlineCpuCount(uint32_t count) {
 
 namespace lichen::platform {
 
-using aarch64::ThisCpuLocal;
+using aarch64::ThisArchCpu;
 
 CpuId ThisCpu() {
-  return ThisCpuLocal().cpu;
+  return ThisArchCpu().cpu;
 }
 
 uint32_t CpuCount() {

@@ -166,7 +166,7 @@ class WorkerQueue {
   }
 
  private:
-  aarch64::TicketLock lock_;
+  aarch64::UncheckedTicketLock lock_;
   Worker* ring_[kMaxWorkers] TA_GUARDED(lock_) = {};
   uint32_t head_ TA_GUARDED(lock_) = 0;
   uint32_t tail_ TA_GUARDED(lock_) = 0;
@@ -327,7 +327,7 @@ void PhaseContexts(uint32_t cpu) {
     }
   }
   d.mode = Mode::kIdle;
-  const aarch64::CpuLocal& local = aarch64::ThisCpuLocal();
+  const aarch64::ArchCpu& local = aarch64::ThisArchCpu();
   Print(
       "bringup: cpu{}: ran {} worker slices, {} ended by preemption inside irq::Exit(); "
       "{} interrupts so far ({} spurious)",

@@ -64,7 +64,7 @@ struct Slot {
 };
 Slot g_slots[kMaxHandlers];
 // Serializes registrations only. Leaf lock.
-TicketLock g_register_lock;
+UncheckedTicketLock g_register_lock;
 
 // Waits for a register-write-pending bit to clear.
 Status WaitClear(uintptr_t reg, uint32_t bit, const char* what) {
@@ -141,7 +141,7 @@ Status InitDistributor(const BootInfo& info, uint64_t boot_mpidr) {
   return Status::Ok();
 }
 
-Status InitCpu(const BootInfo& info, CpuLocal& local) {
+Status InitCpu(const BootInfo& info, ArchCpu& local) {
   uintptr_t rd = 0;
   LICHEN_TRY_STATUS(FindRedistributor(info, local.mpidr, rd));
   local.gicr_base = rd;
@@ -176,7 +176,7 @@ Status InitCpu(const BootInfo& info, CpuLocal& local) {
 }
 
 void EnablePrivate(uint32_t intid) {
-  const uintptr_t rd = ThisCpuLocal().gicr_base;
+  const uintptr_t rd = ThisArchCpu().gicr_base;
   Write32(rd + kGicrIsenabler0, 1u << (intid & 31));
 }
 
@@ -186,12 +186,12 @@ void SendSgi(uint32_t intid, CpuMask targets) {
   CpuMask rest = targets & CpuMask::FirstN(OnlineCpuCount());
   while (!rest.Empty()) {
     // One write reaches up to 16 CPUs sharing Aff3.Aff2.Aff1 and the same Aff0 / 16 (RS).
-    const uint64_t first = CpuLocalOf(rest.First()).mpidr;
+    const uint64_t first = ArchCpuOf(rest.First()).mpidr;
     const uint64_t group = first & ~uint64_t{0xff};
     const uint64_t range = (first & 0xff) / 16;
     uint64_t list = 0;
     for (uint32_t cpu : rest) {
-      const uint64_t m = CpuLocalOf(cpu).mpidr;
+      const uint64_t m = ArchCpuOf(cpu).mpidr;
       if ((m & ~uint64_t{0xff}) == group && (m & 0xff) / 16 == range) {
         list |= uint64_t{1} << ((m & 0xff) % 16);
         rest.Clear(cpu);

@@ -37,7 +37,7 @@ Status InitDistributor(const BootInfo& info, uint64_t boot_mpidr);
 
 // Sets up this CPU's redistributor (found by matching GICR_TYPER affinity with `local.mpidr`,
 // then woken) and its CPU interface. Every SGI and PPI starts disabled.
-Status InitCpu(const BootInfo& info, CpuLocal& local);
+Status InitCpu(const BootInfo& info, ArchCpu& local);
 
 // Enables SGI/PPI `intid` (< 32) on this CPU's redistributor.
 void EnablePrivate(uint32_t intid);

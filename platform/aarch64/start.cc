@@ -121,7 +121,7 @@ void OnIpiInterrupt(void* /*arg*/, uint32_t /*intid*/) {
 }
 
 // GIC redistributor + CPU interface, timer and IPI for the calling CPU.
-Status InitThisCpu(CpuLocal& local) {
+Status InitThisCpu(ArchCpu& local) {
   LICHEN_TRY_STATUS(gic::InitCpu(g_info, local));
   timer::InitCpu();
   gic::EnablePrivate(gic::kIpiSgi);
@@ -172,7 +172,7 @@ void PrintBootInfo(const BootInfo& info) {
 }
 
 // Starts the other CPUs of the device tree one at a time (so logical ids are dense and in
-// tree order), each with its own slot of stacks and CpuLocal. Returns how many CPUs are
+// tree order), each with its own slot of stacks and ArchCpu. Returns how many CPUs are
 // online, boot CPU included, and rewrites info.cpu_mpidr in logical order.
 uint32_t StartSecondaries(BootInfo& info, uint64_t boot_mpidr) {
   uint32_t limit = BootInfo::kMaxCpus;
@@ -192,7 +192,7 @@ uint32_t StartSecondaries(BootInfo& info, uint64_t boot_mpidr) {
       console::Print("lichen: warning: no PSCI in the device tree: secondary CPUs stay off");
       break;
     }
-    CpuLocal& local = CpuLocalOf(online);
+    ArchCpu& local = ArchCpuOf(online);
     local.cpu = online;
     local.mpidr = mpidr;
     local.exception_stack_top = ExceptionStackTop(online);
@@ -287,7 +287,7 @@ extern "C" [[noreturn]] void LichenBootMain() {
   if (!g_mmu_status.ok()) FatalStatus("boot", g_mmu_status, ExitCode::kBootError);
   psci::SetConduit(info.psci_conduit);
 
-  CpuLocal& local = CpuLocalOf(0);
+  ArchCpu& local = ArchCpuOf(0);
   local.mpidr = LICHEN_READ_SYSREG(mpidr_el1) & kMpidrAffinityMask;
   bool listed = false;
   for (uint32_t i = 0; i < info.cpu_count; ++i)
@@ -316,9 +316,9 @@ extern "C" [[noreturn]] void LichenBootMain() {
   PowerOff(ExitCode::kSuccess);
 }
 
-// Secondary CPU `cpu`, MMU and caches on, stacks and CpuLocal set up by boot.S.
+// Secondary CPU `cpu`, MMU and caches on, stacks and ArchCpu set up by boot.S.
 extern "C" [[noreturn]] void LichenSecondaryBoot(uint32_t cpu, uint64_t entry_el) {
-  CpuLocal& local = ThisCpuLocal();
+  ArchCpu& local = ThisArchCpu();
   UnmaskSError();
   const Status status = InitThisCpu(local);
   if (!status.ok()) FatalStatus("secondary CPU bring-up", status, ExitCode::kBootError);

@@ -39,7 +39,7 @@ uint64_t SaturatingMulAdd(uint64_t a, uint64_t b, uint64_t c) {
 void OnTimerInterrupt(void* /*arg*/, uint32_t /*intid*/) {
   const uint64_t ctl = LICHEN_READ_SYSREG(cntv_ctl_el0);
   if ((ctl & kCtlEnable) == 0 || (ctl & kCtlIstatus) == 0) {
-    ++ThisCpuLocal().stale_timer_count;
+    ++ThisArchCpu().stale_timer_count;
     return;
   }
   LICHEN_WRITE_SYSREG(cntv_ctl_el0, 0);
@@ -80,7 +80,7 @@ uint64_t FrequencyHz() {
 }
 
 uint64_t StaleInterrupts() {
-  return ThisCpuLocal().stale_timer_count;
+  return ThisArchCpu().stale_timer_count;
 }
 
 }  // namespace lichen::aarch64::timer
