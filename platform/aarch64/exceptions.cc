@@ -303,7 +303,7 @@ void PrintBacktrace(uint64_t fp) {
   console::Print("    (symbolize: llvm-symbolizer --obj=<image>.elf <address>...)");
 }
 
-void FatalStatus(const char* what, const Status& status, ExitCode code) {
+void FatalStatus(const char* what, const BootStatus& status, ExitCode code) {
   console::EnterPanicMode();
   if (status.detail() != 0) {
     console::Print("*** {}: {} ({:#x})", what, status.message(), status.detail());
@@ -360,7 +360,7 @@ extern "C" void LichenHandleIrq(ExceptionFrame* /*frame*/) {
       gic::EndOfInterrupt(intid);
       lichen::aarch64::FatalStatus(
           "interrupt manager",
-          lichen::aarch64::Status::Error("interrupt with no handler (INTID)", intid),
+          lichen::aarch64::BootStatus::Error("interrupt with no handler (INTID)", intid),
           lichen::aarch64::ExitCode::kFatal);
     }
     // EOI before irq::Exit(): a context switch there must not leave this CPU's running

@@ -61,9 +61,9 @@ uint64_t NsToTicks(uint64_t ns) {
   return SaturatingMulAdd(ns / kSec, g_hz, (rest + kSec - 1) / kSec);
 }
 
-Status Init(uint32_t intid) {
+BootStatus Init(uint32_t intid) {
   g_hz = LICHEN_READ_SYSREG(cntfrq_el0) & 0xffffffff;
-  if (g_hz == 0) return Status::Error("timer: CNTFRQ_EL0 is 0 (firmware did not set it)");
+  if (g_hz == 0) return BootStatus::Error("timer: CNTFRQ_EL0 is 0 (firmware did not set it)");
   g_intid = intid;
   g_boot_ticks = ReadCounter();
   return gic::RegisterHandler(intid, OnTimerInterrupt, nullptr);
