@@ -3,6 +3,7 @@
 #include "kernel/cpu.h"
 #include "kernel/irq.h"
 #include "kernel/mm/kmem.h"
+#include "kernel/platform.h"
 #include "kernel/sched/registry.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/stats.h"
@@ -12,19 +13,15 @@
 
 namespace lichen::kernel {
 
-namespace {
-uint32_t g_ncpus = 1;
-}  // namespace
-
 void EarlyInit(const BootConfig& config) {
-  LICHEN_ASSERT(config.ncpus >= 1 && config.ncpus <= kMaxCpus, "bad CPU count {}", config.ncpus);
-  g_ncpus = config.ncpus;
+  const uint32_t ncpus = platform::CpuCount();
+  LICHEN_ASSERT(ncpus >= 1 && ncpus <= kMaxCpus, "bad CPU count {}", ncpus);
   sched::Configure(config.sched);
   mm::InitMemory(config.memory_base, config.memory_bytes);
 }
 
 void InitThisCpu(uint32_t cpu) {
-  sched::InitCpu(cpu, g_ncpus);
+  sched::InitCpu(cpu);
 }
 
 void RunIdle() {
@@ -43,7 +40,6 @@ void ResetForSimulation() {
   lockdep::Reset();
   trace::Reset();
   mm::ResetMemoryForSimulation();
-  g_ncpus = 1;
 }
 #endif
 

@@ -13,8 +13,8 @@
 
 namespace lichen::kernel {
 
+// The CPU count is not here: platform::CpuCount() is the one source of it.
 struct BootConfig {
-  uint32_t ncpus = 1;
   sched::Config sched;
   // Free RAM for the page allocator and the heap.
   uintptr_t memory_base = 0;

@@ -225,7 +225,6 @@ KTEST(cpus_online) {
               info.cpu_count, expected);
   KTEST_CHECK(OnlineCpus() == CpuMask::FirstN(expected), "online mask {:#x}, want {} CPUs",
               OnlineCpus().bits(), expected);
-  KTEST_CHECK(sched::CpuCount() == expected, "sched::CpuCount() {}", sched::CpuCount());
   KTEST_CHECK(platform::CpuCount() == expected, "platform::CpuCount() {}", platform::CpuCount());
   WhereProbe probes[kMaxTestCpus];
   Task* tasks[kMaxTestCpus];

@@ -31,7 +31,7 @@ Task* MustSpawn(const char* name, Task::Entry entry, void* arg, int nice, CpuMas
 namespace {
 
 uint32_t Cpus() {
-  return sched::CpuCount();
+  return platform::CpuCount();
 }
 
 // ---- Spawn/exit storm -------------------------------------------------------------------------

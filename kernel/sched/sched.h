@@ -94,11 +94,9 @@ void Schedule();
 // Reschedule if the current task was asked to give up the CPU (safe points).
 void PreemptPoint();
 
-// Number of CPUs the scheduler was started with.
-uint32_t CpuCount();
-
 // Boot: per-CPU scheduler state for this CPU, adopting the running context as its idle task.
-void InitCpu(uint32_t cpu, uint32_t ncpus);
+// The base slice scales with platform::CpuCount(), the machine's CPUs.
+void InitCpu(uint32_t cpu);
 // The idle loop of this CPU. Never returns.
 [[noreturn]] void IdleLoop();
 

@@ -36,7 +36,6 @@ Atomic<uint64_t> g_next_task_id{1};
 // every CpuLocal::stay_lateness_ns): lag travels with migrating tasks, so a queue's lag bound
 // depends on every CPU's lateness.
 Atomic<uint64_t> g_worst_stay_lateness_ns{0};
-uint32_t g_ncpus = 1;
 
 // The page order holding `bytes` of stack.
 uint32_t StackOrder(size_t bytes) {
@@ -819,14 +818,13 @@ void OnSliceTimer(time::TimerEvent& event, CpuLocal& cpu) {
 
 // ---- Boot and idle ---------------------------------------------------------------------------
 
-void InitCpu(uint32_t cpu_id, uint32_t ncpus) {
+void InitCpu(uint32_t cpu_id) {
   IrqGuard guard;
   auto ref = ThisCpuLocal(guard.token());
   CpuLocal& cpu = *ref;
   LICHEN_ASSERT(!cpu.initialized, "CPU {} initialised twice", cpu_id);
-  g_ncpus = ncpus;
   cpu.id = cpu_id;
-  cpu.rq.SetCpuCount(ncpus);
+  cpu.rq.SetCpuCount(platform::CpuCount());
   Task& idle = (*g_idle_tasks)[cpu_id];
   new (&idle) Task();  // a fresh idle task (previous contents are abandoned, not destroyed)
   idle.id = 0;
@@ -886,15 +884,10 @@ void IdleLoop() {
   }  // the guard unmasks here: the pending interrupt is taken
 }
 
-uint32_t CpuCount() {
-  return g_ncpus;
-}
-
 #if defined(LICHEN_HOST)
 void ResetForSimulation() {
   g_next_task_id.Store(1, std::memory_order_relaxed);
   g_worst_stay_lateness_ns.Store(0, std::memory_order_relaxed);
-  g_ncpus = 1;
   g_idle_tasks.Reset();
 }
 #endif

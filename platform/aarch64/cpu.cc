@@ -26,7 +26,7 @@ namespace lichen::aarch64 {
 namespace {
 
 // CPUs online; only the boot CPU writes it (during bring-up, before KernelMain).
-Atomic<uint32_t> g_online_count{1};
+Atomic<uint32_t> g_started_count{1};
 
 uintptr_t SlotBase(uint32_t cpu) {
   return reinterpret_cast<uintptr_t>(&lichen_cpu_stacks[cpu]);
@@ -54,13 +54,13 @@ ArchCpu& ArchCpuOf(uint32_t cpu) {
   return lichen_arch_cpu[cpu];
 }
 
-uint32_t OnlineCpuCount() {
-  return g_online_count.Load(std::memory_order_acquire);
+uint32_t StartedCpuCount() {
+  return g_started_count.Load(std::memory_order_acquire);
 }
 
 // Called by the boot CPU when a secondary has come online (start.cc).
-void SetOnlineCpuCount(uint32_t count) {
-  g_online_count.Store(count, std::memory_order_release);
+void SetStartedCpuCount(uint32_t count) {
+  g_started_count.Store(count, std::memory_order_release);
 }
 
 }  // namespace lichen::aarch64
@@ -74,7 +74,7 @@ CpuId ThisCpu() {
 }
 
 uint32_t CpuCount() {
-  return aarch64::OnlineCpuCount();
+  return aarch64::StartedCpuCount();
 }
 
 IrqState SaveAndMaskIrqs() {

@@ -56,10 +56,11 @@ inline ArchCpu& ThisArchCpu() {
 // ArchCpu of logical CPU `cpu` (any CPU may read the immutable fields after bring-up).
 ArchCpu& ArchCpuOf(uint32_t cpu);
 
-// CPUs online so far (final once the boot CPU calls KernelMain).
-uint32_t OnlineCpuCount();
-// Boot CPU only, during bring-up: publishes the number of CPUs online.
-void SetOnlineCpuCount(uint32_t count);
+// CPUs the platform has started so far (final once the boot CPU calls KernelMain): what
+// platform::CpuCount() reports. Not the kernel's OnlineCpus(), the CPUs whose scheduler runs.
+uint32_t StartedCpuCount();
+// Boot CPU only, during bring-up: publishes the number of CPUs started.
+void SetStartedCpuCount(uint32_t count);
 
 }  // namespace lichen::aarch64
 

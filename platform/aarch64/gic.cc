@@ -183,7 +183,7 @@ void EnablePrivate(uint32_t intid) {
 void SendSgi(uint32_t intid, CpuMask targets) {
   // The targets must see our earlier stores (messages) before they take the interrupt.
   DsbIshSt();
-  CpuMask rest = targets & CpuMask::FirstN(OnlineCpuCount());
+  CpuMask rest = targets & CpuMask::FirstN(StartedCpuCount());
   while (!rest.Empty()) {
     // One write reaches up to 16 CPUs sharing Aff3.Aff2.Aff1 and the same Aff0 / 16 (RS).
     const uint64_t first = ArchCpuOf(rest.First()).mpidr;

@@ -152,7 +152,6 @@ void KernelMain(const BootInfo& info) {
   const KernelOptions& options = g_options;
 
   kernel::BootConfig boot;
-  boot.ncpus = info.cpu_count;
   boot.sched = options.sched;
   boot.memory_base = info.free_range.base;
   boot.memory_bytes = info.free_range.size;

@@ -216,7 +216,7 @@ uint32_t StartSecondaries(BootInfo& info, uint64_t boot_mpidr) {
     }
     logical[online] = mpidr;
     ++online;
-    SetOnlineCpuCount(online);
+    SetStartedCpuCount(online);
   }
   for (uint32_t i = 0; i < BootInfo::kMaxCpus; ++i)
     info.cpu_mpidr[i] = i < online ? logical[i] : 0;

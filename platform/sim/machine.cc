@@ -535,7 +535,6 @@ Outcome Run(const Options& options, RootFn root, void* arg) {
   lockdep::SetReportHandler(options.lockdep_panics ? nullptr : [](const lockdep::Report&) {});
   void* ram = g_host_memory.Ram(options.memory_bytes);
   kernel::BootConfig boot;
-  boot.ncpus = options.ncpus;
   boot.sched = options.sched;
   boot.memory_base = reinterpret_cast<uintptr_t>(ram);
   boot.memory_bytes = options.memory_bytes;

@@ -260,7 +260,7 @@ struct Callers {
 Callers g_callers;
 
 void CallersRoot(void*) {
-  const uint32_t ncpus = sched::CpuCount();
+  const uint32_t ncpus = platform::CpuCount();
   g_callers.nworkers = ncpus - 1;
   for (uint32_t i = 0; i < g_callers.nworkers; ++i) {
     g_callers.workers[i] = SpawnOn(
@@ -387,7 +387,7 @@ void SpawnersRoot(void*) {
           for (Task* worker : workers)
             sched::Join(worker);
         },
-        nullptr, CpuMask::Single(i % sched::CpuCount()));
+        nullptr, CpuMask::Single(i % platform::CpuCount()));
   }
   g_spawn.Store(true, std::memory_order_seq_cst);
   for (Task* spawner : spawners)

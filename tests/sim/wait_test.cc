@@ -313,7 +313,7 @@ void MovingWaiter(void*) {
 // CPU 0 by a cross-CPU call).
 void MovingRoot(void* arg) {
   Rng rng(reinterpret_cast<uint64_t>(arg) * 31);
-  const uint32_t ncpus = sched::CpuCount();
+  const uint32_t ncpus = platform::CpuCount();
   for (int round = 0; round < 4; ++round) {
     Moving m;
     g_moving = &m;
@@ -385,7 +385,7 @@ void ManyRoot(void* arg) {
   Rng rng(reinterpret_cast<uint64_t>(arg) * 131);
   Many m;
   g_many = &m;
-  const uint32_t waiters = 2 * sched::CpuCount();
+  const uint32_t waiters = 2 * platform::CpuCount();
   const uint64_t now = platform::Now();
   for (uint32_t i = 0; i < waiters; ++i)
     m.deadlines[i] = now + 50 * kUs + rng.Below(500 * kUs);
