@@ -197,9 +197,9 @@ TEST(Lockdep, ReportsALockUsedInAnInterruptAndWithIrqsEnabled) {
         struct LockInIrq {
           TicketLock raw{g_class_a};
           time::TimerEvent event{[](time::TimerEvent& e, CpuLocal&) {
-            TicketLock& raw = ContainerOf<LockInIrq, time::TimerEvent, &LockInIrq::event>(&e)->raw;
-            raw.Lock();
-            raw.Unlock();
+            TicketLock& lock = ContainerOf<LockInIrq, time::TimerEvent, &LockInIrq::event>(&e)->raw;
+            lock.Lock();
+            lock.Unlock();
           }};
         } state;
         {
