@@ -157,6 +157,10 @@ void PrintResult(const SimArgs& args, const sim::Outcome& result) {
               static_cast<double>(result.wake_latency_p50_ns) / 1e3,
               static_cast<double>(result.wake_latency_p99_ns) / 1e3,
               static_cast<unsigned long long>(result.wake_latency_samples));
+  // Equal seeds give equal fingerprints: a change meant to be behaviour-neutral compares these.
+  std::printf("fingerprint %016llx, end time %llu ns\n",
+              static_cast<unsigned long long>(result.fingerprint),
+              static_cast<unsigned long long>(result.end_time_ns));
   std::printf("%4s %9s %9s %8s %8s %8s %7s %7s %7s %6s\n", "cpu", "switches", "tasks-run",
               "ipi-sent", "ipi-recv", "messages", "steals", "migr-in", "preempt", "idle%");
   for (size_t i = 0; i < result.cpus.size(); ++i) {
