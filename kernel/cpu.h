@@ -143,10 +143,4 @@ CpuMask OnlineCpus();
 // Boot: marks `cpu` online (its scheduler is ready to receive tasks).
 void MarkCpuOnline(uint32_t cpu);
 
-#if defined(LICHEN_HOST)
-// The simulator runs many kernels, one after another, in one process: this puts every CPU's
-// state back to its initial value between runs.
-void ResetCpusForSimulation();
-#endif
-
 }  // namespace lichen

@@ -5,6 +5,7 @@
 #include "kernel/smp/messenger.h"
 #include "kernel/trace.h"
 #include "lib/assert.h"
+#include "lib/sim_reset.h"
 
 namespace lichen::irq {
 
@@ -51,9 +52,12 @@ bool InHandler() {
 
 #if defined(LICHEN_HOST)
 namespace lichen::irq {
-void ResetForSimulation() {
+namespace {
+void ResetDepths() {
   for (uint32_t& depth : g_depth)
     depth = 0;
 }
+const ResetRegistrar g_reset_irq("irq", ResetStage::kAny, &ResetDepths);
+}  // namespace
 }  // namespace lichen::irq
 #endif

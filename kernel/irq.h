@@ -25,8 +25,4 @@ void Exit();
 // True while this CPU runs an interrupt handler.
 bool InHandler();
 
-#if defined(LICHEN_HOST)
-void ResetForSimulation();
-#endif
-
 }  // namespace lichen::irq

@@ -1,14 +1,9 @@
 #include "kernel/kernel.h"
 
 #include "kernel/cpu.h"
-#include "kernel/irq.h"
 #include "kernel/mm/kmem.h"
 #include "kernel/platform.h"
-#include "kernel/sched/registry.h"
 #include "kernel/sched/sched.h"
-#include "kernel/sched/stats.h"
-#include "kernel/sync/lockdep.h"
-#include "kernel/trace.h"
 #include "lib/assert.h"
 
 namespace lichen::kernel {
@@ -27,20 +22,5 @@ void InitThisCpu(uint32_t cpu) {
 void RunIdle() {
   sched::IdleLoop();
 }
-
-#if defined(LICHEN_HOST)
-void ResetForSimulation() {
-  ResetCpusForSimulation();
-  sched::ResetForSimulation();
-  sched::ResetPlacementForSimulation();
-  sched::ResetStatsForSimulation();
-  sched::Configure(sched::Config{});
-  registry::ResetForSimulation();
-  irq::ResetForSimulation();
-  lockdep::Reset();
-  trace::Reset();
-  mm::ResetMemoryForSimulation();
-}
-#endif
 
 }  // namespace lichen::kernel

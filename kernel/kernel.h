@@ -30,10 +30,7 @@ void InitThisCpu(uint32_t cpu);
 // Each CPU last: the idle loop. Never returns.
 [[noreturn]] void RunIdle();
 
-#if defined(LICHEN_HOST)
-// Puts every global of the core back to its boot state, so that the simulator can boot a
-// fresh kernel in the same process.
-void ResetForSimulation();
-#endif
+// On the host, the simulator boots a fresh kernel in the same process after
+// ResetAllForSimulation() (lib/sim_reset.h): each part of the core registers its own reset.
 
 }  // namespace lichen::kernel

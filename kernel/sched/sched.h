@@ -109,10 +109,4 @@ void RequestReschedule(IrqsOff irqs_off) TA_REQ(g_irqs_off);
 // Interrupt exit: switch if a reschedule is pending and the interrupted context allows it.
 void OnInterruptExit(IrqsOff irqs_off) TA_REQ(g_irqs_off);
 
-#if defined(LICHEN_HOST)
-// Forget all scheduler globals (the simulator, between runs).
-void ResetForSimulation();
-void ResetPlacementForSimulation();
-#endif
-
 }  // namespace lichen::sched

@@ -25,6 +25,7 @@
 #include "lib/container_of.h"
 #include "lib/log.h"
 #include "lib/no_destroy.h"
+#include "lib/sim_reset.h"
 
 namespace lichen::sched {
 
@@ -885,11 +886,14 @@ void IdleLoop() {
 }
 
 #if defined(LICHEN_HOST)
-void ResetForSimulation() {
+namespace {
+void ResetScheduler() {
   g_next_task_id.Store(1, std::memory_order_relaxed);
   g_worst_stay_lateness_ns.Store(0, std::memory_order_relaxed);
   g_idle_tasks.Reset();
 }
+const ResetRegistrar g_reset_scheduler("sched.scheduler", ResetStage::kAny, &ResetScheduler);
+}  // namespace
 #endif
 
 }  // namespace lichen::sched

@@ -19,6 +19,7 @@
 #include "lib/atomic.h"
 #include "lib/log.h"
 #include "lib/random.h"
+#include "lib/sim_reset.h"
 #include "platform/sim/fiber.h"
 #include "platform/sim/fingerprint.h"
 #include "platform/sim/machine.h"
@@ -529,7 +530,7 @@ Outcome Run(const Options& options, RootFn root, void* arg) {
   sim->root_arg = arg;
 
   // A fresh kernel: every global of the core back to its boot state.
-  kernel::ResetForSimulation();
+  ResetAllForSimulation();
   SetPanicHandler(&OnPanic);
   SetLogWriter(&OnLog);
   lockdep::SetReportHandler(options.lockdep_panics ? nullptr : [](const lockdep::Report&) {});

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+#include <vector>
 
 #include "kernel/sched/sched.h"
 #include "kernel/sync/semaphore.h"
+#include "lib/sim_reset.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 
@@ -70,6 +73,18 @@ TEST(Simulator, SameSeedSameRunBitForBit) {
     EXPECT_EQ(a.steps, b.steps) << name;
     EXPECT_EQ(a.end_time_ns, b.end_time_ns) << name;
   }
+}
+
+// Every part of the core that keeps globals registers its own reset (lib/sim_reset.h), run in
+// (stage, name) order with memory last. A reset that went missing (or no longer links in)
+// shows up here by name, before it shows up as one run leaking state into the next.
+TEST(Simulator, EveryPartOfTheCoreRegistersItsReset) {
+  std::vector<std::string> names;
+  for (const ResetRegistrar* r = SimulationResets().first(); r != nullptr; r = r->next())
+    names.push_back(r->name());
+  EXPECT_EQ(names, (std::vector<std::string>{"cpus", "irq", "lockdep", "registry", "sched.config",
+                                             "sched.placement", "sched.scheduler", "sched.stats",
+                                             "trace", "mm.memory"}));
 }
 
 TEST(Simulator, DifferentSeedsExploreDifferentInterleavings) {
