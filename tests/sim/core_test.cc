@@ -303,21 +303,17 @@ TEST(PerCpu, ABorrowHeldAcrossAContextSwitchPanics) {
 }
 
 TEST(PerCpu, EveryCpuGetsItsOwnState) {
-  static std::set<uint32_t> ids;
-  ids.clear();
-  const sim::Outcome result = RunOn(4, [](void*) {
+  std::set<uint32_t> ids;
+  const sim::Outcome result = RunOn(4, [&] {
+    auto read = [&] {
+      IrqGuard guard;
+      auto cpu = ThisCpuLocal(guard.token());
+      LICHEN_ASSERT(cpu->id == platform::ThisCpu(), "per-CPU state of another CPU");
+      ids.insert(cpu->id);
+    };
     Task* tasks[4];
-    for (uint32_t i = 0; i < 4; ++i) {
-      tasks[i] = Spawn(
-          "reader",
-          [](void*) {
-            IrqGuard guard;
-            auto cpu = ThisCpuLocal(guard.token());
-            LICHEN_ASSERT(cpu->id == platform::ThisCpu(), "per-CPU state of another CPU");
-            ids.insert(cpu->id);
-          },
-          nullptr, CpuMask::Single(i));
-    }
+    for (uint32_t i = 0; i < 4; ++i)
+      tasks[i] = test::SpawnBody("reader", read, CpuMask::Single(i));
     for (Task* t : tasks)
       sched::Join(t);
   });
@@ -598,19 +594,19 @@ TEST(Affinity, ARunningTaskMovesWhenItsCpuIsTakenAway) {
 // ---- Nice, wakeup preemption --------------------------------------------------------------
 
 TEST(Nice, ChangingNiceOfARunningTaskChangesItsShare) {
-  static uint64_t burned[2];
-  const sim::Outcome result = RunOn(1, [](void*) {
-    static Atomic<bool> stop{false};
-    stop.Store(false, std::memory_order_relaxed);
-    auto burner = [](void* p) {
+  uint64_t burned[2] = {0, 0};
+  const sim::Outcome result = RunOn(1, [&] {
+    Atomic<bool> stop{false};
+    auto burner = [&](uint64_t& mine) {
       while (!stop.Load(std::memory_order_relaxed)) {
         sim::Compute(20 * kUs);
-        burned[reinterpret_cast<uintptr_t>(p)] += 20 * kUs;
+        mine += 20 * kUs;
       }
     };
-    burned[0] = burned[1] = 0;
-    Task* a = Spawn("a", burner, (void*)0);
-    Task* b = Spawn("b", burner, (void*)1);
+    auto burn_a = [&] { burner(burned[0]); };
+    auto burn_b = [&] { burner(burned[1]); };
+    Task* a = test::SpawnBody("a", burn_a);
+    Task* b = test::SpawnBody("b", burn_b);
     sched::SleepFor(20 * kMs);
     sched::SetNice(a, -10);  // weight 9548 vs 1024
     burned[0] = burned[1] = 0;
@@ -632,25 +628,23 @@ sim::Options TraceOptions() {
 }
 
 TEST(WakeupPreemption, AShortSliceTaskPreemptsALongSliceHog) {
-  static uint64_t latency;
+  uint64_t latency = 0;
   const sim::Outcome result = RunOn(
       1,
-      [](void*) {
+      [&] {
         Task* hog = Spawn(
             "hog", [](void*) { sim::Compute(50 * kMs); }, nullptr, CpuMask::FirstN(kMaxCpus), 0,
             20 * kMs);
-        Task* waker = Spawn(
-            "short",
-            [](void*) {
-              for (int i = 0; i < 5; ++i) {
-                const uint64_t deadline = platform::Now() + 3 * kMs;
-                sched::SleepUntil(deadline);
-                const uint64_t late = platform::Now() - deadline;
-                if (late > latency) latency = late;
-                sim::Compute(50 * kUs);
-              }
-            },
-            nullptr, CpuMask::FirstN(kMaxCpus), 0, 500 * kUs);
+        auto wake = [&] {
+          for (int i = 0; i < 5; ++i) {
+            const uint64_t deadline = platform::Now() + 3 * kMs;
+            sched::SleepUntil(deadline);
+            const uint64_t late = platform::Now() - deadline;
+            if (late > latency) latency = late;
+            sim::Compute(50 * kUs);
+          }
+        };
+        Task* waker = test::SpawnBody({.name = "short", .slice_ns = 500 * kUs}, wake);
         sched::Join(hog);
         sched::Join(waker);
       },

@@ -37,28 +37,22 @@ TEST(Simulator, ComputeAdvancesVirtualTime) {
 }
 
 TEST(Simulator, SpawnedTasksRunOnEveryCpu) {
-  static std::set<uint32_t> cpus_seen;
-  cpus_seen.clear();
+  std::set<uint32_t> cpus_seen;
   sim::Options options;
   options.ncpus = 4;
   options.sched.placement = sched::Placement::kRoundRobin;
-  const sim::Outcome result = sim::Run(
-      options,
-      [](void*) {
-        Task* tasks[8];
-        for (Task*& t : tasks) {
-          sched::SpawnOptions spawn;
-          spawn.entry = [](void*) {
-            cpus_seen.insert(sim::CurrentVirtualCpu());
-            sim::Compute(2'000'000);
-            cpus_seen.insert(sim::CurrentVirtualCpu());
-          };
-          t = sched::Spawn(spawn).value();
-        }
-        for (Task* t : tasks)
-          sched::Join(t);
-      },
-      nullptr);
+  const sim::Outcome result = sim::Run(options, [&] {
+    auto body = [&] {
+      cpus_seen.insert(sim::CurrentVirtualCpu());
+      sim::Compute(2'000'000);
+      cpus_seen.insert(sim::CurrentVirtualCpu());
+    };
+    Task* tasks[8];
+    for (Task*& t : tasks)
+      t = test::SpawnBody(sched::SpawnOptions{}, body);
+    for (Task* t : tasks)
+      sched::Join(t);
+  });
   ASSERT_TRUE(result.ok) << test::Explain(result);
   EXPECT_EQ(cpus_seen.size(), 4u);
 }

@@ -10,6 +10,7 @@
 #include "kernel/debug.h"
 #include "kernel/sched/sched.h"
 #include "lib/cpumask.h"
+#include "lib/units.h"
 
 #include "platform/sim/replay.h"
 #include "platform/sim/sim.h"
@@ -27,7 +28,7 @@ using sim::WorkloadOptions;
 inline sim::Options StallOptions(const char* workload, uint32_t ncpus, uint64_t seed) {
   sim::Options options = WorkloadOptions(workload, ncpus, seed);
   options.stall_one_in = 2000;
-  options.max_stall_ns = 100'000'000;
+  options.max_stall_ns = 100 * kMs;
   return options;
 }
 
@@ -35,14 +36,21 @@ inline sim::Options StallOptions(const char* workload, uint32_t ncpus, uint64_t 
 // with no static to re-make at each run. The task calls `body` where it lies, so it must
 // outlive the task: a local of the root (sim::Run's callable) that joins the task. Temporaries
 // do not bind, which keeps a dangling body from compiling.
+// `options` give the name, affinity, nice and slice; their entry and arg are replaced.
+template <typename Body>
+Task* SpawnBody(sched::SpawnOptions options, Body& body) {
+  options.entry = [](void* arg) { (*static_cast<Body*>(arg))(); };
+  options.arg = &body;
+  return sched::Spawn(options).value();
+}
+
+// The same with a name and an affinity only.
 template <typename Body>
 Task* SpawnBody(const char* name, Body& body, CpuMask affinity = CpuMask::FirstN(kMaxCpus)) {
   sched::SpawnOptions options;
   options.name = name;
-  options.entry = [](void* arg) { (*static_cast<Body*>(arg))(); };
-  options.arg = &body;
   options.affinity = affinity;
-  return sched::Spawn(options).value();
+  return SpawnBody(options, body);
 }
 
 // The replay line of a run from a custom root (sim::Run outside RunWorkload): run this test

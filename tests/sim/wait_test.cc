@@ -238,16 +238,17 @@ void PastDeadlineRoot(void*) {
   LICHEN_ASSERT(queue.Wait([&] { return ready; }, {.deadline_ns = 0}) == WaitResult::kCondition,
                 "a past deadline hid a true condition");
   // A mutex held by someone else: a past deadline gives up at once; a free one is taken.
-  static Mutex mutex;
-  static Atomic<bool> held{false};
-  static Atomic<bool> done{false};
-  Task* holder = Spawn("holder", [](void*) {
+  Mutex mutex;
+  Atomic<bool> held{false};
+  Atomic<bool> done{false};
+  auto hold = [&] {
     mutex.Lock();
     held.Store(true, std::memory_order_release);
     while (!done.Load(std::memory_order_acquire))
       sched::SleepFor(10 * kUs);
     mutex.Unlock();
-  });
+  };
+  Task* holder = test::SpawnBody("holder", hold);
   while (!held.Load(std::memory_order_acquire))
     sched::SleepFor(10 * kUs);
   WaitResult why = WaitResult::kCondition;
@@ -259,8 +260,6 @@ void PastDeadlineRoot(void*) {
                 sched::WaitResultName(why));
   done.Store(true, std::memory_order_release);
   sched::Join(holder);
-  held.Store(false, std::memory_order_relaxed);
-  done.Store(false, std::memory_order_relaxed);
   if (!mutex.LockUntil({.deadline_ns = past}, &why)) {
     LICHEN_PANIC("LockUntil in the past failed on a free mutex");
   }
