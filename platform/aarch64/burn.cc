@@ -26,7 +26,7 @@ namespace {
 
 // Calibration: grow the sample until one takes at least this long, then keep the fastest of
 // kSamples runs of that size (the fastest is the one the host disturbed least).
-constexpr uint64_t kMinSampleNs = 2'000'000;
+constexpr uint64_t kMinSampleNs = 2 * kMs;
 constexpr int kSamples = 5;
 
 // Loop iterations per millisecond of work; written once by CalibrateBurn before any task

@@ -17,6 +17,7 @@
 #include "kernel/sched/sched.h"
 #include "kernel/version.h"
 #include "lib/assert.h"
+#include "lib/units.h"
 #include "platform/aarch64/burn.h"
 #include "platform/aarch64/cmdline.h"
 #include "platform/aarch64/console.h"
@@ -33,7 +34,7 @@ namespace {
 
 // How long the boot CPU waits for the released secondaries to register with the core: a hang
 // detector, generous because tens of vCPUs on a 2-core host wait seconds for a host core.
-constexpr uint64_t kSecondaryInitTimeoutNs = 20'000'000'000;
+constexpr uint64_t kSecondaryInitTimeoutNs = 20 * kSec;
 // Trace events per CPU in a panic report.
 constexpr uint32_t kPanicTraceEvents = 12;
 

@@ -7,6 +7,7 @@
 #include "kernel/platform.h"
 #include "lib/assert.h"
 #include "lib/log.h"
+#include "lib/units.h"
 #include "platform/aarch64/cmdline.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/cpu_local.h"
@@ -37,7 +38,7 @@ constexpr uint64_t kQemuVirtRamBase = 0x40000000;
 // CPUs already online wait for the release in WFE, which TCG runs as a busy yield, so with
 // tens of vCPUs on a 2-core host a new CPU may wait seconds for a host core (64 vCPUs: the
 // 57th took over 2 s).
-constexpr uint64_t kCpuOnTimeoutNs = 20'000'000'000;
+constexpr uint64_t kCpuOnTimeoutNs = 20 * kSec;
 // The least free RAM the core is handed: less cannot hold its per-CPU state and first tasks,
 // and would end in a panic inside the page allocator instead of a boot error naming the cause.
 constexpr uint64_t kMinFreeRam = 1 << 20;

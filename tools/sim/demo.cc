@@ -9,6 +9,7 @@
 #include "kernel/sched/sched.h"
 #include "kernel/sched/weights.h"
 #include "kernel/version.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tools/sim/cli.h"
 
@@ -16,7 +17,7 @@ namespace {
 
 constexpr int kNices[] = {-10, -5, 0, 0, 5, 10, 19};
 constexpr int kTasks = sizeof(kNices) / sizeof(kNices[0]);
-constexpr uint64_t kRunNs = 1'000'000'000;
+constexpr uint64_t kRunNs = lichen::kSec;
 
 struct Burner {
   lichen::Atomic<bool>* stop;
