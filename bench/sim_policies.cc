@@ -21,12 +21,14 @@
 
 #include "kernel/sched/sched.h"
 #include "kernel/sched/weights.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tools/sim/cli.h"
 #include "workloads/sim_workloads.h"
 
 namespace {
 
+using lichen::kMs;
 using lichen::sched::Placement;
 
 struct PolicyConfig {
@@ -36,7 +38,6 @@ struct PolicyConfig {
 
 // ---- The fairness workload ---------------------------------------------------------------
 
-constexpr uint64_t kMs = 1'000'000;
 constexpr int kNices[] = {-5, -2, 0, 0, 3, 5};
 constexpr int kMaxBurners = 3 * 8;
 
@@ -106,7 +107,7 @@ Row Measure(const PolicyConfig& config, uint32_t ncpus, uint64_t seeds) {
     args.placement = config.placement;
     args.steal = config.steal;
     lichen::sim::Options options = lichen::tools::OptionsFor(args, ncpus, seed);
-    const lichen::sim::Result mixed = lichen::sim::RunWorkload(options, 1);
+    const lichen::sim::Outcome mixed = lichen::sim::RunWorkload(options, 1);
     if (!mixed.ok) {
       std::fprintf(stderr, "FAILED: %s\n  replay: %s\n", mixed.failure.c_str(),
                    mixed.replay.c_str());
@@ -124,7 +125,7 @@ Row Measure(const PolicyConfig& config, uint32_t ncpus, uint64_t seeds) {
     g_fairness.burners = 3 * ncpus;
     options.workload = "fairness";
     options.check_idle_balance = config.steal;
-    const lichen::sim::Result fair = lichen::sim::Run(options, &FairnessRoot, nullptr);
+    const lichen::sim::Outcome fair = lichen::sim::Run(options, &FairnessRoot, nullptr);
     if (!fair.ok) {
       std::fprintf(stderr, "FAILED: %s\n", fair.failure.c_str());
       ++row.failures;

@@ -5,6 +5,7 @@
 #include "kernel/smp/messenger.h"
 #include "kernel/trace/trace.h"
 #include "lib/assert.h"
+#include "lib/sim_reset.h"
 
 namespace lichen::irq {
 
@@ -35,11 +36,3 @@ void Exit() {
 }
 
 }  // namespace lichen::irq
-
-#if defined(LICHEN_HOST)
-namespace lichen::irq {
-void ResetForSimulation() {
-  ResetHandlerDepthForSimulation();
-}
-}  // namespace lichen::irq
-#endif

@@ -24,8 +24,4 @@ void OnIpi();
 // Last call of every interrupt; may switch tasks (preemption on return from interrupt).
 void Exit();
 
-#if defined(LICHEN_HOST)
-void ResetForSimulation();
-#endif
-
 }  // namespace lichen::irq

@@ -13,8 +13,8 @@
 
 namespace lichen::kernel {
 
+// The CPU count is not here: platform::CpuCount() is the one source of it.
 struct BootConfig {
-  uint32_t ncpus = 1;
   sched::Config sched;
   // Free RAM for the page allocator and the heap.
   uintptr_t memory_base = 0;
@@ -30,10 +30,7 @@ void InitThisCpu(uint32_t cpu);
 // Each CPU last: the idle loop. Never returns.
 [[noreturn]] void RunIdle();
 
-#if defined(LICHEN_HOST)
-// Puts every global of the core back to its boot state, so that the simulator can boot a
-// fresh kernel in the same process.
-void ResetForSimulation();
-#endif
+// On the host, the simulator boots a fresh kernel in the same process after
+// ResetAllForSimulation() (lib/sim_reset.h): each part of the core registers its own reset.
 
 }  // namespace lichen::kernel

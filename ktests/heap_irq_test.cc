@@ -22,6 +22,7 @@
 #include "ktests/ktest.h"
 #include "lib/container_of.h"
 #include "lib/random.h"
+#include "lib/units.h"
 #include "platform/aarch64/boot_info.h"
 #include "workloads/workloads.h"
 
@@ -29,8 +30,6 @@ namespace lichen::ktest {
 
 namespace {
 
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
 constexpr uint32_t kMaxTestCpus = BootInfo::kMaxCpus;
 // How often each CPU's interrupt allocates, and how long the tasks run at least: until their
 // CPU's interrupt has done kMinIrqRounds rounds too (interrupts can be late by tens of ms when

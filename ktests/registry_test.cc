@@ -4,6 +4,7 @@
 #include "kernel/base/platform.h"
 #include "kernel/sched/cpu.h"
 #include "ktests/ktest.h"
+#include "lib/units.h"
 #include "platform/aarch64/boot_info.h"
 #include "workloads/workloads.h"
 
@@ -11,7 +12,6 @@ namespace lichen::ktest {
 
 namespace {
 
-constexpr uint64_t kUs = 1000;
 constexpr uint32_t kMaxTestCpus = BootInfo::kMaxCpus;
 
 struct RegistryBurner {

@@ -19,6 +19,7 @@
 #include "kernel/sched/cpu.h"
 #include "lib/assert.h"
 #include "lib/atomic.h"
+#include "lib/units.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/kernel_main.h"
 #include "platform/aarch64/power.h"
@@ -37,7 +38,6 @@ namespace {
 
 using aarch64::console::Print;
 
-constexpr uint64_t kNsPerMs = 1'000'000;
 // Trace events and tasks the hang and failure reports print per CPU / in all.
 constexpr uint32_t kReportTraceEvents = 8;
 constexpr uint32_t kReportMaxTasks = 48;
@@ -78,7 +78,7 @@ void OnHang(void* arg) {
     // a holder are a deadlock (how the -smp 8 heap hang was diagnosed, docs/memory.md).
     for (int reading = 0; reading < 2; ++reading) {
       if (reading > 0) {
-        const uint64_t until = platform::Now() + 500 * kNsPerMs;
+        const uint64_t until = platform::Now() + 500 * kMs;
         while (platform::Now() < until)
           platform::CpuRelax();
       }
@@ -111,7 +111,7 @@ uint64_t RunOne(const Test& test) {
   g_current.Store(&test, std::memory_order_release);
   g_phase.Store(Phase::kArming, std::memory_order_release);
   const uint64_t start = platform::Now();
-  aarch64::watchdog::Arm(start + uint64_t{test.timeout_ms} * HangScale() * kNsPerMs, &OnHang,
+  aarch64::watchdog::Arm(start + uint64_t{test.timeout_ms} * HangScale() * kMs, &OnHang,
                          const_cast<Test*>(&test));
   g_phase.Store(Phase::kRunning, std::memory_order_release);
   sched::SpawnOptions options;
@@ -140,7 +140,7 @@ void Fail(const char* file, int line, const char* message) {
   if (g_reporting.Exchange(true, std::memory_order_acq_rel)) {
     // Another failure is being reported: wait for it to power the machine off.
     for (;;)
-      sched::SleepFor(kNsPerMs);
+      sched::SleepFor(kMs);
   }
   const Test* test = CurrentTest();
   Print("ktest: {} FAILED at {}:{}: {}", test != nullptr ? test->name : "(runner)", file, line,
@@ -175,7 +175,7 @@ uint32_t HangScale() {
 }
 
 uint64_t WaitLimitNs() {
-  return uint64_t{10'000} * kNsPerMs * HangScale();
+  return uint64_t{10'000} * kMs * HangScale();
 }
 
 void BlockUntilSet(const Atomic<bool>& flag) {
@@ -193,7 +193,7 @@ namespace internal {
 
 void FailWaitFor(const char* what, uint64_t timeout_ns, const char* file, int line) {
   char buf[160];
-  FormatTo(buf, sizeof(buf), "timed out after {} ms waiting for {}", timeout_ns / kNsPerMs, what);
+  FormatTo(buf, sizeof(buf), "timed out after {} ms waiting for {}", timeout_ns / kMs, what);
   Fail(file, line, buf);
 }
 
@@ -244,9 +244,9 @@ bool RunKtests(const KernelOptions& options) {
     if (!ktest::Selected(*t, options)) continue;
     const uint64_t ns = ktest::RunOne(*t);
     total_ns += ns;
-    console::Print("ktest: {} ok ({} ms)", t->name, ns / ktest::kNsPerMs);
+    console::Print("ktest: {} ok ({} ms)", t->name, ns / kMs);
   }
-  console::Print("ktest: {} ms in tests", total_ns / ktest::kNsPerMs);
+  console::Print("ktest: {} ms in tests", total_ns / kMs);
   if (skip.empty()) {
     console::Print("KTESTS: ALL PASSED ({} tests, {} CPUs)", selected, ncpus);
   } else {

@@ -7,14 +7,12 @@
 #include "kernel/sched/weights.h"
 #include "ktests/ktest.h"
 #include "lib/log.h"
+#include "lib/units.h"
 #include "workloads/workloads.h"
 
 namespace lichen::ktest {
 
 namespace {
-
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
 
 void NothingBody(void*) {}
 

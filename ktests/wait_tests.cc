@@ -10,12 +10,11 @@
 #include "ktests/ktest.h"
 #include "lib/log.h"
 #include "lib/random.h"
+#include "lib/units.h"
 
 namespace lichen::ktest {
 
 namespace {
-
-constexpr uint64_t kUs = 1000;
 
 struct Round {
   WaitQueue queue;

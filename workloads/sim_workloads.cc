@@ -36,20 +36,20 @@ std::string WorkloadReplay(const Options& options, uint32_t scale) {
   return out;
 }
 
-Result RunWorkload(const Options& options, uint32_t scale) {
+Outcome RunWorkload(const Options& options, uint32_t scale) {
   struct Args {
     const workload::Workload* workload;
     workload::Params params;
   };
   Args args{workload::Find(options.workload.c_str()), workload::Params{scale, options.seed, true}};
   if (args.workload == nullptr) {
-    Result result;
+    Outcome result;
     result.seed = options.seed;
     result.kind = Failure::kNoSuchWorkload;
     result.failure = "no workload named '" + options.workload + "'";
     return result;
   }
-  Result result = Run(
+  Outcome result = Run(
       options,
       [](void* p) {
         auto* a = static_cast<Args*>(p);

@@ -15,7 +15,7 @@ Options WorkloadOptions(const char* name, uint32_t ncpus, uint64_t seed);
 
 // Runs the workload named options.workload at `scale` as the root task, with its own checks
 // on. A name that is no workload fails the run.
-Result RunWorkload(const Options& options, uint32_t scale = 1);
+Outcome RunWorkload(const Options& options, uint32_t scale = 1);
 
 // The sim-run command that replays options.workload at `scale` with `options`: the workload,
 // CPU count and seed, then every option that differs from WorkloadOptions() for them.

@@ -12,6 +12,7 @@
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/random.h"
+#include "lib/units.h"
 
 namespace lichen::workload {
 
@@ -29,11 +30,8 @@ Task* MustSpawn(const char* name, Task::Entry entry, void* arg, int nice, CpuMas
 
 namespace {
 
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
-
 uint32_t Cpus() {
-  return sched::CpuCount();
+  return platform::CpuCount();
 }
 
 // ---- Spawn/exit storm -------------------------------------------------------------------------

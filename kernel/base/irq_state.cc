@@ -3,6 +3,7 @@
 #include "kernel/base/debug.h"
 #include "lib/assert.h"
 #include "lib/cpumask.h"
+#include "lib/sim_reset.h"
 
 namespace lichen {
 
@@ -55,10 +56,13 @@ bool InHandler() {
 }
 
 #if defined(LICHEN_HOST)
-void ResetHandlerDepthForSimulation() {
+namespace {
+void ResetDepths() {
   for (HandlerDepth& d : g_depth)
     d.depth = 0;
 }
+const ResetRegistrar g_reset_irq("irq", ResetStage::kAny, &ResetDepths);
+}  // namespace
 #endif
 
 }  // namespace irq

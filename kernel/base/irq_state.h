@@ -56,9 +56,6 @@ void EnterHandler(IrqsOff irqs_off) TA_REQ(g_irqs_off);
 uint32_t LeaveHandler(IrqsOff irqs_off) TA_REQ(g_irqs_off);
 // True while this CPU runs an interrupt handler.
 bool InHandler();
-#if defined(LICHEN_HOST)
-void ResetHandlerDepthForSimulation();
-#endif
 }  // namespace irq
 
 }  // namespace lichen

@@ -32,10 +32,6 @@ struct alignas(64) LiveBorrows {
 extern LiveBorrows g_live_borrows[kMaxCpus];
 }  // namespace percpu_internal
 
-#if defined(LICHEN_HOST)
-void ResetPerCpuBorrowsForSimulation();
-#endif
-
 // True if code on this CPU holds a borrow of any PerCpu<T> (always false without debug checks).
 inline bool AnyPerCpuBorrowedHere() {
   return kDebugChecks && percpu_internal::g_live_borrows[platform::ThisCpu()].count != 0;

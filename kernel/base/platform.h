@@ -22,7 +22,10 @@ using CpuId = uint32_t;
 // preemptible task can migrate between two calls.
 CpuId ThisCpu();
 
-// Number of CPUs online (fixed after boot).
+// The machine's CPUs, ids 0 .. CpuCount()-1: the one count of them, fixed before the kernel
+// starts (on aarch64, the CPUs the platform brought up). Not OnlineCpus() (kernel/cpu.h),
+// which is the set of CPUs whose scheduler is running: it grows during boot and equals
+// FirstN(CpuCount()) once every CPU has finished kernel::InitThisCpu.
 uint32_t CpuCount();
 
 // --- Interrupt masking ----------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include "kernel/base/platform.h"
 #include "lib/assert.h"
 #include "lib/format.h"
+#include "lib/sim_reset.h"
 
 namespace lichen::lockdep {
 
@@ -297,5 +298,11 @@ void Reset() {
 uint32_t ReportCount() {
   return g_report_count.Load(std::memory_order_relaxed);
 }
+
+#if defined(LICHEN_HOST)
+namespace {
+const ResetRegistrar g_reset_lockdep("lockdep", ResetStage::kAny, &Reset);
+}  // namespace
+#endif
 
 }  // namespace lichen::lockdep

@@ -5,6 +5,7 @@
 #include "kernel/base/debug.h"
 #include "lib/assert.h"
 #include "lib/atomic.h"
+#include "lib/sim_reset.h"
 
 namespace lichen::mm {
 
@@ -62,11 +63,18 @@ MemoryLockStates LockStatesForReports() {
 }
 
 #if defined(LICHEN_HOST)
-void ResetMemoryForSimulation() {
+namespace {
+// Forgets the kernel page allocator and heap so that the next simulation's InitMemory starts
+// afresh. They are abandoned, not destroyed (a simulation may end with live allocations); the
+// simulator may reuse or release the memory they managed. Last: the other parts' objects live
+// in that memory.
+void ResetMemory() {
   // The objects hold nothing but pointers into the managed memory (no resources), so
   // constructing new ones over them in the next InitMemory loses nothing.
   g_initialized.Store(false, std::memory_order_release);
 }
+const ResetRegistrar g_reset_memory("mm.memory", ResetStage::kLast, &ResetMemory);
+}  // namespace
 #endif
 
 }  // namespace lichen::mm

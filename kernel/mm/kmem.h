@@ -42,11 +42,4 @@ struct MemoryLockStates {
 };
 MemoryLockStates LockStatesForReports();
 
-#if defined(LICHEN_HOST)
-// Simulator only: forgets the kernel page allocator and heap so that the next simulation's
-// InitMemory starts afresh. They are abandoned, not destroyed (a simulation may end with
-// live allocations); the caller may reuse or release the memory they managed.
-void ResetMemoryForSimulation();
-#endif
-
 }  // namespace lichen::mm

@@ -1,5 +1,7 @@
 #include "kernel/sched/config.h"
 
+#include "lib/sim_reset.h"
+
 namespace lichen::sched {
 
 namespace {
@@ -13,6 +15,15 @@ const Config& config() {
 void Configure(const Config& config) {
   g_config = config;
 }
+
+#if defined(LICHEN_HOST)
+namespace {
+void ResetConfig() {
+  g_config = Config{};
+}
+const ResetRegistrar g_reset_config("sched.config", ResetStage::kAny, &ResetConfig);
+}  // namespace
+#endif
 
 const char* PlacementName(Placement placement) {
   switch (placement) {

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "lib/units.h"
+
 namespace lichen::sched {
 
 // Where a new or woken task goes. All three read only published per-CPU loads.
@@ -32,9 +34,9 @@ struct Config {
   // gap between them (balance.cc).
   bool periodic_balance = true;
   uint32_t local_first_threshold = 2;
-  uint64_t balance_interval_ns = 4'000'000;
+  uint64_t balance_interval_ns = 4 * kMs;
   // A task migrated by the balancer stays put at least this long (anti ping-pong).
-  uint64_t migration_cooldown_ns = 8'000'000;
+  uint64_t migration_cooldown_ns = 8 * kMs;
 };
 
 // The active configuration.

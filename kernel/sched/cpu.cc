@@ -4,6 +4,7 @@
 
 #include "kernel/smp/messenger.h"
 #include "lib/no_destroy.h"
+#include "lib/sim_reset.h"
 
 namespace lichen {
 
@@ -60,12 +61,16 @@ void MarkCpuOnline(uint32_t cpu) {
 }
 
 #if defined(LICHEN_HOST)
-void ResetCpusForSimulation() {
+namespace {
+// Every CPU's state back to its initial value, and no CPU online.
+void ResetCpus() {
   g_local.Reset();
   g_shared.Reset();
   smp::ResetMailboxesForSimulation();
   g_online.TakeAll(std::memory_order_relaxed);
 }
+const ResetRegistrar g_reset_cpus("cpus", ResetStage::kAny, &ResetCpus);
+}  // namespace
 #endif
 
 }  // namespace lichen

@@ -132,15 +132,10 @@ CpuShared& Shared(uint32_t cpu);
 // A copy of `cpu`'s counters (each read on its own: not one atomic snapshot).
 CpuCounterSnapshot SnapshotCounters(uint32_t cpu);
 
-// The CPUs that are online (fixed after boot).
+// The CPUs whose scheduler is running (they can take tasks). It grows during boot, as each
+// CPU finishes its InitThisCpu, up to FirstN(platform::CpuCount()), and is fixed after.
 CpuMask OnlineCpus();
 // Boot: marks `cpu` online (its scheduler is ready to receive tasks).
 void MarkCpuOnline(uint32_t cpu);
-
-#if defined(LICHEN_HOST)
-// The simulator runs many kernels, one after another, in one process: this puts every CPU's
-// state back to its initial value between runs.
-void ResetCpusForSimulation();
-#endif
 
 }  // namespace lichen

@@ -20,18 +20,19 @@
 #include "kernel/sched/weights.h"
 #include "lib/list.h"
 #include "lib/rbtree.h"
+#include "lib/units.h"
 
 namespace lichen::sched {
 
 // ---- Constants --------------------------------------------------------------------------------
 
 // Smallest and largest slice a task may request; requests are clamped to this range.
-inline constexpr uint64_t kMinSliceNs = 100'000;
-inline constexpr uint64_t kMaxSliceNs = 100'000'000;
+inline constexpr uint64_t kMinSliceNs = 100 * kUs;
+inline constexpr uint64_t kMaxSliceNs = 100 * kMs;
 // Linux's TICK_NSEC; used only as the floor of the lag clamp (a tick of lag is always kept).
-inline constexpr uint64_t kTickNs = 1'000'000;
+inline constexpr uint64_t kTickNs = kMs;
 // The default slice per ilog2 step of the CPU count (Linux's sysctl_sched_base_slice, 0.70 ms).
-inline constexpr uint64_t kBaseSliceUnitNs = 700'000;
+inline constexpr uint64_t kBaseSliceUnitNs = 700 * kUs;
 // Vruntime a fresh RunQueue starts from: 2^64 - 2^20, as Linux does, so that the wrap of the
 // u64 virtual clock happens within the first millisecond of virtual time and is always tested.
 inline constexpr uint64_t kInitialVruntime = ~uint64_t{0} - (uint64_t{1} << 20) + 1;

@@ -16,24 +16,23 @@
 #include "kernel/trace/trace.h"
 #include "lib/assert.h"
 #include "lib/no_destroy.h"
+#include "lib/sim_reset.h"
 
 namespace lichen::sched {
 
 namespace {
 
 NoDestroy<std::array<Task, kMaxCpus>> g_idle_tasks;
-uint32_t g_ncpus = 1;
 
 }  // namespace
 
-void InitCpu(uint32_t cpu_id, uint32_t ncpus) {
+void InitCpu(uint32_t cpu_id) {
   IrqGuard guard;
   auto ref = ThisCpuLocal(guard.token());
   CpuLocal& cpu = *ref;
   LICHEN_ASSERT(!cpu.initialized, "CPU {} initialised twice", cpu_id);
-  g_ncpus = ncpus;
   cpu.id = cpu_id;
-  cpu.rq.SetCpuCount(ncpus);
+  cpu.rq.SetCpuCount(platform::CpuCount());
   Task& idle = (*g_idle_tasks)[cpu_id];
   new (&idle) Task();  // a fresh idle task (previous contents are abandoned, not destroyed)
   idle.id = 0;
@@ -93,17 +92,15 @@ void IdleLoop() {
   }  // the guard unmasks here: the pending interrupt is taken
 }
 
-uint32_t CpuCount() {
-  return g_ncpus;
-}
-
 #if defined(LICHEN_HOST)
-void ResetForSimulation() {
+namespace {
+void ResetScheduler() {
   ResetTaskIdsForSimulation();
   ResetLatenessForSimulation();
-  g_ncpus = 1;
   g_idle_tasks.Reset();
 }
+const ResetRegistrar g_reset_scheduler("sched.scheduler", ResetStage::kAny, &ResetScheduler);
+}  // namespace
 #endif
 
 }  // namespace lichen::sched

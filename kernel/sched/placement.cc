@@ -5,6 +5,7 @@
 #include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
 #include "lib/assert.h"
+#include "lib/sim_reset.h"
 
 namespace lichen::sched {
 
@@ -95,8 +96,11 @@ uint32_t SelectCpu(const Task& task, Transit why, uint32_t this_cpu) {
 
 #if defined(LICHEN_HOST)
 namespace lichen::sched {
-void ResetPlacementForSimulation() {
+namespace {
+void ResetPlacement() {
   g_round_robin.Store(0, std::memory_order_relaxed);
 }
+const ResetRegistrar g_reset_placement("sched.placement", ResetStage::kAny, &ResetPlacement);
+}  // namespace
 }  // namespace lichen::sched
 #endif

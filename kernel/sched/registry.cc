@@ -4,6 +4,7 @@
 
 #include "lib/list.h"
 #include "lib/no_destroy.h"
+#include "lib/sim_reset.h"
 
 namespace lichen::registry {
 
@@ -50,9 +51,12 @@ void internal::ForEachImpl(Visitor visitor, void* ctx) {
 }
 
 #if defined(LICHEN_HOST)
-void ResetForSimulation() {
+namespace {
+void ResetRegistry() {
   g_registry.Reset(g_registry_class);
 }
+const ResetRegistrar g_reset_registry("registry", ResetStage::kAny, &ResetRegistry);
+}  // namespace
 #endif
 
 }  // namespace lichen::registry

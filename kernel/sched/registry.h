@@ -46,8 +46,4 @@ void ForEach(F&& fn) {
                         const_cast<void*>(static_cast<const void*>(&fn)));
 }
 
-#if defined(LICHEN_HOST)
-void ResetForSimulation();
-#endif
-
 }  // namespace lichen::registry

@@ -94,11 +94,9 @@ void Schedule();
 // Reschedule if the current task was asked to give up the CPU (safe points).
 void PreemptPoint();
 
-// Number of CPUs the scheduler was started with.
-uint32_t CpuCount();
-
 // Boot: per-CPU scheduler state for this CPU, adopting the running context as its idle task.
-void InitCpu(uint32_t cpu, uint32_t ncpus);
+// The base slice scales with platform::CpuCount(), the machine's CPUs.
+void InitCpu(uint32_t cpu);
 // The idle loop of this CPU. Never returns.
 [[noreturn]] void IdleLoop();
 
@@ -112,11 +110,5 @@ void OnTimerInterrupt(IrqsOff irqs_off) TA_REQ(g_irqs_off);
 void HandleMessages(IrqsOff irqs_off) TA_REQ(g_irqs_off);
 // Interrupt exit: switch if a reschedule is pending and the interrupted context allows it.
 void OnInterruptExit(IrqsOff irqs_off) TA_REQ(g_irqs_off);
-
-#if defined(LICHEN_HOST)
-// Forget all scheduler globals (the simulator, between runs).
-void ResetForSimulation();
-void ResetPlacementForSimulation();
-#endif
 
 }  // namespace lichen::sched

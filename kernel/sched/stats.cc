@@ -5,6 +5,7 @@
 
 #include "kernel/sched/internal.h"
 #include "lib/cpumask.h"
+#include "lib/sim_reset.h"
 
 namespace lichen::sched {
 
@@ -70,12 +71,15 @@ void RecordWakeLatency(Task& task, uint64_t now_ns) {
 }
 
 #if defined(LICHEN_HOST)
-void ResetStatsForSimulation() {
+namespace {
+void ResetStats() {
   for (LatencyHistogram& h : g_wake_latency) {
     h.~LatencyHistogram();
     new (&h) LatencyHistogram();
   }
 }
+const ResetRegistrar g_reset_stats("sched.stats", ResetStage::kAny, &ResetStats);
+}  // namespace
 #endif
 
 }  // namespace lichen::sched

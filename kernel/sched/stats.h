@@ -33,8 +33,4 @@ class LatencyHistogram {
 // This CPU's wake-to-run histogram (latency from becoming runnable to running).
 LatencyHistogram& WakeLatency(uint32_t cpu);
 
-#if defined(LICHEN_HOST)
-void ResetStatsForSimulation();
-#endif
-
 }  // namespace lichen::sched

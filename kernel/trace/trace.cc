@@ -2,6 +2,7 @@
 
 #include "kernel/base/platform.h"
 #include "lib/cpumask.h"
+#include "lib/sim_reset.h"
 
 namespace lichen::trace {
 
@@ -171,5 +172,11 @@ void Reset() {
   for (Ring& ring : g_rings)
     ring.next = 0;
 }
+
+#if defined(LICHEN_HOST)
+namespace {
+const ResetRegistrar g_reset_trace("trace", ResetStage::kAny, &Reset);
+}  // namespace
+#endif
 
 }  // namespace lichen::trace

@@ -7,7 +7,7 @@
 // --- Limits and stacks ----------------------------------------------------------------------
 
 // CPUs this platform brings up: the core's kMaxCpus (lib/cpumask.h; checked in cpu.cc), which
-// the assembler cannot see. Every per-CPU table of the platform (stack slots, CpuLocal,
+// the assembler cannot see. Every per-CPU table of the platform (stack slots, ArchCpu,
 // BootInfo's MPIDRs) is sized by it. QEMU virt's first GICv3 redistributor region holds 123
 // CPUs, so up to this limit no second region is needed; DT CPUs beyond it are ignored.
 #define LICHEN_AARCH64_MAX_CPUS 64
@@ -24,11 +24,11 @@
 #define LICHEN_BOOT_STACK_TOP_OFFSET (LICHEN_PAGE_SIZE + LICHEN_BOOT_STACK_SIZE)
 #define LICHEN_EXCEPTION_STACK_TOP_OFFSET (LICHEN_STACK_SLOT_SIZE)
 
-// --- struct CpuLocal (cpu_local.h): fields read by assembly -----------------------------------
+// --- struct ArchCpu (cpu_local.h): fields read by assembly -----------------------------------
 
-#define LICHEN_CPU_LOCAL_SIZE 64
-#define LICHEN_CPU_LOCAL_EXCEPTION_STACK_TOP 0  // uint64_t: top of this CPU's exception stack
-#define LICHEN_CPU_LOCAL_CPU 8                  // uint32_t: logical CPU id
+#define LICHEN_ARCH_CPU_SIZE 64
+#define LICHEN_ARCH_CPU_EXCEPTION_STACK_TOP 0  // uint64_t: top of this CPU's exception stack
+#define LICHEN_ARCH_CPU_CPU 8                  // uint32_t: logical CPU id
 
 // --- struct ExceptionFrame (exception_frame.h) --------------------------------------------------
 

@@ -7,7 +7,7 @@
 //                         context id the boot CPU passed), MMU off, at EL2 or EL1.
 //
 // Both paths drop to EL1 if needed, take their stack from lichen_cpu_stacks, point TPIDR_EL1 at
-// their CpuLocal and VBAR_EL1 at the vectors, and turn on the MMU with the tables the boot CPU
+// their ArchCpu and VBAR_EL1 at the vectors, and turn on the MMU with the tables the boot CPU
 // built. Before its MMU is on a CPU must not write memory another CPU may cache, and the
 // secondaries do not even read it: everything they need is computed from their CPU id.
 #include "platform/aarch64/asm_defs.h"
@@ -44,13 +44,13 @@ _start:
   stp xzr, xzr, [x0], #16
   b 1b
 2:
-  // TPIDR_EL1 = &lichen_cpu_local[0]; its exception stack top; cpu id 0 (already zero).
-  ADDR x0, lichen_cpu_local
+  // TPIDR_EL1 = &lichen_arch_cpu[0]; its exception stack top; cpu id 0 (already zero).
+  ADDR x0, lichen_arch_cpu
   msr tpidr_el1, x0
   ADDR x1, lichen_cpu_stacks
   ldr x2, =LICHEN_EXCEPTION_STACK_TOP_OFFSET
   add x1, x1, x2
-  str x1, [x0, #LICHEN_CPU_LOCAL_EXCEPTION_STACK_TOP]
+  str x1, [x0, #LICHEN_ARCH_CPU_EXCEPTION_STACK_TOP]
   ADDR x0, lichen_vectors
   msr vbar_el1, x0
   isb
@@ -82,9 +82,9 @@ lichen_secondary_entry:
   ubfx x20, x20, #2, #2         // x20: the EL this CPU was entered at
   bl lichen_drop_to_el1
 
-  // TPIDR_EL1 = &lichen_cpu_local[cpu] (the boot CPU filled it and cleaned it to memory).
-  ADDR x0, lichen_cpu_local
-  mov x1, #LICHEN_CPU_LOCAL_SIZE
+  // TPIDR_EL1 = &lichen_arch_cpu[cpu] (the boot CPU filled it and cleaned it to memory).
+  ADDR x0, lichen_arch_cpu
+  mov x1, #LICHEN_ARCH_CPU_SIZE
   madd x0, x19, x1, x0
   msr tpidr_el1, x0
   // sp = lichen_cpu_stacks[cpu] + boot stack top offset.

@@ -17,16 +17,16 @@
 #include "kernel/base/platform.h"
 #include "lib/assert.h"
 #include "lib/atomic.h"
+#include "lib/units.h"
 #include "workloads/workloads.h"
 
 namespace lichen::aarch64 {
 
 namespace {
 
-constexpr uint64_t kNsPerMs = 1'000'000;
 // Calibration: grow the sample until one takes at least this long, then keep the fastest of
 // kSamples runs of that size (the fastest is the one the host disturbed least).
-constexpr uint64_t kMinSampleNs = 2'000'000;
+constexpr uint64_t kMinSampleNs = 2 * kMs;
 constexpr int kSamples = 5;
 
 // Loop iterations per millisecond of work; written once by CalibrateBurn before any task
@@ -65,7 +65,7 @@ uint64_t CalibrateBurn() {
     if (again < ns) ns = again;
   }
   // iterations / ns * 10^6, without overflow (iterations < 2^40 and ns >= 2 * 10^6 here).
-  const uint64_t rate = iterations * kNsPerMs / ns;
+  const uint64_t rate = iterations * kMs / ns;
   LICHEN_ASSERT(rate > 0, "burn calibration: {} iterations took {} ns", iterations, ns);
   g_iterations_per_ms.Store(rate, std::memory_order_release);
   return rate;
@@ -79,7 +79,7 @@ uint64_t BurnIterationsFor(uint64_t ns) {
   const uint64_t rate = BurnIterationsPerMs();
   LICHEN_ASSERT(rate != 0, "Burn() before CalibrateBurn()");
   // Split into whole ms and a remainder so that nothing overflows for any sane ns.
-  return ns / kNsPerMs * rate + ns % kNsPerMs * rate / kNsPerMs;
+  return ns / kMs * rate + ns % kMs * rate / kMs;
 }
 
 }  // namespace lichen::aarch64

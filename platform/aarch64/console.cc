@@ -33,7 +33,7 @@ constexpr uint64_t kPanicLockAttempts = 2'000'000;
 uintptr_t g_uart = 0;
 
 // Serializes whole writes. Leaf lock: nothing else is acquired while it is held.
-TicketLock g_lock;
+UncheckedTicketLock g_lock;
 // Logical id + 1 of the CPU holding g_lock (0: none); lets the panic path detect that it
 // faulted while holding the lock itself.
 Atomic<uint32_t> g_holder{0};
@@ -78,7 +78,7 @@ void InitIfNeeded(uintptr_t fallback_base) {
 void Write(std::string_view text) TA_NO_THREAD_SAFETY_ANALYSIS {
   if (g_uart == 0) return;
   const platform::IrqState irq = platform::SaveAndMaskIrqs();
-  const uint32_t me = ThisCpuLocal().cpu;
+  const uint32_t me = ThisArchCpu().cpu;
   bool locked = false;
   if ((g_panic_cpus.Load(std::memory_order_relaxed) >> me) & 1) {
     if (g_holder.Load(std::memory_order_relaxed) != me + 1) {
@@ -101,14 +101,14 @@ void Write(std::string_view text) TA_NO_THREAD_SAFETY_ANALYSIS {
 }
 
 void EnterPanicMode() {
-  g_panic_cpus.FetchOr(uint64_t{1} << ThisCpuLocal().cpu, std::memory_order_relaxed);
+  g_panic_cpus.FetchOr(uint64_t{1} << ThisArchCpu().cpu, std::memory_order_relaxed);
 }
 
 void LogWriter(int level, const char* line, size_t len) {
   const uint64_t now_us = platform::Now() / 1000;
   LineBuffer out;
-  Format(out, "[{:>5}.{:06}] cpu{} {}: ", now_us / 1'000'000, now_us % 1'000'000,
-         ThisCpuLocal().cpu, LogLevelTag(level));
+  Format(out, "[{:>5}.{:06}] cpu{} {}: ", now_us / 1'000'000, now_us % 1'000'000, ThisArchCpu().cpu,
+         LogLevelTag(level));
   out.Write(line, len);
   out.EndLine();
   Write(out.view());

@@ -12,7 +12,7 @@ static_assert(LICHEN_AARCH64_MAX_CPUS == lichen::kMaxCpus, "asm_defs.h: LICHEN_A
 
 extern "C" {
 // Zeroed by boot.S with the rest of .bss; each CPU's TPIDR_EL1 points at its entry.
-lichen::aarch64::CpuLocal lichen_cpu_local[LICHEN_AARCH64_MAX_CPUS];
+lichen::aarch64::ArchCpu lichen_arch_cpu[LICHEN_AARCH64_MAX_CPUS];
 [[gnu::section(
     ".bss.stacks")]] lichen::aarch64::CpuStackSlot lichen_cpu_stacks[LICHEN_AARCH64_MAX_CPUS];
 
@@ -26,7 +26,7 @@ namespace lichen::aarch64 {
 namespace {
 
 // CPUs online; only the boot CPU writes it (during bring-up, before KernelMain).
-Atomic<uint32_t> g_online_count{1};
+Atomic<uint32_t> g_started_count{1};
 
 uintptr_t SlotBase(uint32_t cpu) {
   return reinterpret_cast<uintptr_t>(&lichen_cpu_stacks[cpu]);
@@ -50,31 +50,31 @@ uintptr_t ExceptionStackTop(uint32_t cpu) {
   return SlotBase(cpu) + LICHEN_EXCEPTION_STACK_TOP_OFFSET;
 }
 
-CpuLocal& CpuLocalOf(uint32_t cpu) {
-  return lichen_cpu_local[cpu];
+ArchCpu& ArchCpuOf(uint32_t cpu) {
+  return lichen_arch_cpu[cpu];
 }
 
-uint32_t OnlineCpuCount() {
-  return g_online_count.Load(std::memory_order_acquire);
+uint32_t StartedCpuCount() {
+  return g_started_count.Load(std::memory_order_acquire);
 }
 
 // Called by the boot CPU when a secondary has come online (start.cc).
-void SetOnlineCpuCount(uint32_t count) {
-  g_online_count.Store(count, std::memory_order_release);
+void SetStartedCpuCount(uint32_t count) {
+  g_started_count.Store(count, std::memory_order_release);
 }
 
 }  // namespace lichen::aarch64
 
 namespace lichen::platform {
 
-using aarch64::ThisCpuLocal;
+using aarch64::ThisArchCpu;
 
 CpuId ThisCpu() {
-  return ThisCpuLocal().cpu;
+  return ThisArchCpu().cpu;
 }
 
 uint32_t CpuCount() {
-  return aarch64::OnlineCpuCount();
+  return aarch64::StartedCpuCount();
 }
 
 IrqState SaveAndMaskIrqs() {

@@ -1,9 +1,14 @@
-// Per-CPU platform state, reached through TPIDR_EL1.
+// ArchCpu: the architecture's per-CPU record, reached through TPIDR_EL1.
 //
-// Each CPU's TPIDR_EL1 holds the address of its own CpuLocal from the first instructions of
+// Not the kernel's CpuLocal (kernel/cpu.h: run queue, timers, mailbox, borrowed under an
+// IrqGuard): this one is the hardware side (exception stack, MPIDR, redistributor, IRQ
+// statistics) that exists from the first instruction of boot, before the core does, and that
+// the exception vectors read from assembly. Two ideas, two names.
+//
+// Each CPU's TPIDR_EL1 holds the address of its own ArchCpu from the first instructions of
 // boot.S on; nothing else ever writes TPIDR_EL1. ThisCpu() is therefore one system-register
 // read and one load, and the exception vectors find this CPU's exception stack without a
-// free register. Only the owning CPU writes its CpuLocal after bring-up, except `online`,
+// free register. Only the owning CPU writes its ArchCpu after bring-up, except `online`,
 // which the boot CPU polls.
 #pragma once
 
@@ -15,7 +20,7 @@
 
 namespace lichen::aarch64 {
 
-struct alignas(64) CpuLocal {
+struct alignas(64) ArchCpu {
   // Read by vectors.S: the initial stack pointer for synchronous exceptions and SErrors.
   uint64_t exception_stack_top;
   // Read by ThisCpu() (and by boot.S, which stores it): the logical CPU id.
@@ -36,27 +41,28 @@ struct alignas(64) CpuLocal {
   uint64_t stale_timer_count;
 };
 
-static_assert(sizeof(CpuLocal) == LICHEN_CPU_LOCAL_SIZE, "asm_defs.h: CpuLocal size");
-static_assert(offsetof(CpuLocal, exception_stack_top) == LICHEN_CPU_LOCAL_EXCEPTION_STACK_TOP,
-              "asm_defs.h: CpuLocal::exception_stack_top offset");
-static_assert(offsetof(CpuLocal, cpu) == LICHEN_CPU_LOCAL_CPU, "asm_defs.h: CpuLocal::cpu");
+static_assert(sizeof(ArchCpu) == LICHEN_ARCH_CPU_SIZE, "asm_defs.h: ArchCpu size");
+static_assert(offsetof(ArchCpu, exception_stack_top) == LICHEN_ARCH_CPU_EXCEPTION_STACK_TOP,
+              "asm_defs.h: ArchCpu::exception_stack_top offset");
+static_assert(offsetof(ArchCpu, cpu) == LICHEN_ARCH_CPU_CPU, "asm_defs.h: ArchCpu::cpu");
 
-// This CPU's CpuLocal.
-inline CpuLocal& ThisCpuLocal() {
+// This CPU's ArchCpu.
+inline ArchCpu& ThisArchCpu() {
   uint64_t p;
   asm volatile("mrs %0, tpidr_el1" : "=r"(p));
-  return *reinterpret_cast<CpuLocal*>(p);
+  return *reinterpret_cast<ArchCpu*>(p);
 }
 
-// CpuLocal of logical CPU `cpu` (any CPU may read the immutable fields after bring-up).
-CpuLocal& CpuLocalOf(uint32_t cpu);
+// ArchCpu of logical CPU `cpu` (any CPU may read the immutable fields after bring-up).
+ArchCpu& ArchCpuOf(uint32_t cpu);
 
-// CPUs online so far (final once the boot CPU calls KernelMain).
-uint32_t OnlineCpuCount();
-// Boot CPU only, during bring-up: publishes the number of CPUs online.
-void SetOnlineCpuCount(uint32_t count);
+// CPUs the platform has started so far (final once the boot CPU calls KernelMain): what
+// platform::CpuCount() reports. Not the kernel's OnlineCpus(), the CPUs whose scheduler runs.
+uint32_t StartedCpuCount();
+// Boot CPU only, during bring-up: publishes the number of CPUs started.
+void SetStartedCpuCount(uint32_t count);
 
 }  // namespace lichen::aarch64
 
-// The array itself; boot.S computes &lichen_cpu_local[cpu] for TPIDR_EL1.
-extern "C" lichen::aarch64::CpuLocal lichen_cpu_local[LICHEN_AARCH64_MAX_CPUS];
+// The array itself; boot.S computes &lichen_arch_cpu[cpu] for TPIDR_EL1.
+extern "C" lichen::aarch64::ArchCpu lichen_arch_cpu[LICHEN_AARCH64_MAX_CPUS];

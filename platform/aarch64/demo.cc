@@ -25,6 +25,7 @@
 #include "kernel/irq.h"
 #include "lib/assert.h"
 #include "lib/format.h"
+#include "lib/units.h"
 #include "platform/aarch64/cmdline.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/cpu_local.h"
@@ -51,13 +52,13 @@ using platform::Now;
 
 constexpr uint32_t kDemoMaxCpus = BootInfo::kMaxCpus;
 constexpr uint32_t kTimerTicks = 5;
-constexpr uint64_t kTickNs = 1'000'000;
+constexpr uint64_t kTickNs = kMs;
 // Per phase, for every 4 CPUs: TCG on a loaded host is slow, and with many more vCPUs than
 // host cores each vCPU gets a small share of one (16 vCPUs on 2 cores pass in seconds; 64
 // spin at the barriers for longer than even 80 s on a busy 2-core host).
-constexpr uint64_t kPhaseTimeoutNsPer4Cpus = 5'000'000'000;
+constexpr uint64_t kPhaseTimeoutNsPer4Cpus = 5 * kSec;
 constexpr uint32_t kIpiRounds = 3;
-constexpr uint64_t kSliceNs = 2'000'000;
+constexpr uint64_t kSliceNs = 2 * kMs;
 constexpr uint32_t kMinPreemptions = 3;
 constexpr uint64_t kSpinIterations = 3000;
 constexpr uint32_t kMaxWorkers = kDemoMaxCpus + 1;
@@ -166,7 +167,7 @@ class WorkerQueue {
   }
 
  private:
-  aarch64::TicketLock lock_;
+  aarch64::UncheckedTicketLock lock_;
   Worker* ring_[kMaxWorkers] TA_GUARDED(lock_) = {};
   uint32_t head_ TA_GUARDED(lock_) = 0;
   uint32_t tail_ TA_GUARDED(lock_) = 0;
@@ -327,7 +328,7 @@ void PhaseContexts(uint32_t cpu) {
     }
   }
   d.mode = Mode::kIdle;
-  const aarch64::CpuLocal& local = aarch64::ThisCpuLocal();
+  const aarch64::ArchCpu& local = aarch64::ThisArchCpu();
   Print(
       "bringup: cpu{}: ran {} worker slices, {} ended by preemption inside irq::Exit(); "
       "{} interrupts so far ({} spurious)",

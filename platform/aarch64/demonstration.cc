@@ -17,6 +17,7 @@
 #include "kernel/sched/weights.h"
 #include "lib/assert.h"
 #include "lib/format.h"
+#include "lib/units.h"
 #include "platform/aarch64/boot_info.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/kernel_main.h"
@@ -29,8 +30,6 @@ namespace {
 
 using console::Print;
 
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
 // How long the burners of part 2 run.
 constexpr uint64_t kBurnNs = 1000 * kMs;
 constexpr uint64_t kBurnChunkNs = 200 * kUs;

@@ -190,7 +190,7 @@ const char* TaskName() {
 [[noreturn]] void ReportFatal(const ExceptionFrame& f, ExceptionKind kind) {
   console::InitIfNeeded(kQemuVirtUartBase);
   console::EnterPanicMode();
-  const CpuLocal& local = ThisCpuLocal();
+  const ArchCpu& local = ThisArchCpu();
   const uint64_t ec = EsrClass(f.esr);
   const uint64_t iss = EsrIss(f.esr);
   console::Print("*** FATAL: {} on cpu{} (mpidr {:#x}), task \"{}\"", KindName(kind), local.cpu,
@@ -239,7 +239,7 @@ const char* TaskName() {
 [[noreturn]] void ReportNested(const ExceptionFrame& f) {
   console::EnterPanicMode();
   console::Print("*** FATAL: fault while reporting a fault on cpu{}: ESR {:#x} ELR {:#x} FAR {:#x}",
-                 ThisCpuLocal().cpu, f.esr, f.elr, f.far);
+                 ThisArchCpu().cpu, f.esr, f.elr, f.far);
   PowerOff(ExitCode::kFatal);
 }
 
@@ -303,7 +303,7 @@ void PrintBacktrace(uint64_t fp) {
   console::Print("    (symbolize: llvm-symbolizer --obj=<image>.elf <address>...)");
 }
 
-void FatalStatus(const char* what, const Status& status, ExitCode code) {
+void FatalStatus(const char* what, const BootStatus& status, ExitCode code) {
   console::EnterPanicMode();
   if (status.detail() != 0) {
     console::Print("*** {}: {} ({:#x})", what, status.message(), status.detail());
@@ -317,7 +317,7 @@ void FatalStatus(const char* what, const Status& status, ExitCode code) {
 
 void PanicHandler(const char* file, int line, const char* message) {
   MaskIrqs();
-  CpuLocal& local = ThisCpuLocal();
+  ArchCpu& local = ThisArchCpu();
   if (++local.fatal_depth > 1) {
     console::EnterPanicMode();
     console::Print("*** PANIC while handling a fatal error on cpu{}: {}", local.cpu, message);
@@ -347,7 +347,7 @@ using lichen::aarch64::ExceptionKind;
 extern "C" void LichenHandleIrq(ExceptionFrame* /*frame*/) {
   namespace gic = lichen::aarch64::gic;
   lichen::irq::Enter();
-  lichen::aarch64::CpuLocal& local = lichen::aarch64::ThisCpuLocal();
+  lichen::aarch64::ArchCpu& local = lichen::aarch64::ThisArchCpu();
   for (int i = 0; i < lichen::aarch64::kMaxAcksPerEntry; ++i) {
     const uint32_t intid = gic::Acknowledge();
     if (intid >= gic::kFirstSpecialIntid) {
@@ -360,7 +360,7 @@ extern "C" void LichenHandleIrq(ExceptionFrame* /*frame*/) {
       gic::EndOfInterrupt(intid);
       lichen::aarch64::FatalStatus(
           "interrupt manager",
-          lichen::aarch64::Status::Error("interrupt with no handler (INTID)", intid),
+          lichen::aarch64::BootStatus::Error("interrupt with no handler (INTID)", intid),
           lichen::aarch64::ExitCode::kFatal);
     }
     // EOI before irq::Exit(): a context switch there must not leave this CPU's running
@@ -382,7 +382,7 @@ extern "C" void LichenHandleException(ExceptionFrame* frame, uint64_t kind_value
     frame->elr += 4;
     return;
   }
-  CpuLocal& local = ThisCpuLocal();
+  ArchCpu& local = ThisArchCpu();
   const uint32_t depth = ++local.fatal_depth;
   if (depth == 1) ReportFatal(*frame, kind);
   if (depth == 2) ReportNested(*frame);

@@ -13,7 +13,7 @@ namespace lichen::aarch64 {
 const BootInfo& TheBootInfo();
 
 // Prints "*** <what>: <status message> (<detail>)" and powers off with `code`.
-[[noreturn]] void FatalStatus(const char* what, const Status& status, ExitCode code);
+[[noreturn]] void FatalStatus(const char* what, const BootStatus& status, ExitCode code);
 
 // lib/assert.h's panic handler: message, location, CPU, task, backtrace, then power-off with
 // ExitCode::kFatal. Installed at boot.

@@ -112,21 +112,21 @@ bool HasMagic(const void* blob) {
   return blob != nullptr && LoadBe32(static_cast<const uint8_t*>(blob)) == kMagic;
 }
 
-Status Blob::Open(const void* data, size_t max_size, Blob& out) {
-  if (data == nullptr) return Status::Error("no device tree blob");
-  if (max_size < kHeaderSize) return Status::Error("device tree: blob smaller than its header");
+BootStatus Blob::Open(const void* data, size_t max_size, Blob& out) {
+  if (data == nullptr) return BootStatus::Error("no device tree blob");
+  if (max_size < kHeaderSize) return BootStatus::Error("device tree: blob smaller than its header");
   const uint8_t* b = static_cast<const uint8_t*>(data);
   if (LoadBe32(b) != kMagic) {
-    return Status::Error("device tree: bad magic (not an FDT blob)", LoadBe32(b));
+    return BootStatus::Error("device tree: bad magic (not an FDT blob)", LoadBe32(b));
   }
   const uint32_t total = LoadBe32(b + kOffTotalSize);
   if (total < kHeaderSize || total > kMaxBlobSize || total > max_size) {
-    return Status::Error("device tree: implausible totalsize", total);
+    return BootStatus::Error("device tree: implausible totalsize", total);
   }
   const uint32_t version = LoadBe32(b + kOffVersion);
   const uint32_t last_comp = LoadBe32(b + kOffLastCompVersion);
   if (version < 16 || last_comp > 17) {
-    return Status::Error("device tree: unsupported version", version);
+    return BootStatus::Error("device tree: unsupported version", version);
   }
   const uint32_t off_struct = LoadBe32(b + kOffStruct);
   const uint32_t off_strings = LoadBe32(b + kOffStrings);
@@ -139,13 +139,13 @@ Status Blob::Open(const void* data, size_t max_size, Blob& out) {
   // overflow: off <= total, then size <= total - off).
   if (off_struct < kHeaderSize || off_struct > total || struct_size > total - off_struct ||
       (off_struct & 3) != 0) {
-    return Status::Error("device tree: structure block outside the blob", off_struct);
+    return BootStatus::Error("device tree: structure block outside the blob", off_struct);
   }
   if (off_strings < kHeaderSize || off_strings > total || strings_size > total - off_strings) {
-    return Status::Error("device tree: strings block outside the blob", off_strings);
+    return BootStatus::Error("device tree: strings block outside the blob", off_strings);
   }
   if (off_rsv < kHeaderSize || off_rsv > total || (off_rsv & 7) != 0) {
-    return Status::Error("device tree: memory reservation map outside the blob", off_rsv);
+    return BootStatus::Error("device tree: memory reservation map outside the blob", off_rsv);
   }
   out.base_ = b;
   out.total_size_ = total;
@@ -154,7 +154,7 @@ Status Blob::Open(const void* data, size_t max_size, Blob& out) {
   out.strings_offset_ = off_strings;
   out.strings_size_ = strings_size;
   out.reserve_map_offset_ = off_rsv;
-  return Status::Ok();
+  return BootStatus::Ok();
 }
 
 // The single pass over the structure block that fills BootInfo.
@@ -162,9 +162,9 @@ class Parser {
  public:
   Parser(const Blob& blob, BootInfo& info) : blob_(blob), info_(info) {}
 
-  Status Run() {
-    LICHEN_TRY_STATUS(ReadReserveMap());
-    LICHEN_TRY_STATUS(Walk());
+  BootStatus Run() {
+    LICHEN_TRY_BOOT(ReadReserveMap());
+    LICHEN_TRY_BOOT(Walk());
     return CheckRequired();
   }
 
@@ -172,17 +172,17 @@ class Parser {
   const uint8_t* Struct() const { return blob_.base_ + blob_.struct_offset_; }
 
   // /memreserve/ entries: (address, size) pairs of big-endian u64, ended by (0, 0).
-  Status ReadReserveMap() {
+  BootStatus ReadReserveMap() {
     uint32_t off = blob_.reserve_map_offset_;
     for (;;) {
       if (off > blob_.total_size_ || blob_.total_size_ - off < 16) {
-        return Status::Error("device tree: unterminated memory reservation map", off);
+        return BootStatus::Error("device tree: unterminated memory reservation map", off);
       }
       const uint64_t base = LoadBe64(blob_.base_ + off);
       const uint64_t size = LoadBe64(blob_.base_ + off + 8);
-      if (base == 0 && size == 0) return Status::Ok();
+      if (base == 0 && size == 0) return BootStatus::Ok();
       if (!Fits(MemRange{base, size})) {
-        return Status::Error("device tree: memory reservation wraps around", base);
+        return BootStatus::Error("device tree: memory reservation wraps around", base);
       }
       if (info_.reserved_count < BootInfo::kMaxReserved) {
         info_.reserved[info_.reserved_count++] = MemRange{base, size};
@@ -192,57 +192,59 @@ class Parser {
   }
 
   // Reads the token at `off` (which must be inside the structure block).
-  Status Token(uint32_t off, uint32_t& token) const {
+  BootStatus Token(uint32_t off, uint32_t& token) const {
     if (off > blob_.struct_size_ || blob_.struct_size_ - off < 4) {
-      return Status::Error("device tree: structure block ends without FDT_END", off);
+      return BootStatus::Error("device tree: structure block ends without FDT_END", off);
     }
     token = LoadBe32(Struct() + off);
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
   // The NUL-terminated string at `off` of the structure block (a node name).
-  Status NodeName(uint32_t off, std::string_view& name) const {
+  BootStatus NodeName(uint32_t off, std::string_view& name) const {
     const uint8_t* s = Struct();
     uint32_t end = off;
     while (end < blob_.struct_size_ && s[end] != 0)
       ++end;
-    if (end >= blob_.struct_size_) return Status::Error("device tree: unterminated node name", off);
+    if (end >= blob_.struct_size_)
+      return BootStatus::Error("device tree: unterminated node name", off);
     name = std::string_view(reinterpret_cast<const char*>(s + off), end - off);
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
   // The property name at `nameoff` of the strings block.
-  Status PropName(uint32_t nameoff, std::string_view& name) const {
+  BootStatus PropName(uint32_t nameoff, std::string_view& name) const {
     if (nameoff >= blob_.strings_size_) {
-      return Status::Error("device tree: property name offset outside the strings block", nameoff);
+      return BootStatus::Error("device tree: property name offset outside the strings block",
+                               nameoff);
     }
     const uint8_t* s = blob_.base_ + blob_.strings_offset_;
     uint32_t end = nameoff;
     while (end < blob_.strings_size_ && s[end] != 0)
       ++end;
     if (end >= blob_.strings_size_) {
-      return Status::Error("device tree: unterminated property name", nameoff);
+      return BootStatus::Error("device tree: unterminated property name", nameoff);
     }
     name = std::string_view(reinterpret_cast<const char*>(s + nameoff), end - nameoff);
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
-  Status Walk() {
+  BootStatus Walk() {
     uint32_t off = 0;
     uint32_t depth = 0;  // number of open nodes; nodes_[depth - 1] is the innermost
     for (;;) {
       uint32_t token = 0;
-      LICHEN_TRY_STATUS(Token(off, token));
+      LICHEN_TRY_BOOT(Token(off, token));
       const uint32_t token_off = off;
       off += 4;
       switch (token) {
         case kTokenBeginNode: {
           if (depth == kMaxDepth)
-            return Status::Error("device tree: nodes nested too deeply", token_off);
+            return BootStatus::Error("device tree: nodes nested too deeply", token_off);
           if (depth == 0 && saw_root_)
-            return Status::Error("device tree: second root node", token_off);
+            return BootStatus::Error("device tree: second root node", token_off);
           std::string_view name;
-          LICHEN_TRY_STATUS(NodeName(off, name));
+          LICHEN_TRY_BOOT(NodeName(off, name));
           off = AlignUp4(off + static_cast<uint32_t>(name.size()) + 1);
           nodes_[depth] = Node{};
           nodes_[depth].name = name;
@@ -252,25 +254,26 @@ class Parser {
         }
         case kTokenEndNode:
           if (depth == 0)
-            return Status::Error("device tree: FDT_END_NODE without a node", token_off);
-          LICHEN_TRY_STATUS(FinishNode(depth));
+            return BootStatus::Error("device tree: FDT_END_NODE without a node", token_off);
+          LICHEN_TRY_BOOT(FinishNode(depth));
           --depth;
           break;
         case kTokenProp: {
-          if (depth == 0) return Status::Error("device tree: property outside any node", token_off);
+          if (depth == 0)
+            return BootStatus::Error("device tree: property outside any node", token_off);
           if (blob_.struct_size_ - off < 8) {
-            return Status::Error("device tree: truncated property header", token_off);
+            return BootStatus::Error("device tree: truncated property header", token_off);
           }
           const uint32_t len = LoadBe32(Struct() + off);
           const uint32_t nameoff = LoadBe32(Struct() + off + 4);
           off += 8;
           if (len > blob_.struct_size_ - off) {
-            return Status::Error("device tree: property value runs past the structure block",
-                                 token_off);
+            return BootStatus::Error("device tree: property value runs past the structure block",
+                                     token_off);
           }
           std::string_view name;
-          LICHEN_TRY_STATUS(PropName(nameoff, name));
-          LICHEN_TRY_STATUS(AddProp(nodes_[depth - 1], name, Prop{Struct() + off, len}, token_off));
+          LICHEN_TRY_BOOT(PropName(nameoff, name));
+          LICHEN_TRY_BOOT(AddProp(nodes_[depth - 1], name, Prop{Struct() + off, len}, token_off));
           off = AlignUp4(off + len);
           break;
         }
@@ -278,22 +281,23 @@ class Parser {
           break;
         case kTokenEnd:
           if (depth != 0)
-            return Status::Error("device tree: FDT_END inside an open node", token_off);
-          if (!saw_root_) return Status::Error("device tree: no root node");
-          return Status::Ok();
+            return BootStatus::Error("device tree: FDT_END inside an open node", token_off);
+          if (!saw_root_) return BootStatus::Error("device tree: no root node");
+          return BootStatus::Ok();
         default:
-          return Status::Error("device tree: unknown structure token", token_off);
+          return BootStatus::Error("device tree: unknown structure token", token_off);
       }
     }
   }
 
   // Records the properties the boot code uses; validates the cell counts.
-  Status AddProp(Node& node, std::string_view name, Prop value, uint32_t at) {
+  BootStatus AddProp(Node& node, std::string_view name, Prop value, uint32_t at) {
     if (name == "#address-cells" || name == "#size-cells") {
-      if (value.len != 4) return Status::Error("device tree: cell count is not one cell", at);
+      if (value.len != 4) return BootStatus::Error("device tree: cell count is not one cell", at);
       // Any count is accepted here (PCI buses use 3); RegEntry() rejects what it cannot read.
       const uint32_t cells = LoadBe32(value.data);
-      if (cells > 4) return Status::Error("device tree: implausible address/size cell count", at);
+      if (cells > 4)
+        return BootStatus::Error("device tree: implausible address/size cell count", at);
       (name == "#address-cells" ? node.address_cells : node.size_cells) = cells;
     } else if (name == "compatible") {
       node.compatible = value;
@@ -320,24 +324,24 @@ class Parser {
     } else if (name == "linux,initrd-end") {
       node.initrd_end = value;
     }
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
   // Reads entry `index` of a `reg` property laid out with the parent's cell counts.
-  static Status RegEntry(const Node& node, const Node& parent, uint32_t index, MemRange& out) {
+  static BootStatus RegEntry(const Node& node, const Node& parent, uint32_t index, MemRange& out) {
     const uint32_t ac = parent.address_cells;
     const uint32_t sc = parent.size_cells;
     const uint32_t entry_bytes = (ac + sc) * 4;
     if (ac == 0 || ac > 2 || sc > 2) {
-      return Status::Error("device tree: reg with an unsupported address/size cell count",
-                           ac * 16 + sc);
+      return BootStatus::Error("device tree: reg with an unsupported address/size cell count",
+                               ac * 16 + sc);
     }
     if (node.reg.len % entry_bytes != 0 || index >= node.reg.len / entry_bytes) {
-      return Status::Error("device tree: reg property too short or misaligned", index);
+      return BootStatus::Error("device tree: reg property too short or misaligned", index);
     }
     out.base = ReadCells(node.reg, index * (ac + sc), ac);
     out.size = sc == 0 ? 0 : ReadCells(node.reg, index * (ac + sc) + ac, sc);
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
   static uint32_t RegCount(const Node& node, const Node& parent) {
@@ -351,17 +355,17 @@ class Parser {
   }
 
   // Called at FDT_END_NODE, when all of the node's properties are known.
-  Status FinishNode(uint32_t depth) {
+  BootStatus FinishNode(uint32_t depth) {
     const Node& node = nodes_[depth - 1];
-    if (depth == 1) return Status::Ok();  // the root itself
+    if (depth == 1) return BootStatus::Ok();  // the root itself
     const Node& parent = nodes_[depth - 2];
     if (depth == 2 && node.name == "chosen") return Chosen(node);
-    if (!Enabled(node)) return Status::Ok();
+    if (!Enabled(node)) return BootStatus::Ok();
     if (PropIsString(node.device_type, "memory")) return Memory(node, parent);
     if (depth == 3 && BaseName(parent.name) == "cpus" && PropIsString(node.device_type, "cpu")) {
       return Cpu(node, parent);
     }
-    if (!node.compatible.present()) return Status::Ok();
+    if (!node.compatible.present()) return BootStatus::Ok();
     if (PropListContains(node.compatible, "arm,gic-v3")) return Gic(node, parent);
     if (PropListContains(node.compatible, "arm,pl011")) return Uart(node, parent, depth);
     if (PropListContains(node.compatible, "arm,armv8-timer")) return Timer(node);
@@ -369,14 +373,14 @@ class Parser {
         PropListContains(node.compatible, "arm,psci-0.2")) {
       return Psci(node);
     }
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
-  Status Chosen(const Node& node) {
+  BootStatus Chosen(const Node& node) {
     if (node.bootargs.present()) {
       const Prop& p = node.bootargs;
       if (p.len == 0 || p.data[p.len - 1] != 0) {
-        return Status::Error("device tree: /chosen/bootargs is not a string");
+        return BootStatus::Error("device tree: /chosen/bootargs is not a string");
       }
       uint32_t n = p.len - 1;
       if (n > BootInfo::kCmdlineMax - 1) {
@@ -392,12 +396,12 @@ class Parser {
       const Prop& s = node.initrd_start;
       const Prop& e = node.initrd_end;
       if ((s.len != 4 && s.len != 8) || (e.len != 4 && e.len != 8)) {
-        return Status::Error("device tree: /chosen initrd start/end not a 1- or 2-cell number");
+        return BootStatus::Error("device tree: /chosen initrd start/end not a 1- or 2-cell number");
       }
       const uint64_t start = s.len == 8 ? LoadBe64(s.data) : LoadBe32(s.data);
       const uint64_t end = e.len == 8 ? LoadBe64(e.data) : LoadBe32(e.data);
       if (end < start)
-        return Status::Error("device tree: /chosen initrd ends before it starts", end);
+        return BootStatus::Error("device tree: /chosen initrd ends before it starts", end);
       info_.initrd = MemRange{start, end - start};
     }
     if (node.stdout_path.present()) {
@@ -408,95 +412,97 @@ class Parser {
         stdout_path_ = path.substr(0, path.find(':'));
       }
     }
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
-  Status Memory(const Node& node, const Node& parent) {
+  BootStatus Memory(const Node& node, const Node& parent) {
     const uint32_t n = RegCount(node, parent);
-    if (n == 0) return Status::Error("device tree: memory node without reg");
+    if (n == 0) return BootStatus::Error("device tree: memory node without reg");
     for (uint32_t i = 0; i < n; ++i) {
       MemRange r;
-      LICHEN_TRY_STATUS(RegEntry(node, parent, i, r));
+      LICHEN_TRY_BOOT(RegEntry(node, parent, i, r));
       if (r.size == 0) continue;
-      if (!Fits(r)) return Status::Error("device tree: memory range wraps", r.base);
+      if (!Fits(r)) return BootStatus::Error("device tree: memory range wraps", r.base);
       if (info_.mem_count == BootInfo::kMaxMemRanges) {
-        return Status::Error("device tree: too many memory ranges", BootInfo::kMaxMemRanges);
+        return BootStatus::Error("device tree: too many memory ranges", BootInfo::kMaxMemRanges);
       }
       info_.mem[info_.mem_count++] = r;
     }
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
-  Status Cpu(const Node& node, const Node& parent) {
+  BootStatus Cpu(const Node& node, const Node& parent) {
     // A CPU's reg is its MPIDR affinity value, #address-cells (1 or 2) wide, no size.
     const uint32_t ac = parent.address_cells;
     if (ac == 0 || ac > 2 || node.reg.len < ac * 4) {
-      return Status::Error("device tree: cpu node without a 1- or 2-cell reg");
+      return BootStatus::Error("device tree: cpu node without a 1- or 2-cell reg");
     }
     const uint64_t mpidr = ReadCells(node.reg, 0, ac);
     if ((mpidr & ~uint64_t{0xff00ffffff}) != 0) {
-      return Status::Error("device tree: cpu reg is not an MPIDR affinity value", mpidr);
+      return BootStatus::Error("device tree: cpu reg is not an MPIDR affinity value", mpidr);
     }
     // Two nodes for one MPIDR would have the kernel start the same CPU twice.
     for (uint32_t i = 0; i < info_.cpu_count; ++i) {
       if (info_.cpu_mpidr[i] == mpidr) {
-        return Status::Error("device tree: two CPUs with the same MPIDR", mpidr);
+        return BootStatus::Error("device tree: two CPUs with the same MPIDR", mpidr);
       }
     }
     ++info_.dt_cpu_count;
     if (info_.cpu_count < BootInfo::kMaxCpus) info_.cpu_mpidr[info_.cpu_count++] = mpidr;
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
-  Status Gic(const Node& node, const Node& parent) {
-    if (info_.gicd_base != 0) return Status::Ok();  // the first GICv3 wins
+  BootStatus Gic(const Node& node, const Node& parent) {
+    if (info_.gicd_base != 0) return BootStatus::Ok();  // the first GICv3 wins
     uint32_t regions = 1;
     if (node.redistributor_regions.present()) {
       if (node.redistributor_regions.len != 4) {
-        return Status::Error("device tree: bad #redistributor-regions");
+        return BootStatus::Error("device tree: bad #redistributor-regions");
       }
       regions = LoadBe32(node.redistributor_regions.data);
     }
     if (regions == 0 || regions > BootInfo::kMaxRedistributorRegions) {
-      return Status::Error("device tree: unsupported number of GICv3 redistributor regions",
-                           regions);
+      return BootStatus::Error("device tree: unsupported number of GICv3 redistributor regions",
+                               regions);
     }
     if (RegCount(node, parent) < 1 + regions) {
-      return Status::Error("device tree: GICv3 reg lacks distributor or redistributor regions");
+      return BootStatus::Error("device tree: GICv3 reg lacks distributor or redistributor regions");
     }
     MemRange gicd;
-    LICHEN_TRY_STATUS(RegEntry(node, parent, 0, gicd));
+    LICHEN_TRY_BOOT(RegEntry(node, parent, 0, gicd));
     for (uint32_t i = 0; i < regions; ++i) {
       MemRange& r = info_.gicr_regions[i];
-      LICHEN_TRY_STATUS(RegEntry(node, parent, 1 + i, r));
-      if (r.size == 0) return Status::Error("device tree: empty GICv3 redistributor region", i);
+      LICHEN_TRY_BOOT(RegEntry(node, parent, 1 + i, r));
+      if (r.size == 0) return BootStatus::Error("device tree: empty GICv3 redistributor region", i);
       // Redistributor frames are 64 KiB each and 64 KiB aligned (GICv3 architecture 12.10).
       if (r.base % 0x10000 != 0) {
-        return Status::Error("device tree: GICv3 redistributor region not 64 KiB aligned", r.base);
+        return BootStatus::Error("device tree: GICv3 redistributor region not 64 KiB aligned",
+                                 r.base);
       }
     }
     if (node.redistributor_stride.present()) {
       const Prop& s = node.redistributor_stride;
-      if (s.len != 4 && s.len != 8) return Status::Error("device tree: bad redistributor-stride");
+      if (s.len != 4 && s.len != 8)
+        return BootStatus::Error("device tree: bad redistributor-stride");
       info_.gicr_stride = s.len == 8 ? LoadBe64(s.data) : LoadBe32(s.data);
       if (info_.gicr_stride % 0x10000 != 0) {
-        return Status::Error("device tree: redistributor-stride not a multiple of 64 KiB",
-                             info_.gicr_stride);
+        return BootStatus::Error("device tree: redistributor-stride not a multiple of 64 KiB",
+                                 info_.gicr_stride);
       }
     }
-    if (gicd.base == 0) return Status::Error("device tree: GICv3 distributor at address 0");
+    if (gicd.base == 0) return BootStatus::Error("device tree: GICv3 distributor at address 0");
     if (gicd.base % kGicDistributorSize != 0 || gicd.size < kGicDistributorSize) {
-      return Status::Error("device tree: GICv3 distributor not a 64 KiB aligned 64 KiB frame",
-                           gicd.base);
+      return BootStatus::Error("device tree: GICv3 distributor not a 64 KiB aligned 64 KiB frame",
+                               gicd.base);
     }
     info_.gicd_base = gicd.base;
     info_.gicr_region_count = regions;
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
-  Status Uart(const Node& node, const Node& parent, uint32_t depth) {
+  BootStatus Uart(const Node& node, const Node& parent, uint32_t depth) {
     MemRange r;
-    LICHEN_TRY_STATUS(RegEntry(node, parent, 0, r));
+    LICHEN_TRY_BOOT(RegEntry(node, parent, 0, r));
     // Prefer the UART /chosen/stdout-path names (only top-level nodes are compared by path;
     // /chosen usually comes after the devices in QEMU's tree, so also remember the first).
     bool is_stdout = false;
@@ -505,15 +511,15 @@ class Parser {
     }
     if (info_.uart_base == 0 || is_stdout) info_.uart_base = r.base;
     if (pl011_count_ < kMaxPl011) pl011_bases_[pl011_count_++] = Pl011{node.name, r.base};
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
-  Status Timer(const Node& node) {
+  BootStatus Timer(const Node& node) {
     // Interrupt specifiers of the GIC: <type number flags>; type 1 = PPI, INTID = 16 + number.
     // Order (binding): secure physical, non-secure physical, virtual, hypervisor (optional).
     const Prop& p = node.interrupts;
     if (!p.present() || p.len % 12 != 0 || p.len / 12 < 3) {
-      return Status::Error("device tree: timer interrupts are not 3 or 4 GIC PPI specifiers");
+      return BootStatus::Error("device tree: timer interrupts are not 3 or 4 GIC PPI specifiers");
     }
     uint32_t* slots[4] = {&info_.timer_intid_secure_phys, &info_.timer_intid_phys,
                           &info_.timer_intid_virt, &info_.timer_intid_hyp};
@@ -522,37 +528,38 @@ class Parser {
       const uint32_t type = LoadBe32(p.data + i * 12);
       const uint32_t number = LoadBe32(p.data + i * 12 + 4);
       if (type != 1 || number >= 16) {
-        return Status::Error("device tree: timer interrupt is not a PPI", i);
+        return BootStatus::Error("device tree: timer interrupt is not a PPI", i);
       }
       *slots[i] = 16 + number;
     }
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
-  Status Psci(const Node& node) {
+  BootStatus Psci(const Node& node) {
     if (PropIsString(node.method, "hvc")) {
       info_.psci_conduit = PsciConduit::kHvc;
     } else if (PropIsString(node.method, "smc")) {
       info_.psci_conduit = PsciConduit::kSmc;
     } else {
-      return Status::Error("device tree: PSCI method is neither hvc nor smc");
+      return BootStatus::Error("device tree: PSCI method is neither hvc nor smc");
     }
-    return Status::Ok();
+    return BootStatus::Ok();
   }
 
-  Status CheckRequired() {
+  BootStatus CheckRequired() {
     // stdout-path may have named a UART that came before /chosen: resolve it now.
     if (stdout_path_.size() > 1 && stdout_path_[0] == '/') {
       for (uint32_t i = 0; i < pl011_count_; ++i) {
         if (stdout_path_.substr(1) == pl011_bases_[i].name) info_.uart_base = pl011_bases_[i].base;
       }
     }
-    if (info_.mem_count == 0) return Status::Error("device tree: no /memory node with RAM");
-    if (info_.cpu_count == 0) return Status::Error("device tree: no CPU under /cpus");
+    if (info_.mem_count == 0) return BootStatus::Error("device tree: no /memory node with RAM");
+    if (info_.cpu_count == 0) return BootStatus::Error("device tree: no CPU under /cpus");
     if (info_.gicd_base == 0)
-      return Status::Error("device tree: no arm,gic-v3 interrupt controller");
-    if (info_.uart_base == 0) return Status::Error("device tree: no arm,pl011 UART");
-    if (info_.timer_intid_virt == 0) return Status::Error("device tree: no arm,armv8-timer node");
+      return BootStatus::Error("device tree: no arm,gic-v3 interrupt controller");
+    if (info_.uart_base == 0) return BootStatus::Error("device tree: no arm,pl011 UART");
+    if (info_.timer_intid_virt == 0)
+      return BootStatus::Error("device tree: no arm,armv8-timer node");
     return CheckBootInfo(info_);
   }
 
@@ -572,15 +579,15 @@ class Parser {
   uint32_t pl011_count_ = 0;
 };
 
-Status CheckBootInfo(const BootInfo& info) {
+BootStatus CheckBootInfo(const BootInfo& info) {
   if (info.mem_count > BootInfo::kMaxMemRanges ||
       info.gicr_region_count > BootInfo::kMaxRedistributorRegions) {
-    return Status::Error("boot info: range count beyond its array");
+    return BootStatus::Error("boot info: range count beyond its array");
   }
   for (uint32_t i = 0; i < info.mem_count; ++i) {
     for (uint32_t j = 0; j < i; ++j) {
       if (Overlap(info.mem[i], info.mem[j])) {
-        return Status::Error("device tree: two memory ranges overlap", info.mem[i].base);
+        return BootStatus::Error("device tree: two memory ranges overlap", info.mem[i].base);
       }
     }
   }
@@ -595,17 +602,17 @@ Status CheckBootInfo(const BootInfo& info) {
   devices[n++] = MemRange{info.uart_base, kUartSize};
   for (uint32_t i = 0; i < n; ++i) {
     if (!Fits(devices[i])) {
-      return Status::Error("device tree: a device region wraps around the address space",
-                           devices[i].base);
+      return BootStatus::Error("device tree: a device region wraps around the address space",
+                               devices[i].base);
     }
     for (uint32_t m = 0; m < info.mem_count; ++m) {
       if (Overlap(devices[i], info.mem[m])) {
-        return Status::Error("device tree: a GIC or UART region overlaps RAM", devices[i].base);
+        return BootStatus::Error("device tree: a GIC or UART region overlaps RAM", devices[i].base);
       }
     }
     for (uint32_t j = 0; j < i; ++j) {
       if (Overlap(devices[i], devices[j])) {
-        return Status::Error("device tree: two GIC/UART regions overlap", devices[i].base);
+        return BootStatus::Error("device tree: two GIC/UART regions overlap", devices[i].base);
       }
     }
   }
@@ -616,12 +623,12 @@ Status CheckBootInfo(const BootInfo& info) {
       in_ram |= info.initrd.base >= r.base && info.initrd.end() <= r.end();
     }
     if (!in_ram)
-      return Status::Error("device tree: the initrd is not inside RAM", info.initrd.base);
+      return BootStatus::Error("device tree: the initrd is not inside RAM", info.initrd.base);
   }
-  return Status::Ok();
+  return BootStatus::Ok();
 }
 
-Status ParseBootInfo(const Blob& blob, BootInfo& info) {
+BootStatus ParseBootInfo(const Blob& blob, BootInfo& info) {
   return Parser(blob, info).Run();
 }
 

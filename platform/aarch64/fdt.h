@@ -2,7 +2,7 @@
 // chapter 5) and the extraction of BootInfo from one.
 //
 // Every offset and length read from the blob is checked against the blob's own header before
-// it is used, so a truncated or malformed blob yields an error Status, never a fault. All
+// it is used, so a truncated or malformed blob yields an error BootStatus, never a fault. All
 // multi-byte values are assembled from single bytes: the parser runs on the boot CPU before
 // the MMU is on, when unaligned accesses would fault, and it has no aarch64-only code, so it
 // also compiles for the host.
@@ -17,7 +17,7 @@
 
 namespace lichen::fdt {
 
-using aarch64::Status;
+using aarch64::BootStatus;
 
 // The FDT header's magic number (big-endian in the blob).
 inline constexpr uint32_t kMagic = 0xd00dfeed;
@@ -39,7 +39,7 @@ class Blob {
  public:
   // Validates the header of the blob at `data`. At most `max_size` bytes from `data` may be
   // read (the blob's totalsize must not exceed it).
-  static Status Open(const void* data, size_t max_size, Blob& out);
+  static BootStatus Open(const void* data, size_t max_size, Blob& out);
 
   // The blob's first byte and its validated totalsize.
   const uint8_t* data() const { return base_; }
@@ -65,13 +65,13 @@ inline constexpr uint64_t kUartSize = 0x1000;
 // PSCI, /chosen/bootargs and the initrd. Missing required nodes (memory, cpus, GICv3, PL011,
 // timer) and any malformed structure are errors, and so is a result CheckBootInfo() rejects.
 // `info` is only partially filled on error.
-Status ParseBootInfo(const Blob& blob, BootInfo& info);
+BootStatus ParseBootInfo(const Blob& blob, BootInfo& info);
 
 // Checks that what a well-formed device tree said makes sense as a machine before the kernel
 // maps and touches it: RAM ranges that do not overlap, device frames (GICD, GICR regions,
 // PL011) that neither wrap around, nor overlap RAM, nor overlap each other, and an initrd
 // inside RAM. A tree that fails this would otherwise fault (or silently corrupt memory) long
 // after parsing, far from the cause.
-Status CheckBootInfo(const BootInfo& info);
+BootStatus CheckBootInfo(const BootInfo& info);
 
 }  // namespace lichen::fdt

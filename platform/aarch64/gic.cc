@@ -64,15 +64,15 @@ struct Slot {
 };
 Slot g_slots[kMaxHandlers];
 // Serializes registrations only. Leaf lock.
-TicketLock g_register_lock;
+UncheckedTicketLock g_register_lock;
 
 // Waits for a register-write-pending bit to clear.
-Status WaitClear(uintptr_t reg, uint32_t bit, const char* what) {
+BootStatus WaitClear(uintptr_t reg, uint32_t bit, const char* what) {
   for (uint32_t i = 0; i < kPollLimit; ++i) {
-    if ((Read32(reg) & bit) == 0) return Status::Ok();
+    if ((Read32(reg) & bit) == 0) return BootStatus::Ok();
     platform::CpuRelax();
   }
-  return Status::Error(what, reg);
+  return BootStatus::Error(what, reg);
 }
 
 // MPIDR affinity packed the way GICR_TYPER[63:32] holds it: Aff3.Aff2.Aff1.Aff0.
@@ -81,7 +81,7 @@ uint32_t PackedAffinity(uint64_t mpidr) {
 }
 
 // Finds the redistributor whose GICR_TYPER affinity is `mpidr`'s.
-Status FindRedistributor(const BootInfo& info, uint64_t mpidr, uintptr_t& out) {
+BootStatus FindRedistributor(const BootInfo& info, uint64_t mpidr, uintptr_t& out) {
   const uint32_t want = PackedAffinity(mpidr);
   for (uint32_t r = 0; r < info.gicr_region_count; ++r) {
     const MemRange& region = info.gicr_regions[r];
@@ -89,12 +89,12 @@ Status FindRedistributor(const BootInfo& info, uint64_t mpidr, uintptr_t& out) {
     while (base + kRedistributorSizeV3 <= region.end()) {
       const uint32_t arch = (Read32(base + kGicrPidr2) >> 4) & 0xf;
       if (arch != 3 && arch != 4) {
-        return Status::Error("GICv3: no redistributor where the device tree says", base);
+        return BootStatus::Error("GICv3: no redistributor where the device tree says", base);
       }
       const uint64_t typer = Read64(base + kGicrTyper);
       if (static_cast<uint32_t>(typer >> 32) == want) {
         out = base;
-        return Status::Ok();
+        return BootStatus::Ok();
       }
       if (typer & kGicrTyperLast) break;
       base += info.gicr_stride != 0            ? info.gicr_stride
@@ -102,24 +102,24 @@ Status FindRedistributor(const BootInfo& info, uint64_t mpidr, uintptr_t& out) {
                                                : kRedistributorSizeV3;
     }
   }
-  return Status::Error("GICv3: no redistributor for this CPU's MPIDR", mpidr);
+  return BootStatus::Error("GICv3: no redistributor for this CPU's MPIDR", mpidr);
 }
 
 }  // namespace
 
-Status InitDistributor(const BootInfo& info, uint64_t boot_mpidr) {
+BootStatus InitDistributor(const BootInfo& info, uint64_t boot_mpidr) {
   g_gicd = info.gicd_base;
   const uint32_t arch = (Read32(g_gicd + kGicdPidr2) >> 4) & 0xf;
   if (arch != 3 && arch != 4) {
-    return Status::Error("GICv3: distributor is not GICv3/v4 (GICD_PIDR2.ArchRev)", arch);
+    return BootStatus::Error("GICv3: distributor is not GICv3/v4 (GICD_PIDR2.ArchRev)", arch);
   }
   // Off, then affinity routing on (ARE may only change while the groups are disabled).
   Write32(g_gicd + kGicdCtlr, 0);
-  LICHEN_TRY_STATUS(WaitClear(g_gicd + kGicdCtlr, kGicdCtlrRwp, "GICv3: GICD_CTLR.RWP stuck"));
+  LICHEN_TRY_BOOT(WaitClear(g_gicd + kGicdCtlr, kGicdCtlrRwp, "GICv3: GICD_CTLR.RWP stuck"));
   Write32(g_gicd + kGicdCtlr, kGicdCtlrAre);
-  LICHEN_TRY_STATUS(WaitClear(g_gicd + kGicdCtlr, kGicdCtlrRwp, "GICv3: GICD_CTLR.RWP stuck"));
+  LICHEN_TRY_BOOT(WaitClear(g_gicd + kGicdCtlr, kGicdCtlrRwp, "GICv3: GICD_CTLR.RWP stuck"));
   if ((Read32(g_gicd + kGicdCtlr) & kGicdCtlrAre) == 0) {
-    return Status::Error("GICv3: affinity routing (GICD_CTLR.ARE) cannot be enabled");
+    return BootStatus::Error("GICv3: affinity routing (GICD_CTLR.ARE) cannot be enabled");
   }
   // SPIs: 32 * (ITLinesNumber + 1) INTIDs, at most 1020.
   uint32_t lines = 32 * ((Read32(g_gicd + kGicdTyper) & 0x1f) + 1);
@@ -130,30 +130,30 @@ Status InitDistributor(const BootInfo& info, uint64_t boot_mpidr) {
     Write32(g_gicd + kGicdIcactiver + i / 8, 0xffffffff);
     Write32(g_gicd + kGicdIgroupr + i / 8, 0xffffffff);
   }
-  LICHEN_TRY_STATUS(WaitClear(g_gicd + kGicdCtlr, kGicdCtlrRwp, "GICv3: GICD_CTLR.RWP stuck"));
+  LICHEN_TRY_BOOT(WaitClear(g_gicd + kGicdCtlr, kGicdCtlrRwp, "GICv3: GICD_CTLR.RWP stuck"));
   for (uint32_t i = 32; i < lines; i += 4)
     Write32(g_gicd + kGicdIpriorityr + i, kDefaultPriority4);
   const uint64_t route = boot_mpidr & kMpidrAffinityMask;  // Interrupt_Routing_Mode 0: this PE
   for (uint32_t i = 32; i < lines; ++i)
     Write64(g_gicd + kGicdIrouter + 8 * i, route);
   Write32(g_gicd + kGicdCtlr, kGicdCtlrAre | kGicdCtlrEnables);
-  LICHEN_TRY_STATUS(WaitClear(g_gicd + kGicdCtlr, kGicdCtlrRwp, "GICv3: GICD_CTLR.RWP stuck"));
-  return Status::Ok();
+  LICHEN_TRY_BOOT(WaitClear(g_gicd + kGicdCtlr, kGicdCtlrRwp, "GICv3: GICD_CTLR.RWP stuck"));
+  return BootStatus::Ok();
 }
 
-Status InitCpu(const BootInfo& info, CpuLocal& local) {
+BootStatus InitCpu(const BootInfo& info, ArchCpu& local) {
   uintptr_t rd = 0;
-  LICHEN_TRY_STATUS(FindRedistributor(info, local.mpidr, rd));
+  LICHEN_TRY_BOOT(FindRedistributor(info, local.mpidr, rd));
   local.gicr_base = rd;
 
   // Wake the redistributor: clear ProcessorSleep, wait for ChildrenAsleep to clear.
   Write32(rd + kGicrWaker, Read32(rd + kGicrWaker) & ~kGicrWakerProcessorSleep);
-  LICHEN_TRY_STATUS(
+  LICHEN_TRY_BOOT(
       WaitClear(rd + kGicrWaker, kGicrWakerChildrenAsleep, "GICv3: redistributor does not wake"));
 
   // SGIs and PPIs: all disabled, nothing pending or active, Group 1, default priority.
   Write32(rd + kGicrIcenabler0, 0xffffffff);
-  LICHEN_TRY_STATUS(WaitClear(rd + kGicrCtlr, kGicrCtlrRwp, "GICv3: GICR_CTLR.RWP stuck"));
+  LICHEN_TRY_BOOT(WaitClear(rd + kGicrCtlr, kGicrCtlrRwp, "GICv3: GICR_CTLR.RWP stuck"));
   Write32(rd + kGicrIcpendr0, 0xffffffff);
   Write32(rd + kGicrIcactiver0, 0xffffffff);
   Write32(rd + kGicrIgroupr0, 0xffffffff);
@@ -165,33 +165,33 @@ Status InitCpu(const BootInfo& info, CpuLocal& local) {
   LICHEN_WRITE_SYSREG(icc_sre_el1, LICHEN_READ_SYSREG(icc_sre_el1) | 0x7);
   Isb();
   if ((LICHEN_READ_SYSREG(icc_sre_el1) & 1) == 0) {
-    return Status::Error("GICv3: ICC_SRE_EL1.SRE stays 0 (system registers disabled at EL2)");
+    return BootStatus::Error("GICv3: ICC_SRE_EL1.SRE stays 0 (system registers disabled at EL2)");
   }
   LICHEN_WRITE_SYSREG(icc_pmr_el1, kPriorityMask);
   LICHEN_WRITE_SYSREG(icc_bpr1_el1, 0);
   LICHEN_WRITE_SYSREG(icc_ctlr_el1, LICHEN_READ_SYSREG(icc_ctlr_el1) & ~uint64_t{1 << 1});
   LICHEN_WRITE_SYSREG(icc_igrpen1_el1, 1);
   Isb();
-  return Status::Ok();
+  return BootStatus::Ok();
 }
 
 void EnablePrivate(uint32_t intid) {
-  const uintptr_t rd = ThisCpuLocal().gicr_base;
+  const uintptr_t rd = ThisArchCpu().gicr_base;
   Write32(rd + kGicrIsenabler0, 1u << (intid & 31));
 }
 
 void SendSgi(uint32_t intid, CpuMask targets) {
   // The targets must see our earlier stores (messages) before they take the interrupt.
   DsbIshSt();
-  CpuMask rest = targets & CpuMask::FirstN(OnlineCpuCount());
+  CpuMask rest = targets & CpuMask::FirstN(StartedCpuCount());
   while (!rest.Empty()) {
     // One write reaches up to 16 CPUs sharing Aff3.Aff2.Aff1 and the same Aff0 / 16 (RS).
-    const uint64_t first = CpuLocalOf(rest.First()).mpidr;
+    const uint64_t first = ArchCpuOf(rest.First()).mpidr;
     const uint64_t group = first & ~uint64_t{0xff};
     const uint64_t range = (first & 0xff) / 16;
     uint64_t list = 0;
     for (uint32_t cpu : rest) {
-      const uint64_t m = CpuLocalOf(cpu).mpidr;
+      const uint64_t m = ArchCpuOf(cpu).mpidr;
       if ((m & ~uint64_t{0xff}) == group && (m & 0xff) / 16 == range) {
         list |= uint64_t{1} << ((m & 0xff) % 16);
         rest.Clear(cpu);
@@ -221,18 +221,18 @@ void EndOfInterrupt(uint32_t intid) {
 }
 
 // Registration is serialized by g_register_lock; dispatch reads slots without it (gic.h).
-Status RegisterHandler(uint32_t intid, Handler handler, void* arg) {
+BootStatus RegisterHandler(uint32_t intid, Handler handler, void* arg) {
   if (intid >= kMaxHandlers || handler == nullptr) {
-    return Status::Error("interrupt manager: INTID out of range", intid);
+    return BootStatus::Error("interrupt manager: INTID out of range", intid);
   }
   IrqSaveLockGuard guard(g_register_lock);
   Slot& slot = g_slots[intid];
   if (slot.handler.Load(std::memory_order_relaxed) != nullptr) {
-    return Status::Error("interrupt manager: INTID already has a handler", intid);
+    return BootStatus::Error("interrupt manager: INTID already has a handler", intid);
   }
   slot.arg = arg;
   slot.handler.Store(handler, std::memory_order_release);
-  return Status::Ok();
+  return BootStatus::Ok();
 }
 
 bool Dispatch(uint32_t intid) {

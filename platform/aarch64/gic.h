@@ -33,11 +33,11 @@ inline constexpr uint32_t kMaxHandlers = 288;
 
 // Sets up the distributor (boot CPU, once, before any CPU enables its interface): affinity
 // routing on, every SPI disabled, Group 1, default priority, routed to the boot CPU.
-Status InitDistributor(const BootInfo& info, uint64_t boot_mpidr);
+BootStatus InitDistributor(const BootInfo& info, uint64_t boot_mpidr);
 
 // Sets up this CPU's redistributor (found by matching GICR_TYPER affinity with `local.mpidr`,
 // then woken) and its CPU interface. Every SGI and PPI starts disabled.
-Status InitCpu(const BootInfo& info, CpuLocal& local);
+BootStatus InitCpu(const BootInfo& info, ArchCpu& local);
 
 // Enables SGI/PPI `intid` (< 32) on this CPU's redistributor.
 void EnablePrivate(uint32_t intid);
@@ -56,7 +56,7 @@ void EndOfInterrupt(uint32_t intid);
 using Handler = void (*)(void* arg, uint32_t intid);
 
 // Publishes `handler` for `intid`. Fails if the INTID is out of range or already taken.
-Status RegisterHandler(uint32_t intid, Handler handler, void* arg);
+BootStatus RegisterHandler(uint32_t intid, Handler handler, void* arg);
 
 // Runs the handler registered for `intid`; false if there is none. Lock-free (see above).
 bool Dispatch(uint32_t intid);

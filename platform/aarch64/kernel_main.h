@@ -53,7 +53,7 @@ struct KernelOptions {
 };
 
 // Parses `cmdline` into `options`; an error names the offending word's key.
-Status ParseKernelOptions(std::string_view cmdline, KernelOptions& options);
+BootStatus ParseKernelOptions(std::string_view cmdline, KernelOptions& options);
 
 // The options of this boot (valid once KernelMain has parsed them).
 const KernelOptions& TheKernelOptions();

@@ -17,6 +17,7 @@
 #include "kernel/sched/cpu.h"
 #include "kernel/sched/sched.h"
 #include "lib/assert.h"
+#include "lib/units.h"
 #include "platform/aarch64/burn.h"
 #include "platform/aarch64/cmdline.h"
 #include "platform/aarch64/console.h"
@@ -33,7 +34,7 @@ namespace {
 
 // How long the boot CPU waits for the released secondaries to register with the core: a hang
 // detector, generous because tens of vCPUs on a 2-core host wait seconds for a host core.
-constexpr uint64_t kSecondaryInitTimeoutNs = 20'000'000'000;
+constexpr uint64_t kSecondaryInitTimeoutNs = 20 * kSec;
 // Trace events per CPU in a panic report.
 constexpr uint32_t kPanicTraceEvents = 12;
 
@@ -41,15 +42,15 @@ constexpr uint32_t kPanicTraceEvents = 12;
 KernelOptions g_options;
 
 // Parses a 0/1 switch.
-Status ParseBool(std::string_view value, bool& out, const char* error) {
+BootStatus ParseBool(std::string_view value, bool& out, const char* error) {
   if (value == "0") {
     out = false;
   } else if (value == "1") {
     out = true;
   } else {
-    return Status::Error(error);
+    return BootStatus::Error(error);
   }
-  return Status::Ok();
+  return BootStatus::Ok();
 }
 
 // The init task: runs the program the command line chose, then ends the machine.
@@ -77,7 +78,7 @@ void InitTask(void* /*arg*/) {
 
 }  // namespace
 
-Status ParseKernelOptions(std::string_view cmdline, KernelOptions& options) {
+BootStatus ParseKernelOptions(std::string_view cmdline, KernelOptions& options) {
   if (auto v = CmdlineOption(cmdline, "placement")) {
     if (*v == "round-robin") {
       options.sched.placement = sched::Placement::kRoundRobin;
@@ -86,14 +87,14 @@ Status ParseKernelOptions(std::string_view cmdline, KernelOptions& options) {
     } else if (*v == "least-loaded") {
       options.sched.placement = sched::Placement::kLeastLoaded;
     } else {
-      return Status::Error("placement= must be round-robin, local-first or least-loaded");
+      return BootStatus::Error("placement= must be round-robin, local-first or least-loaded");
     }
   }
   if (auto v = CmdlineOption(cmdline, "steal")) {
-    LICHEN_TRY_STATUS(ParseBool(*v, options.sched.steal, "steal= must be 0 or 1"));
+    LICHEN_TRY_BOOT(ParseBool(*v, options.sched.steal, "steal= must be 0 or 1"));
   }
   if (auto v = CmdlineOption(cmdline, "balance")) {
-    LICHEN_TRY_STATUS(ParseBool(*v, options.sched.periodic_balance, "balance= must be 0 or 1"));
+    LICHEN_TRY_BOOT(ParseBool(*v, options.sched.periodic_balance, "balance= must be 0 or 1"));
   }
   if (CmdlineOption(cmdline, "ktests")) options.mode = InitMode::kKtests;
   if (auto v = CmdlineOption(cmdline, "ktest")) {
@@ -103,19 +104,19 @@ Status ParseKernelOptions(std::string_view cmdline, KernelOptions& options) {
   // For soaking the other tests while one is known to hang (a bug being fixed elsewhere); the
   // runner names what it skipped on its summary lines, so a skip is never silent.
   if (auto v = CmdlineOption(cmdline, "ktest-skip")) {
-    if (v->empty()) return Status::Error("ktest-skip= needs a test name prefix");
+    if (v->empty()) return BootStatus::Error("ktest-skip= needs a test name prefix");
     options.mode = InitMode::kKtests;
     options.ktest_skip = *v;
   }
   if (auto v = CmdlineOption(cmdline, "bench")) {
-    if (*v != "parallel") return Status::Error("bench= must be parallel");
+    if (*v != "parallel") return BootStatus::Error("bench= must be parallel");
     if (options.mode == InitMode::kKtests)
-      return Status::Error("bench= and ktests exclude each other");
+      return BootStatus::Error("bench= and ktests exclude each other");
     options.mode = InitMode::kBenchParallel;
   }
   if (auto v = CmdlineOption(cmdline, "workload")) {
     if (options.mode != InitMode::kDemonstration)
-      return Status::Error("workload= excludes ktests and bench=");
+      return BootStatus::Error("workload= excludes ktests and bench=");
     options.mode = InitMode::kWorkload;
     options.workload = *v;
   }
@@ -123,15 +124,15 @@ Status ParseKernelOptions(std::string_view cmdline, KernelOptions& options) {
   if (auto v = CmdlineOption(cmdline, "ftrace")) options.ftrace_file = *v;
   if (auto v = CmdlineOption(cmdline, "seed")) {
     const auto n = ParseUint(*v);
-    if (!n) return Status::Error("seed= must be a number");
+    if (!n) return BootStatus::Error("seed= must be a number");
     options.seed = *n;
   }
   if (auto v = CmdlineOption(cmdline, "scale")) {
     const auto n = ParseUint(*v);
-    if (!n || *n < 1 || *n > 16) return Status::Error("scale= must be 1..16", n.value_or(0));
+    if (!n || *n < 1 || *n > 16) return BootStatus::Error("scale= must be 1..16", n.value_or(0));
     options.scale = static_cast<uint32_t>(*n);
   }
-  return Status::Ok();
+  return BootStatus::Ok();
 }
 
 const KernelOptions& TheKernelOptions() {
@@ -147,12 +148,11 @@ using aarch64::console::Print;
 void KernelMain(const BootInfo& info) {
   using namespace aarch64;
   Print("lichen: Lichen {} on {} CPU{}", kVersion, info.cpu_count, info.cpu_count == 1 ? "" : "s");
-  const Status parsed = ParseKernelOptions(info.cmdline, g_options);
+  const BootStatus parsed = ParseKernelOptions(info.cmdline, g_options);
   if (!parsed.ok()) FatalStatus("kernel command line", parsed, ExitCode::kBootError);
   const KernelOptions& options = g_options;
 
   kernel::BootConfig boot;
-  boot.ncpus = info.cpu_count;
   boot.sched = options.sched;
   boot.memory_base = info.free_range.base;
   boot.memory_bytes = info.free_range.size;
@@ -167,7 +167,7 @@ void KernelMain(const BootInfo& info) {
   if (options.mode == InitMode::kKtests) {
     // The ktests' hang detector (watchdog.h) takes every CPU's physical timer; the other modes
     // leave it alone.
-    const Status started = watchdog::Start(info.timer_intid_phys);
+    const BootStatus started = watchdog::Start(info.timer_intid_phys);
     if (!started.ok()) {
       Print("lichen: warning: no hardware watchdog ({}): a hung ktest ends at the host's timeout",
             started.message());
@@ -188,8 +188,8 @@ void KernelMain(const BootInfo& info) {
   while (OnlineCpus().Count() != info.cpu_count) {
     if (platform::Now() > deadline) {
       FatalStatus("boot",
-                  Status::Error("secondary CPUs did not join the scheduler (online mask)",
-                                OnlineCpus().bits()),
+                  BootStatus::Error("secondary CPUs did not join the scheduler (online mask)",
+                                    OnlineCpus().bits()),
                   ExitCode::kBootError);
     }
     platform::CpuRelax();

@@ -79,8 +79,8 @@ uint64_t* AllocTable() {
 // Maps [va, end) identically at `level` (1: 1 GiB entries, 2: 2 MiB, 3: 4 KiB). Uses a block
 // where one fits exactly and `pages_only` is false; otherwise descends into a next-level
 // table, creating it if needed. Existing mappings are never overwritten.
-Status MapLevel(uint64_t* table, int level, uint64_t va, uint64_t end, uint64_t attrs,
-                bool pages_only) {
+BootStatus MapLevel(uint64_t* table, int level, uint64_t va, uint64_t end, uint64_t attrs,
+                    bool pages_only) {
   const uint32_t shift = 39 - 9 * static_cast<uint32_t>(level);
   const uint64_t entry_size = uint64_t{1} << shift;
   while (va < end) {
@@ -89,7 +89,7 @@ Status MapLevel(uint64_t* table, int level, uint64_t va, uint64_t end, uint64_t 
         AlignDown(va, entry_size) + entry_size < end ? AlignDown(va, entry_size) + entry_size : end;
     uint64_t& entry = table[index];
     if (level == 3) {
-      if (entry & kDescValid) return Status::Error("page tables: overlapping mappings", va);
+      if (entry & kDescValid) return BootStatus::Error("page tables: overlapping mappings", va);
       entry = va | attrs | kDescValid | kDescTableOrPage;
     } else if (!pages_only && entry == 0 && va % entry_size == 0 && next - va == entry_size) {
       entry = va | attrs | kDescValid;  // a block descriptor: bit 1 clear
@@ -97,50 +97,51 @@ Status MapLevel(uint64_t* table, int level, uint64_t va, uint64_t end, uint64_t 
       if (entry == 0) {
         uint64_t* child = AllocTable();
         if (child == nullptr) {
-          return Status::Error("page tables: table pool exhausted", kPageTablePoolPages);
+          return BootStatus::Error("page tables: table pool exhausted", kPageTablePoolPages);
         }
         entry = reinterpret_cast<uint64_t>(child) | kDescValid | kDescTableOrPage;
       } else if ((entry & (kDescValid | kDescTableOrPage)) != (kDescValid | kDescTableOrPage)) {
-        return Status::Error("page tables: range overlaps an existing block mapping", va);
+        return BootStatus::Error("page tables: range overlaps an existing block mapping", va);
       }
-      LICHEN_TRY_STATUS(MapLevel(reinterpret_cast<uint64_t*>(entry & kDescAddressMask), level + 1,
-                                 va, next, attrs, pages_only));
+      LICHEN_TRY_BOOT(MapLevel(reinterpret_cast<uint64_t*>(entry & kDescAddressMask), level + 1, va,
+                               next, attrs, pages_only));
     }
     va = next;
   }
-  return Status::Ok();
+  return BootStatus::Ok();
 }
 
 // Identity-maps the pages covering [base, base + size).
-Status Map(uint64_t base, uint64_t size, MapKind kind, bool pages_only) {
+BootStatus Map(uint64_t base, uint64_t size, MapKind kind, bool pages_only) {
   const uint64_t start = AlignDown(base, kPageSize);
   const uint64_t end = AlignUp(base + size, kPageSize);
-  if (end <= start) return Status::Ok();
-  if (end > kVaLimit) return Status::Error("page tables: address beyond the 39-bit VA space", end);
+  if (end <= start) return BootStatus::Ok();
+  if (end > kVaLimit)
+    return BootStatus::Error("page tables: address beyond the 39-bit VA space", end);
   return MapLevel(Root(), 1, start, end, Attributes(kind), pages_only);
 }
 
 // Identity-maps the whole pages inside [base, base + size) (RAM: partial pages stay unmapped).
-Status MapInner(uint64_t base, uint64_t size, MapKind kind) {
+BootStatus MapInner(uint64_t base, uint64_t size, MapKind kind) {
   const uint64_t start = AlignUp(base, kPageSize);
   const uint64_t end = AlignDown(base + size, kPageSize);
-  if (end <= start) return Status::Ok();
-  if (end > kVaLimit) return Status::Error("page tables: RAM beyond the 39-bit VA space", end);
+  if (end <= start) return BootStatus::Ok();
+  if (end > kVaLimit) return BootStatus::Error("page tables: RAM beyond the 39-bit VA space", end);
   return MapLevel(Root(), 1, start, end, Attributes(kind), false);
 }
 
 // Removes the 4 KiB page at `va`, which must be mapped by a level-3 page descriptor.
-Status UnmapPage(uint64_t va) {
+BootStatus UnmapPage(uint64_t va) {
   uint64_t* table = Root();
   for (int level = 1; level < 3; ++level) {
     const uint64_t entry = table[(va >> (39 - 9 * level)) & 511];
     if ((entry & (kDescValid | kDescTableOrPage)) != (kDescValid | kDescTableOrPage)) {
-      return Status::Error("page tables: guard page not mapped with 4 KiB pages", va);
+      return BootStatus::Error("page tables: guard page not mapped with 4 KiB pages", va);
     }
     table = reinterpret_cast<uint64_t*>(entry & kDescAddressMask);
   }
   table[(va >> 12) & 511] = 0;
-  return Status::Ok();
+  return BootStatus::Ok();
 }
 
 uint64_t Addr(const char* symbol) {
@@ -148,45 +149,45 @@ uint64_t Addr(const char* symbol) {
 }
 
 // The kernel image with per-section permissions, and the unmapped stack guard pages.
-Status MapImage() {
-  LICHEN_TRY_STATUS(
+BootStatus MapImage() {
+  LICHEN_TRY_BOOT(
       Map(Addr(__text_start), Addr(__text_end) - Addr(__text_start), MapKind::kText, true));
-  LICHEN_TRY_STATUS(Map(Addr(__rodata_start), Addr(__rodata_end) - Addr(__rodata_start),
-                        MapKind::kReadOnly, true));
-  LICHEN_TRY_STATUS(
+  LICHEN_TRY_BOOT(Map(Addr(__rodata_start), Addr(__rodata_end) - Addr(__rodata_start),
+                      MapKind::kReadOnly, true));
+  LICHEN_TRY_BOOT(
       Map(Addr(__data_start), Addr(__kernel_end) - Addr(__data_start), MapKind::kData, true));
   for (uint32_t cpu = 0; cpu < LICHEN_AARCH64_MAX_CPUS; ++cpu) {
-    LICHEN_TRY_STATUS(UnmapPage(BootStackGuard(cpu)));
-    LICHEN_TRY_STATUS(UnmapPage(ExceptionStackGuard(cpu)));
+    LICHEN_TRY_BOOT(UnmapPage(BootStackGuard(cpu)));
+    LICHEN_TRY_BOOT(UnmapPage(ExceptionStackGuard(cpu)));
   }
-  return Status::Ok();
+  return BootStatus::Ok();
 }
 
-Status BuildFull(const BootInfo& info) {
+BootStatus BuildFull(const BootInfo& info) {
   ClearPool();
-  LICHEN_TRY_STATUS(MapImage());
+  LICHEN_TRY_BOOT(MapImage());
   // RAM, minus the image (already mapped page by page).
   const uint64_t image_start = Addr(__kernel_start);
   const uint64_t image_end = Addr(__kernel_end);
   for (uint32_t i = 0; i < info.mem_count; ++i) {
     const MemRange& r = info.mem[i];
     if (r.end() <= image_start || r.base >= image_end) {
-      LICHEN_TRY_STATUS(MapInner(r.base, r.size, MapKind::kData));
+      LICHEN_TRY_BOOT(MapInner(r.base, r.size, MapKind::kData));
       continue;
     }
     if (r.base < image_start)
-      LICHEN_TRY_STATUS(MapInner(r.base, image_start - r.base, MapKind::kData));
+      LICHEN_TRY_BOOT(MapInner(r.base, image_start - r.base, MapKind::kData));
     if (r.end() > image_end)
-      LICHEN_TRY_STATUS(MapInner(image_end, r.end() - image_end, MapKind::kData));
+      LICHEN_TRY_BOOT(MapInner(image_end, r.end() - image_end, MapKind::kData));
   }
   // Devices: only what the platform drives.
-  LICHEN_TRY_STATUS(Map(info.gicd_base, 0x10000, MapKind::kDevice, false));
+  LICHEN_TRY_BOOT(Map(info.gicd_base, 0x10000, MapKind::kDevice, false));
   for (uint32_t i = 0; i < info.gicr_region_count; ++i) {
-    LICHEN_TRY_STATUS(
+    LICHEN_TRY_BOOT(
         Map(info.gicr_regions[i].base, info.gicr_regions[i].size, MapKind::kDevice, false));
   }
-  LICHEN_TRY_STATUS(Map(info.uart_base, kPageSize, MapKind::kDevice, false));
-  return Status::Ok();
+  LICHEN_TRY_BOOT(Map(info.uart_base, kPageSize, MapKind::kDevice, false));
+  return BootStatus::Ok();
 }
 
 }  // namespace
@@ -199,8 +200,8 @@ void BuildFallbackPageTables() {
   (void)Map(kQemuVirtUartBase, kPageSize, MapKind::kDevice, false);
 }
 
-Status BuildKernelPageTables(const BootInfo& info) {
-  const Status status = BuildFull(info);
+BootStatus BuildKernelPageTables(const BootInfo& info) {
+  const BootStatus status = BuildFull(info);
   if (!status.ok()) BuildFallbackPageTables();
   return status;
 }

@@ -38,7 +38,7 @@ enum class MapKind : uint8_t { kText, kReadOnly, kData, kDevice };
 // Builds the identity map described above from `info` (RAM ranges and device addresses).
 // Called once, before the MMU is on. On error the pool holds a minimal fallback map (kernel
 // image and QEMU virt's UART) so that the error can be reported after the MMU is enabled.
-Status BuildKernelPageTables(const BootInfo& info);
+BootStatus BuildKernelPageTables(const BootInfo& info);
 
 // Builds only the minimal fallback map (used when the device tree could not be parsed).
 void BuildFallbackPageTables();

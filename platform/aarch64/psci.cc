@@ -52,10 +52,10 @@ uint32_t Version() {
   return v < 0 ? 0 : static_cast<uint32_t>(v);
 }
 
-Status CpuOn(uint64_t mpidr, uintptr_t entry, uint64_t context) {
+BootStatus CpuOn(uint64_t mpidr, uintptr_t entry, uint64_t context) {
   const int64_t r = Call(kFnCpuOn64, mpidr, entry, context);
-  if (r == 0) return Status::Ok();
-  return Status::Error(ResultName(r), mpidr);
+  if (r == 0) return BootStatus::Ok();
+  return BootStatus::Error(ResultName(r), mpidr);
 }
 
 void SystemOff() {

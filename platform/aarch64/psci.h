@@ -26,7 +26,7 @@ uint32_t Version();
 
 // CPU_ON: starts the CPU with MPIDR affinity `mpidr` at physical address `entry` (with its
 // MMU off, at EL2 or EL1) and `context` in x0.
-Status CpuOn(uint64_t mpidr, uintptr_t entry, uint64_t context);
+BootStatus CpuOn(uint64_t mpidr, uintptr_t entry, uint64_t context);
 
 // SYSTEM_OFF. Returns only if the call failed or there is no conduit.
 void SystemOff();

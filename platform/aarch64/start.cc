@@ -7,6 +7,7 @@
 #include "kernel/irq.h"
 #include "lib/assert.h"
 #include "lib/log.h"
+#include "lib/units.h"
 #include "platform/aarch64/cmdline.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/cpu_local.h"
@@ -37,7 +38,7 @@ constexpr uint64_t kQemuVirtRamBase = 0x40000000;
 // CPUs already online wait for the release in WFE, which TCG runs as a busy yield, so with
 // tens of vCPUs on a 2-core host a new CPU may wait seconds for a host core (64 vCPUs: the
 // 57th took over 2 s).
-constexpr uint64_t kCpuOnTimeoutNs = 20'000'000'000;
+constexpr uint64_t kCpuOnTimeoutNs = 20 * kSec;
 // The least free RAM the core is handed: less cannot hold its per-CPU state and first tasks,
 // and would end in a panic inside the page allocator instead of a boot error naming the cause.
 constexpr uint64_t kMinFreeRam = 1 << 20;
@@ -52,8 +53,8 @@ constexpr uint64_t AlignDown(uint64_t v) {
 
 // Filled before the MMU is on (so zero-initialized, in .bss); final before KernelMain.
 BootInfo g_info;
-constinit Status g_dt_status = Status::Ok();
-constinit Status g_mmu_status = Status::Ok();
+constinit BootStatus g_dt_status = BootStatus::Ok();
+constinit BootStatus g_mmu_status = BootStatus::Ok();
 // Where the device tree was found (a string literal; set before the MMU is on).
 const char* g_dtb_source = "";
 // Set (release) by ReleaseSecondaryCpus(); secondaries wait for it before SecondaryMain.
@@ -72,7 +73,7 @@ void CleanToPoC(const void* p, size_t size) {
 
 // The free range: from the end of the image to the end of its RAM range, minus whatever a
 // reservation or the DTB occupies above the image.
-Status ComputeFreeRange(BootInfo& info) {
+BootStatus ComputeFreeRange(BootInfo& info) {
   const uint64_t image_start = reinterpret_cast<uint64_t>(__kernel_start);
   const uint64_t image_end = reinterpret_cast<uint64_t>(__kernel_end);
   info.kernel_image = MemRange{image_start, image_end - image_start};
@@ -82,8 +83,8 @@ Status ComputeFreeRange(BootInfo& info) {
       ram = &info.mem[i];
   }
   if (ram == nullptr) {
-    return Status::Error("the kernel image is not inside RAM the device tree describes",
-                         image_start);
+    return BootStatus::Error("the kernel image is not inside RAM the device tree describes",
+                             image_start);
   }
   uint64_t base = image_end;
   uint64_t end = AlignDown(ram->end());
@@ -101,10 +102,10 @@ Status ComputeFreeRange(BootInfo& info) {
   clip(info.initrd);
   info.free_range = base < end ? MemRange{base, end - base} : MemRange{base, 0};
   if (info.free_range.size < kMinFreeRam) {
-    return Status::Error("less than 1 MiB of free RAM after the kernel image (bytes)",
-                         info.free_range.size);
+    return BootStatus::Error("less than 1 MiB of free RAM after the kernel image (bytes)",
+                             info.free_range.size);
   }
-  return Status::Ok();
+  return BootStatus::Ok();
 }
 
 void RunStaticConstructors() {
@@ -121,11 +122,11 @@ void OnIpiInterrupt(void* /*arg*/, uint32_t /*intid*/) {
 }
 
 // GIC redistributor + CPU interface, timer and IPI for the calling CPU.
-Status InitThisCpu(CpuLocal& local) {
-  LICHEN_TRY_STATUS(gic::InitCpu(g_info, local));
+BootStatus InitThisCpu(ArchCpu& local) {
+  LICHEN_TRY_BOOT(gic::InitCpu(g_info, local));
   timer::InitCpu();
   gic::EnablePrivate(gic::kIpiSgi);
-  return Status::Ok();
+  return BootStatus::Ok();
 }
 
 const char* ConduitName(PsciConduit c) {
@@ -172,7 +173,7 @@ void PrintBootInfo(const BootInfo& info) {
 }
 
 // Starts the other CPUs of the device tree one at a time (so logical ids are dense and in
-// tree order), each with its own slot of stacks and CpuLocal. Returns how many CPUs are
+// tree order), each with its own slot of stacks and ArchCpu. Returns how many CPUs are
 // online, boot CPU included, and rewrites info.cpu_mpidr in logical order.
 uint32_t StartSecondaries(BootInfo& info, uint64_t boot_mpidr) {
   uint32_t limit = BootInfo::kMaxCpus;
@@ -192,14 +193,14 @@ uint32_t StartSecondaries(BootInfo& info, uint64_t boot_mpidr) {
       console::Print("lichen: warning: no PSCI in the device tree: secondary CPUs stay off");
       break;
     }
-    CpuLocal& local = CpuLocalOf(online);
+    ArchCpu& local = ArchCpuOf(online);
     local.cpu = online;
     local.mpidr = mpidr;
     local.exception_stack_top = ExceptionStackTop(online);
     local.fatal_depth = 0;
     local.online.Store(0, std::memory_order_relaxed);
     CleanToPoC(&local, sizeof(local));  // read by the secondary's vectors before its MMU is on
-    const Status on =
+    const BootStatus on =
         psci::CpuOn(mpidr, reinterpret_cast<uintptr_t>(&lichen_secondary_entry), online);
     if (!on.ok()) {
       console::Print("lichen: warning: CPU with mpidr {:#x} did not start: {}", mpidr,
@@ -209,14 +210,14 @@ uint32_t StartSecondaries(BootInfo& info, uint64_t boot_mpidr) {
     const uint64_t deadline = platform::Now() + kCpuOnTimeoutNs;
     while (local.online.Load(std::memory_order_acquire) == 0) {
       if (platform::Now() > deadline) {
-        FatalStatus("boot", Status::Error("a started CPU never came online (mpidr)", mpidr),
+        FatalStatus("boot", BootStatus::Error("a started CPU never came online (mpidr)", mpidr),
                     ExitCode::kBootError);
       }
       platform::CpuRelax();
     }
     logical[online] = mpidr;
     ++online;
-    SetOnlineCpuCount(online);
+    SetStartedCpuCount(online);
   }
   for (uint32_t i = 0; i < BootInfo::kMaxCpus; ++i)
     info.cpu_mpidr[i] = i < online ? logical[i] : 0;
@@ -254,9 +255,9 @@ extern "C" void LichenBootEarly(uint64_t dtb_hint, uint64_t entry_el) {
         dtb_hint == 0 ? "x0 was 0: found at the RAM base" : "x0 invalid: found at the RAM base";
   }
   lichen::fdt::Blob blob;
-  g_dt_status = dtb == nullptr
-                    ? Status::Error("no device tree: x0 was 0 and RAM base holds no FDT", dtb_hint)
-                    : lichen::fdt::Blob::Open(dtb, lichen::fdt::kMaxBlobSize, blob);
+  g_dt_status = dtb == nullptr ? BootStatus::Error(
+                                     "no device tree: x0 was 0 and RAM base holds no FDT", dtb_hint)
+                               : lichen::fdt::Blob::Open(dtb, lichen::fdt::kMaxBlobSize, blob);
   if (g_dt_status.ok()) {
     info.dtb_address = reinterpret_cast<uint64_t>(dtb);
     info.dtb_size = blob.total_size();
@@ -287,7 +288,7 @@ extern "C" [[noreturn]] void LichenBootMain() {
   if (!g_mmu_status.ok()) FatalStatus("boot", g_mmu_status, ExitCode::kBootError);
   psci::SetConduit(info.psci_conduit);
 
-  CpuLocal& local = CpuLocalOf(0);
+  ArchCpu& local = ArchCpuOf(0);
   local.mpidr = LICHEN_READ_SYSREG(mpidr_el1) & kMpidrAffinityMask;
   bool listed = false;
   for (uint32_t i = 0; i < info.cpu_count; ++i)
@@ -295,10 +296,10 @@ extern "C" [[noreturn]] void LichenBootMain() {
   if (!listed) {
     FatalStatus(
         "boot",
-        Status::Error("the boot CPU is not in the device tree's /cpus (mpidr)", local.mpidr),
+        BootStatus::Error("the boot CPU is not in the device tree's /cpus (mpidr)", local.mpidr),
         ExitCode::kBootError);
   }
-  Status status = timer::Init(info.timer_intid_virt);
+  BootStatus status = timer::Init(info.timer_intid_virt);
   if (status.ok()) status = gic::InitDistributor(info, local.mpidr);
   if (status.ok()) status = gic::RegisterHandler(gic::kIpiSgi, OnIpiInterrupt, nullptr);
   if (status.ok()) status = InitThisCpu(local);
@@ -316,11 +317,11 @@ extern "C" [[noreturn]] void LichenBootMain() {
   PowerOff(ExitCode::kSuccess);
 }
 
-// Secondary CPU `cpu`, MMU and caches on, stacks and CpuLocal set up by boot.S.
+// Secondary CPU `cpu`, MMU and caches on, stacks and ArchCpu set up by boot.S.
 extern "C" [[noreturn]] void LichenSecondaryBoot(uint32_t cpu, uint64_t entry_el) {
-  CpuLocal& local = ThisCpuLocal();
+  ArchCpu& local = ThisArchCpu();
   UnmaskSError();
-  const Status status = InitThisCpu(local);
+  const BootStatus status = InitThisCpu(local);
   if (!status.ok()) FatalStatus("secondary CPU bring-up", status, ExitCode::kBootError);
   console::Print("lichen: cpu{} online: mpidr {:#x}, entered at EL{}", cpu, local.mpidr, entry_el);
   local.online.Store(1, std::memory_order_release);

@@ -1,25 +1,33 @@
-// Status: the platform's error value (no exceptions in the kernel).
+// BootStatus: how a bring-up step went, for the boot log.
 //
-// A Status is either ok or carries a static message plus one number (an offset, an address,
-// a register value) that makes the message precise. The messages are string literals, so a
-// Status can be created before the MMU is on, copied freely, and printed much later by the
-// boot CPU. Platform-private: the core's errors are lib/result.h's Result<T>/Error; one error
-// type for both is the architecture pass's work (issue "one vocabulary").
+// A BootStatus is either ok or carries a static message plus one number (an offset, an
+// address, a register value) that makes the message precise. The messages are string
+// literals, so a BootStatus can be created before the MMU is on, copied freely, and printed
+// much later by the boot CPU. It is what parsing the device tree and the command line,
+// building the page tables and starting the GIC, the timer, the watchdog and the secondary
+// CPUs return, and its one consumer is a person: a failed step ends the boot with the message
+// (FatalStatus, ExitCode::kBootError) or is printed and skipped. (An interrupt with no
+// handler borrows it once, at run time, to print its fatal report the same way.)
+//
+// Not the core's error value: lib/result.h's Result<T> carries a value or an Error that code
+// acts on (retry, fall back, report kNoMemory upwards), and has no room for a message. The
+// two used to be "Status" and "Result", which read as two words for one idea; the name now
+// says which one this is. Platform-private.
 #pragma once
 
 #include <cstdint>
 
 namespace lichen::aarch64 {
 
-class [[nodiscard("a Status reports an error that must be handled")]] Status {
+class [[nodiscard("a BootStatus reports an error that must be handled")]] BootStatus {
  public:
   // Success.
-  static constexpr Status Ok() {
-    return Status(nullptr, 0);
+  static constexpr BootStatus Ok() {
+    return BootStatus(nullptr, 0);
   }
   // Failure with a static message and an optional detail value.
-  static constexpr Status Error(const char* message, uint64_t detail = 0) {
-    return Status(message, detail);
+  static constexpr BootStatus Error(const char* message, uint64_t detail = 0) {
+    return BootStatus(message, detail);
   }
 
   constexpr bool ok() const {
@@ -35,17 +43,17 @@ class [[nodiscard("a Status reports an error that must be handled")]] Status {
   }
 
  private:
-  constexpr Status(const char* message, uint64_t detail) : message_(message), detail_(detail) {}
+  constexpr BootStatus(const char* message, uint64_t detail) : message_(message), detail_(detail) {}
 
   const char* message_;
   uint64_t detail_;
 };
 
-// Returns from the enclosing function when `expr` (a Status) is an error.
-#define LICHEN_TRY_STATUS(expr)                        \
-  do {                                                 \
-    ::lichen::aarch64::Status lichen_status_ = (expr); \
-    if (!lichen_status_.ok()) return lichen_status_;   \
+// Returns from the enclosing function when `expr` (a BootStatus) is an error.
+#define LICHEN_TRY_BOOT(expr)                              \
+  do {                                                     \
+    ::lichen::aarch64::BootStatus lichen_status_ = (expr); \
+    if (!lichen_status_.ok()) return lichen_status_;       \
   } while (0)
 
 }  // namespace lichen::aarch64

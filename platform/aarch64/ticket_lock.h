@@ -1,6 +1,11 @@
-// A small ticket spinlock, private to the aarch64 platform (console, interrupt registration,
-// the bring-up demo). The core has its own SpinLock with lock-order checking; the platform
-// cannot depend on it because the console must work before, and underneath, the core.
+// UncheckedTicketLock: a small ticket spinlock that the lock-order checker does not see,
+// private to the aarch64 platform (console, interrupt registration, the bring-up demo).
+//
+// The core's TicketLock (kernel/sync/spinlock.h) is the same FIFO algorithm plus what makes it
+// the core's lock: a lockdep class on every acquisition and release, a recorded holder, and
+// the rule that none is held across a context switch. The platform cannot use it: the console
+// must work before the core exists and underneath it (lockdep reports and panics print through
+// it, so a checked console lock would recurse into the checker). "Unchecked" is that difference.
 //
 // Fair (FIFO): a CPU takes a ticket with one atomic increment and waits for its turn, so no
 // CPU printing in a loop can starve another. Holders must have IRQs masked (use
@@ -16,11 +21,11 @@
 
 namespace lichen::aarch64 {
 
-class TA_CAP("ticket_lock") TicketLock {
+class TA_CAP("unchecked_ticket_lock") UncheckedTicketLock {
  public:
-  constexpr TicketLock() = default;
-  TicketLock(const TicketLock&) = delete;
-  TicketLock& operator=(const TicketLock&) = delete;
+  constexpr UncheckedTicketLock() = default;
+  UncheckedTicketLock(const UncheckedTicketLock&) = delete;
+  UncheckedTicketLock& operator=(const UncheckedTicketLock&) = delete;
 
   // Takes a ticket and spins until it is served.
   void Lock() TA_ACQ() {
@@ -50,7 +55,7 @@ class TA_CAP("ticket_lock") TicketLock {
 // Masks IRQs, then takes `lock`; releases in reverse order.
 class TA_SCOPED_CAP IrqSaveLockGuard {
  public:
-  explicit IrqSaveLockGuard(TicketLock& lock) TA_ACQ(lock)
+  explicit IrqSaveLockGuard(UncheckedTicketLock& lock) TA_ACQ(lock)
       : lock_(lock), saved_(platform::SaveAndMaskIrqs()) {
     lock_.Lock();
   }
@@ -62,7 +67,7 @@ class TA_SCOPED_CAP IrqSaveLockGuard {
   IrqSaveLockGuard& operator=(const IrqSaveLockGuard&) = delete;
 
  private:
-  TicketLock& lock_;
+  UncheckedTicketLock& lock_;
   platform::IrqState saved_;
 };
 

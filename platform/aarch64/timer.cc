@@ -2,6 +2,7 @@
 
 #include "kernel/base/platform.h"
 #include "kernel/irq.h"
+#include "lib/units.h"
 #include "platform/aarch64/cpu_local.h"
 #include "platform/aarch64/gic.h"
 #include "platform/aarch64/sysreg.h"
@@ -9,8 +10,6 @@
 namespace lichen::aarch64::timer {
 
 namespace {
-
-constexpr uint64_t kNsPerSecond = 1'000'000'000;
 
 // CNTV_CTL_EL0 bits.
 constexpr uint64_t kCtlEnable = 1u << 0;
@@ -40,7 +39,7 @@ uint64_t SaturatingMulAdd(uint64_t a, uint64_t b, uint64_t c) {
 void OnTimerInterrupt(void* /*arg*/, uint32_t /*intid*/) {
   const uint64_t ctl = LICHEN_READ_SYSREG(cntv_ctl_el0);
   if ((ctl & kCtlEnable) == 0 || (ctl & kCtlIstatus) == 0) {
-    ++ThisCpuLocal().stale_timer_count;
+    ++ThisArchCpu().stale_timer_count;
     return;
   }
   LICHEN_WRITE_SYSREG(cntv_ctl_el0, 0);
@@ -54,17 +53,17 @@ void OnTimerInterrupt(void* /*arg*/, uint32_t /*intid*/) {
 // below 2^63 (remainder * 10^9 < 2^32 * 10^9), and the only divisions are 64-bit ones (UDIV).
 uint64_t TicksToNs(uint64_t ticks) {
   if (g_hz == 0) return 0;
-  return SaturatingMulAdd(ticks / g_hz, kNsPerSecond, (ticks % g_hz) * kNsPerSecond / g_hz);
+  return SaturatingMulAdd(ticks / g_hz, kSec, (ticks % g_hz) * kSec / g_hz);
 }
 
 uint64_t NsToTicks(uint64_t ns) {
-  const uint64_t rest = (ns % kNsPerSecond) * g_hz;
-  return SaturatingMulAdd(ns / kNsPerSecond, g_hz, (rest + kNsPerSecond - 1) / kNsPerSecond);
+  const uint64_t rest = (ns % kSec) * g_hz;
+  return SaturatingMulAdd(ns / kSec, g_hz, (rest + kSec - 1) / kSec);
 }
 
-Status Init(uint32_t intid) {
+BootStatus Init(uint32_t intid) {
   g_hz = LICHEN_READ_SYSREG(cntfrq_el0) & 0xffffffff;
-  if (g_hz == 0) return Status::Error("timer: CNTFRQ_EL0 is 0 (firmware did not set it)");
+  if (g_hz == 0) return BootStatus::Error("timer: CNTFRQ_EL0 is 0 (firmware did not set it)");
   g_intid = intid;
   g_boot_ticks = ReadCounter();
   return gic::RegisterHandler(intid, OnTimerInterrupt, nullptr);
@@ -81,7 +80,7 @@ uint64_t FrequencyHz() {
 }
 
 uint64_t StaleInterrupts() {
-  return ThisCpuLocal().stale_timer_count;
+  return ThisArchCpu().stale_timer_count;
 }
 
 }  // namespace lichen::aarch64::timer

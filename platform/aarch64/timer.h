@@ -19,7 +19,7 @@ namespace lichen::aarch64::timer {
 
 // Boot CPU, once: reads CNTFRQ_EL0, computes the conversion factors, records the boot
 // counter value (Now() counts from there) and registers the interrupt handler for `intid`.
-Status Init(uint32_t intid);
+BootStatus Init(uint32_t intid);
 
 // Each CPU: timer disarmed, its PPI enabled at this CPU's redistributor.
 void InitCpu();

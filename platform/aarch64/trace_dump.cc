@@ -88,7 +88,7 @@ bool DumpOne(std::string_view path, Format format) {
     Print("trace: cannot open {} on the host (semihosting off?)", path);
     return false;
   }
-  const uint32_t ncpus = sched::CpuCount();
+  const uint32_t ncpus = platform::CpuCount();
   trace::Spans cpus[kMaxCpus];
   trace::ExportStats stats;
   {

@@ -27,13 +27,13 @@
 .macro EXCEPTION_STACK_ENTRY kind
   msr tpidrro_el0, x0
   mrs x0, tpidr_el1
-  ldr x0, [x0, #LICHEN_CPU_LOCAL_EXCEPTION_STACK_TOP]
+  ldr x0, [x0, #LICHEN_ARCH_CPU_EXCEPTION_STACK_TOP]
   sub x0, sp, x0                // sp - top: in [-size, 0) on the exception stack
   add x0, x0, #LICHEN_EXCEPTION_STACK_SIZE
   cmp x0, #LICHEN_EXCEPTION_STACK_SIZE
   b.lo 1f                       // already on it: nest below the current frame
   mrs x0, tpidr_el1
-  ldr x0, [x0, #LICHEN_CPU_LOCAL_EXCEPTION_STACK_TOP]
+  ldr x0, [x0, #LICHEN_ARCH_CPU_EXCEPTION_STACK_TOP]
   add sp, sp, x0                // sp = old + new
   sub x0, sp, x0                // x0 = old sp
   sub sp, sp, x0                // sp = new (exception stack top)

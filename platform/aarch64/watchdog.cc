@@ -64,12 +64,12 @@ void OnInterrupt(void* /*arg*/, uint32_t /*intid*/) {
 
 }  // namespace
 
-Status Start(uint32_t intid) {
-  if (intid == 0) return Status::Error("watchdog: the device tree names no physical timer PPI");
-  LICHEN_TRY_STATUS(gic::RegisterHandler(intid, &OnInterrupt, nullptr));
+BootStatus Start(uint32_t intid) {
+  if (intid == 0) return BootStatus::Error("watchdog: the device tree names no physical timer PPI");
+  LICHEN_TRY_BOOT(gic::RegisterHandler(intid, &OnInterrupt, nullptr));
   g_intid = intid;
   g_started = true;
-  return Status::Ok();
+  return BootStatus::Ok();
 }
 
 void InitCpu() {

@@ -27,7 +27,7 @@ using Expired = void (*)(void* arg);
 
 // Boot CPU, before the secondaries are released: registers the interrupt handler for the
 // physical timer's `intid`. Without it (or when it fails) InitCpu() and Arm() do nothing.
-Status Start(uint32_t intid);
+BootStatus Start(uint32_t intid);
 
 // Each CPU, in its own bring-up (IRQs masked): its physical timer off, its PPI enabled.
 void InitCpu();

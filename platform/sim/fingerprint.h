@@ -1,5 +1,5 @@
 // The fingerprint of a run: a hash of every scheduling decision, so that two runs can be
-// compared bit for bit by one number (Result::fingerprint).
+// compared bit for bit by one number (Outcome::fingerprint).
 //
 // It hashes a stream of words, FNV-1a over their bytes. An event enters the stream as its tag
 // plus a small index (the CPU), then any values it carries. Every kind of event has a tag of

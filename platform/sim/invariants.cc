@@ -51,7 +51,7 @@ void CheckIdleBesideWaiting() {
 void CheckQuiescent() {
   Sim& sim = *g_sim;
   const sched::Config& config = sim.options.sched;
-  uint64_t oldest_waiting = kNever;
+  uint64_t oldest_waiting = time::kNever;
   uint32_t oldest_cpu = kNoCpu;
   for (const VCpu& cpu : sim.cpus) {
     CpuShared& shared = Shared(cpu.id);
@@ -76,7 +76,7 @@ void CheckQuiescent() {
     // however long the mistake is, which no time bound here could tell from a CPU that the
     // search merely ran late (PCT may leave a CPU with masked IRQs waiting for a long while).
     const uint64_t timer_due = shared.next_timer_ns.Load(std::memory_order_relaxed);
-    if (sim.options.check_timer_lateness && timer_due != kNever && !cpu.in_timer_handler &&
+    if (sim.options.check_timer_lateness && timer_due != time::kNever && !cpu.in_timer_handler &&
         (!cpu.timer_armed || cpu.timer_deadline > timer_due)) {
       sim.failed = true;
       sim.failure_kind = Failure::kLateTimer;

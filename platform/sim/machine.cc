@@ -19,6 +19,7 @@
 #include "lib/atomic.h"
 #include "lib/log.h"
 #include "lib/random.h"
+#include "lib/sim_reset.h"
 #include "platform/sim/fiber.h"
 #include "platform/sim/fingerprint.h"
 #include "platform/sim/machine.h"
@@ -398,10 +399,10 @@ std::string TaskList() {
   return out;
 }
 
-// The time of the next event, or kNever.
+// The time of the next event, or time::kNever.
 uint64_t NextEventTime() {
   Sim& sim = *g_sim;
-  uint64_t next = kNever;
+  uint64_t next = time::kNever;
   for (const VCpu& cpu : sim.cpus) {
     if (cpu.state == CpuState::kComputing) next = std::min(next, cpu.compute_until);
     if (cpu.timer_armed && cpu.timer_deadline > sim.now) next = std::min(next, cpu.timer_deadline);
@@ -415,7 +416,7 @@ uint64_t NextEventTime() {
 bool AdvanceTime() {
   Sim& sim = *g_sim;
   const uint64_t next = NextEventTime();
-  if (next == kNever) return false;
+  if (next == time::kNever) return false;
   if (next > sim.now) sim.now = next;
   ++sim.epoch;
   Mix(Event::kTimeAdvance);
@@ -516,7 +517,7 @@ void WriteTrace(const std::string& path) {
 
 }  // namespace detail
 
-Result Run(const Options& options, RootFn root, void* arg) {
+Outcome Run(const Options& options, RootFn root, void* arg) {
   LICHEN_ASSERT(g_sim == nullptr, "simulations do not nest");
   LICHEN_ASSERT(options.ncpus >= 1 && options.ncpus <= kMaxCpus, "1..{} CPUs", kMaxCpus);
   auto sim = std::make_unique<Sim>();
@@ -528,13 +529,12 @@ Result Run(const Options& options, RootFn root, void* arg) {
   sim->root_arg = arg;
 
   // A fresh kernel: every global of the core back to its boot state.
-  kernel::ResetForSimulation();
+  ResetAllForSimulation();
   SetPanicHandler(&OnPanic);
   SetLogWriter(&OnLog);
   lockdep::SetReportHandler(options.lockdep_panics ? nullptr : [](const lockdep::Report&) {});
   void* ram = g_host_memory.Ram(options.memory_bytes);
   kernel::BootConfig boot;
-  boot.ncpus = options.ncpus;
   boot.sched = options.sched;
   boot.memory_base = reinterpret_cast<uintptr_t>(ram);
   boot.memory_bytes = options.memory_bytes;
@@ -573,7 +573,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
     if (sim->options.time_slip_one_in != 0 && sim->rng.Below(sim->options.time_slip_one_in) == 0) {
       // A time slip: kernel code on the runnable CPUs "took" until the next event.
       const uint64_t next = NextEventTime();
-      if (next != kNever && next - sim->now <= sim->options.max_time_slip_ns) {
+      if (next != time::kNever && next - sim->now <= sim->options.max_time_slip_ns) {
         AdvanceTime();
         WakeInterrupted();
       }
@@ -605,7 +605,7 @@ Result Run(const Options& options, RootFn root, void* arg) {
   g_interleave_hook = nullptr;
   g_memory_model = nullptr;
 
-  Result result;
+  Outcome result;
   result.seed = options.seed;
   result.steps = sim->steps;
   result.start_time_ns = kStartTimeNs;

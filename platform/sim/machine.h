@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "kernel/sched/cpu.h"
+#include "kernel/time/timer.h"
 #include "lib/atomic.h"
 #include "lib/random.h"
+#include "lib/units.h"
 #include "platform/sim/fiber.h"
 #include "platform/sim/fingerprint.h"
 #include "platform/sim/sim.h"
@@ -26,9 +28,8 @@ namespace lichen::sim {
 inline namespace detail {
 
 constexpr uint32_t kNoCpu = ~0u;
-constexpr uint64_t kNever = ~uint64_t{0};
 // Virtual time starts here, not at 0 (0 means "never" in some kernel fields).
-constexpr uint64_t kStartTimeNs = 1'000'000;
+constexpr uint64_t kStartTimeNs = kMs;
 constexpr size_t kBootStackBytes = 256 * 1024;
 // A CPU counts as spinning while it called CpuRelax() within its last few points.
 constexpr uint32_t kSpinWindow = 3;

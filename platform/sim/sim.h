@@ -43,6 +43,7 @@
 
 #include "kernel/sched/config.h"
 #include "kernel/sched/cpu.h"
+#include "lib/units.h"
 
 namespace lichen::sim {
 
@@ -58,14 +59,14 @@ struct Options {
   uint32_t pct_depth = 3;
   // IPI delivery latency, drawn per IPI uniformly from [min, max].
   uint64_t ipi_latency_min_ns = 200;
-  uint64_t ipi_latency_max_ns = 5'000;
+  uint64_t ipi_latency_max_ns = 5 * kUs;
   // Time slips: kernel code runs in zero virtual time, so on its own an interrupt could only
   // arrive when every CPU is computing, idle or spinning. At a step where some CPU is in the
   // middle of kernel code, the clock jumps to the next event (timer, IPI arrival, compute end)
   // with probability 1/time_slip_one_in when that event is at most max_time_slip_ns away:
   // interrupts then land at arbitrary points inside kernel code. 0 turns slips off.
   uint32_t time_slip_one_in = 16;
-  uint64_t max_time_slip_ns = 20'000;
+  uint64_t max_time_slip_ns = 20 * kUs;
   // Machine stalls: a hypervisor or host that takes the whole machine away (a vCPU thread
   // descheduled, as under QEMU on a busy host). At a step, with probability 1/stall_one_in,
   // the clock jumps by a uniform 1..max_stall_ns while nothing runs: work in progress
@@ -74,7 +75,7 @@ struct Options {
   // gap. The no-preemption and idle-balance bounds are widened by the stalls inside their
   // window. 0 turns stalls off (the default).
   uint32_t stall_one_in = 0;
-  uint64_t max_stall_ns = 100'000'000;
+  uint64_t max_stall_ns = 100 * kMs;
   // Weak memory: every virtual CPU gets a store buffer (lib/atomic.h, MemoryModelHooks). A
   // store weaker than seq_cst waits in its CPU's buffer, oldest first, and becomes visible to
   // the others later: at each step each non-empty buffer writes its oldest store with
@@ -87,10 +88,10 @@ struct Options {
   bool weak_memory = false;
   uint32_t store_flush_one_in = 4;
   // Cost of a context switch, charged to the switching CPU with IRQs masked.
-  uint64_t switch_cost_ns = 1'000;
+  uint64_t switch_cost_ns = 1 * kUs;
   // Budgets: exceeding either fails the run (livelock). Machine stalls do not count.
   uint64_t max_steps = 200'000'000;
-  uint64_t max_time_ns = 120'000'000'000;
+  uint64_t max_time_ns = 120 * kSec;
   // Scheduler policy under test.
   sched::Config sched;
   // Memory handed to the kernel's page allocator.
@@ -99,11 +100,11 @@ struct Options {
   // (pick, slice expiry, wakeup preemption) at least this often: the running task's slice
   // is at most this long, so a longer gap means a lost preemption event.
   bool check_preemption = true;
-  uint64_t preemption_bound_ns = 50'000'000;
+  uint64_t preemption_bound_ns = 50 * kMs;
   // A CPU may stay idle while another has a task waiting this long (when stealing or
   // balancing is on). Workloads with pinned tasks turn the check off.
   bool check_idle_balance = true;
-  uint64_t idle_balance_bound_ns = 30'000'000;
+  uint64_t idle_balance_bound_ns = 30 * kMs;
   // Affinity-aware and rotation-proof, so on for every workload: a CPU may not stay idle for
   // idle_balance_bound_ns while, all that time, another CPU had waiting tasks of which some
   // may run on it (kernel debug builds publish the waiting tasks' affinity union). EEVDF
@@ -155,7 +156,9 @@ const char* FailureName(Failure kind);
 // One CPU's counters at the end of a run.
 using CpuReport = CpuCounterSnapshot;
 
-struct Result {
+// What one simulation run came to: passed or failed (and how), with its counters. Not an error
+// value (the kernel's are lib/result.h's Result<T>): a failed run is an answer, not an error.
+struct Outcome {
   bool ok = false;
   Failure kind = Failure::kNone;  // what stopped the run
   std::string failure;            // what went wrong, with the CPU and task when known
@@ -179,13 +182,13 @@ struct Result {
 using RootFn = void (*)(void* arg);
 
 // Runs one simulation to its end. Not reentrant: one simulation per process at a time.
-Result Run(const Options& options, RootFn root, void* arg);
+Outcome Run(const Options& options, RootFn root, void* arg);
 
 // The same with any callable as the root, captures allowed: its state may live in the test's
 // frame (captured by reference) or in the root's own frame, which lasts the whole run, instead
 // of in statics re-made by hand at each run. The simulator is host code, so the std::function
 // is fine here; the kernel's own entry points stay bare functions.
-Result Run(const Options& options, const std::function<void()>& root);
+Outcome Run(const Options& options, const std::function<void()>& root);
 
 // Running a registered workload by name: workloads/sim_workloads.h (the workloads sit above
 // the simulator that runs them).

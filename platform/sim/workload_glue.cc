@@ -10,7 +10,7 @@
 
 namespace lichen::sim {
 
-Result Run(const Options& options, const std::function<void()>& root) {
+Outcome Run(const Options& options, const std::function<void()>& root) {
   return Run(
       options, [](void* fn) { (*static_cast<const std::function<void()>*>(fn))(); },
       const_cast<std::function<void()>*>(&root));

@@ -15,7 +15,7 @@
 namespace {
 
 using lichen::BootInfo;
-using lichen::aarch64::Status;
+using lichen::aarch64::BootStatus;
 
 [[noreturn]] void Fail(const char* what) {
   std::fprintf(stderr, "fdt_fuzz: parsed, but %s\n", what);
@@ -82,7 +82,7 @@ void ParseOne(const uint8_t* data, size_t size) {
   uint8_t* copy = storage.get() + 1;
   if (size != 0) std::memcpy(copy, data, size);
   lichen::fdt::Blob blob;
-  Status s = lichen::fdt::Blob::Open(copy, size, blob);
+  BootStatus s = lichen::fdt::Blob::Open(copy, size, blob);
   BootInfo info;
   if (s.ok()) s = lichen::fdt::ParseBootInfo(blob, info);
   if (s.ok()) {

@@ -20,7 +20,7 @@
 namespace lichen {
 namespace {
 
-using aarch64::Status;
+using aarch64::BootStatus;
 using test::FdtBuilder;
 using test::MachineSpec;
 using test::MachineTree;
@@ -34,12 +34,12 @@ std::vector<uint8_t> ReadDtb(const std::string& name) {
 
 // Parses `bytes` from an exactly-sized allocation at an odd address: any read past the end is
 // an ASan report, any misaligned multi-byte load a UBSan one.
-Status Parse(const std::vector<uint8_t>& bytes, BootInfo& info, size_t max_size = SIZE_MAX) {
+BootStatus Parse(const std::vector<uint8_t>& bytes, BootInfo& info, size_t max_size = SIZE_MAX) {
   auto storage = std::make_unique<uint8_t[]>(bytes.size() + 1);
   uint8_t* copy = storage.get() + 1;
   std::copy(bytes.begin(), bytes.end(), copy);
   fdt::Blob blob;
-  Status s = fdt::Blob::Open(copy, std::min(max_size, bytes.size()), blob);
+  BootStatus s = fdt::Blob::Open(copy, std::min(max_size, bytes.size()), blob);
   if (!s.ok()) return s;
   EXPECT_EQ(blob.total_size(), bytes.size());
   s = fdt::ParseBootInfo(blob, info);
@@ -47,12 +47,12 @@ Status Parse(const std::vector<uint8_t>& bytes, BootInfo& info, size_t max_size 
   return s;
 }
 
-Status Parse(const std::vector<uint8_t>& bytes) {
+BootStatus Parse(const std::vector<uint8_t>& bytes) {
   BootInfo info;
   return Parse(bytes, info);
 }
 
-std::string Message(const Status& s) {
+std::string Message(const BootStatus& s) {
   return s.message();
 }
 
@@ -78,7 +78,7 @@ TEST_P(QemuBlobTest, ParsesWhatQemuPutInIt) {
   const std::vector<uint8_t> bytes = ReadDtb(want.name);
   ASSERT_FALSE(bytes.empty());
   BootInfo info;
-  const Status s = Parse(bytes, info);
+  const BootStatus s = Parse(bytes, info);
   ASSERT_TRUE(s.ok()) << s.message() << " detail " << s.detail();
 
   EXPECT_EQ(info.dt_cpu_count, want.cpus);
@@ -205,7 +205,7 @@ void SetBe32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
 
 TEST(FdtHeader, TheBuiltMachineParses) {
   BootInfo info;
-  const Status s = Parse(Valid(), info);
+  const BootStatus s = Parse(Valid(), info);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(info.cpu_count, 4u);
   EXPECT_EQ(info.cpu_mpidr[3], 3u);
@@ -377,10 +377,10 @@ TEST(FdtStructure, NopsAndVersion16AreAccepted) {
 
 // --- What the tree says -----------------------------------------------------------------------
 
-Status ParseSpec(const MachineSpec& m, BootInfo& info) {
+BootStatus ParseSpec(const MachineSpec& m, BootInfo& info) {
   return Parse(MachineTree(m), info);
 }
-Status ParseSpec(const MachineSpec& m) {
+BootStatus ParseSpec(const MachineSpec& m) {
   BootInfo info;
   return ParseSpec(m, info);
 }
@@ -507,7 +507,7 @@ TEST(FdtMachine, BootargsAreCopiedAndTruncated) {
   EXPECT_FALSE(info.cmdline_truncated);
   m.bootargs = std::string(BootInfo::kCmdlineMax + 10, 'x');
   info = BootInfo{};
-  const Status s = ParseSpec(m, info);
+  const BootStatus s = ParseSpec(m, info);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(std::strlen(info.cmdline), BootInfo::kCmdlineMax - 1);
   EXPECT_TRUE(info.cmdline_truncated);

@@ -3,6 +3,7 @@
 // nice changes, wakeup preemption, sleeping primitives and the task registry.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@
 #include "kernel/sync/mutex.h"
 #include "kernel/sync/semaphore.h"
 #include "kernel/sync/waitqueue.h"
+#include "lib/container_of.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/property.h"
@@ -25,9 +28,6 @@
 
 namespace lichen {
 namespace {
-
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
 
 Task* Spawn(const char* name, Task::Entry entry, void* arg = nullptr,
             CpuMask affinity = CpuMask::FirstN(kMaxCpus), int nice = 0, uint64_t slice_ns = 0) {
@@ -40,10 +40,18 @@ Task* Spawn(const char* name, Task::Entry entry, void* arg = nullptr,
       .value();
 }
 
-sim::Result RunOn(uint32_t ncpus, sim::RootFn root, uint64_t seed = 1, sim::Options options = {}) {
+sim::Outcome RunOn(uint32_t ncpus, sim::RootFn root, uint64_t seed = 1, sim::Options options = {}) {
   options.ncpus = ncpus;
   options.seed = seed;
   return sim::Run(options, root, nullptr);
+}
+
+// The same with a root that captures (its state in the test's frame or its own).
+sim::Outcome RunOn(uint32_t ncpus, const std::function<void()>& root, uint64_t seed = 1,
+                   sim::Options options = {}) {
+  options.ncpus = ncpus;
+  options.seed = seed;
+  return sim::Run(options, root);
 }
 
 uint64_t Counter(uint32_t cpu, Atomic<uint64_t> smp::MailboxCounters::*counter) {
@@ -72,7 +80,7 @@ LockClass g_class_c("test.c");
 TEST(Lockdep, ReportsRecursiveAcquisition) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       1,
       [](void*) {
         CaptureReports();
@@ -94,7 +102,7 @@ TEST(Lockdep, ReportsRecursiveAcquisition) {
 TEST(Lockdep, ReportsAbbaOrderEvenWithoutTheDeadlockHappening) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       2,
       [](void*) {
         CaptureReports();
@@ -123,7 +131,7 @@ TEST(Lockdep, ReportsAbbaOrderEvenWithoutTheDeadlockHappening) {
 TEST(Lockdep, ReportsALongerCycleWithItsPath) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       1,
       [](void*) {
         CaptureReports();
@@ -154,7 +162,7 @@ TEST(Lockdep, ReportsALongerCycleWithItsPath) {
 TEST(Lockdep, StaysSilentOnAConsistentOrder) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       4,
       [](void*) {
         CaptureReports();
@@ -182,25 +190,30 @@ TEST(Lockdep, StaysSilentOnAConsistentOrder) {
 TEST(Lockdep, ReportsALockUsedInAnInterruptAndWithIrqsEnabled) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       1,
       [](void*) {
         CaptureReports();
-        static TicketLock raw(g_class_a);
+        // The lock and the timer event that takes it, in the root's frame; the event finds
+        // the lock by ContainerOf.
+        struct LockInIrq {
+          TicketLock raw{g_class_a};
+          sched::TimerEvent event{[](sched::TimerEvent& e, CpuLocal&) {
+            TicketLock& lock =
+                ContainerOf<LockInIrq, sched::TimerEvent, &LockInIrq::event>(&e)->raw;
+            lock.Lock();
+            lock.Unlock();
+          }};
+        } state;
         {
-          raw.Lock();  // task context, IRQs enabled
-          raw.Unlock();
+          state.raw.Lock();  // task context, IRQs enabled
+          state.raw.Unlock();
         }
         // ... and the same class inside a timer interrupt.
-        static sched::TimerEvent event([](sched::TimerEvent&, CpuLocal&) {
-          raw.Lock();
-          raw.Unlock();
-        });
-        new (&event) sched::TimerEvent(event.fire);
         {
           IrqGuard guard;
           auto cpu = ThisCpuLocal(guard.token());
-          cpu->timers.Add(event, platform::Now() + 10 * kUs);
+          cpu->timers.Add(state.event, platform::Now() + 10 * kUs);
           sched::ProgramTimer(*cpu);
         }
         sched::SleepFor(1 * kMs);
@@ -214,19 +227,21 @@ TEST(Lockdep, ReportsALockUsedInAnInterruptAndWithIrqsEnabled) {
 TEST(Lockdep, IrqSavingSpinLockInAnInterruptIsFine) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       1,
       [](void*) {
         CaptureReports();
-        static SpinLock lock(g_class_a);
-        { SpinLockGuard g(lock); }
-        static sched::TimerEvent event(
-            [](sched::TimerEvent&, CpuLocal&) { SpinLockGuard g(lock); });
-        new (&event) sched::TimerEvent(event.fire);
+        struct LockInIrq {
+          SpinLock lock{g_class_a};
+          sched::TimerEvent event{[](sched::TimerEvent& e, CpuLocal&) {
+            SpinLockGuard g(ContainerOf<LockInIrq, sched::TimerEvent, &LockInIrq::event>(&e)->lock);
+          }};
+        } state;
+        { SpinLockGuard g(state.lock); }
         {
           IrqGuard guard;
           auto cpu = ThisCpuLocal(guard.token());
-          cpu->timers.Add(event, platform::Now() + 10 * kUs);
+          cpu->timers.Add(state.event, platform::Now() + 10 * kUs);
           sched::ProgramTimer(*cpu);
         }
         sched::SleepFor(1 * kMs);
@@ -239,35 +254,29 @@ TEST(Lockdep, IrqSavingSpinLockInAnInterruptIsFine) {
 TEST(Lockdep, ReportsAReleaseOnACpuThatDoesNotHoldTheLock) {
   sim::Options options;
   options.lockdep_panics = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       2,
-      [](void*) {
+      [] {
         CaptureReports();
-        static Semaphore taken;
-        new (&taken) Semaphore(0);
-        static Atomic<bool> released{false};
-        released.Store(false, std::memory_order_relaxed);
-        Task* holder = Spawn(
-            "holder",
-            [](void*) {
-              IrqGuard guard;  // no switch while lockdep sees the lock held here
-              lockdep::OnAcquire(g_class_b, false);  // "takes" the lock on CPU 0 ...
-              taken.Up();
-              while (!released.Load(std::memory_order_acquire))
-                sim::Compute(10 * kUs);
-            },
-            nullptr, CpuMask::Single(0));
-        Task* releaser = Spawn(
-            "releaser",
-            [](void*) {
-              taken.Down();
-              {
-                IrqGuard guard;
-                lockdep::OnRelease(g_class_b);  // ... and CPU 1 releases it
-              }
-              released.Store(true, std::memory_order_release);
-            },
-            nullptr, CpuMask::Single(1));
+        Semaphore taken(0);
+        Atomic<bool> released{false};
+        auto hold = [&] {
+          IrqGuard guard;                        // no switch while lockdep sees the lock held here
+          lockdep::OnAcquire(g_class_b, false);  // "takes" the lock on CPU 0 ...
+          taken.Up();
+          while (!released.Load(std::memory_order_acquire))
+            sim::Compute(10 * kUs);
+        };
+        auto release = [&] {
+          taken.Down();
+          {
+            IrqGuard guard;
+            lockdep::OnRelease(g_class_b);  // ... and CPU 1 releases it
+          }
+          released.Store(true, std::memory_order_release);
+        };
+        Task* holder = test::SpawnBody("holder", hold, CpuMask::Single(0));
+        Task* releaser = test::SpawnBody("releaser", release, CpuMask::Single(1));
         sched::Join(holder);
         sched::Join(releaser);
       },
@@ -280,7 +289,7 @@ TEST(Lockdep, ReportsAReleaseOnACpuThatDoesNotHoldTheLock) {
 // ---- Per-CPU ownership ----------------------------------------------------------------------
 
 TEST(PerCpu, ABorrowHeldAcrossAContextSwitchPanics) {
-  const sim::Result result = RunOn(1, [](void*) {
+  const sim::Outcome result = RunOn(1, [](void*) {
     Task* other = Spawn("other", [](void*) {});
     IrqGuard guard;
     auto cpu = ThisCpuLocal(guard.token());
@@ -297,21 +306,17 @@ TEST(PerCpu, ABorrowHeldAcrossAContextSwitchPanics) {
 }
 
 TEST(PerCpu, EveryCpuGetsItsOwnState) {
-  static std::set<uint32_t> ids;
-  ids.clear();
-  const sim::Result result = RunOn(4, [](void*) {
+  std::set<uint32_t> ids;
+  const sim::Outcome result = RunOn(4, [&] {
+    auto read = [&] {
+      IrqGuard guard;
+      auto cpu = ThisCpuLocal(guard.token());
+      LICHEN_ASSERT(cpu->id == platform::ThisCpu(), "per-CPU state of another CPU");
+      ids.insert(cpu->id);
+    };
     Task* tasks[4];
-    for (uint32_t i = 0; i < 4; ++i) {
-      tasks[i] = Spawn(
-          "reader",
-          [](void*) {
-            IrqGuard guard;
-            auto cpu = ThisCpuLocal(guard.token());
-            LICHEN_ASSERT(cpu->id == platform::ThisCpu(), "per-CPU state of another CPU");
-            ids.insert(cpu->id);
-          },
-          nullptr, CpuMask::Single(i));
-    }
+    for (uint32_t i = 0; i < 4; ++i)
+      tasks[i] = test::SpawnBody("reader", read, CpuMask::Single(i));
     for (Task* t : tasks)
       sched::Join(t);
   });
@@ -330,34 +335,31 @@ sim::Options BurstOptions() {
 }
 
 TEST(Messenger, ABurstOfWakesCostsOneIpi) {
-  static uint64_t ipis_before;
-  static uint64_t ipis_after;
-  static uint64_t messages_before;
-  static uint64_t messages_after;
-  const sim::Result result = RunOn(
+  uint64_t ipis_before = 0;
+  uint64_t ipis_after = 0;
+  uint64_t messages_before = 0;
+  uint64_t messages_after = 0;
+  const sim::Outcome result = RunOn(
       2,
-      [](void*) {
-        static Semaphore sems[32];
+      [&] {
+        Semaphore sems[32];  // each starts at 0
         Task* sleepers[32];
         for (uint32_t i = 0; i < 32; ++i) {
-          new (&sems[i]) Semaphore(0);
           sleepers[i] = Spawn(
               "sleeper", [](void* s) { static_cast<Semaphore*>(s)->Down(); }, &sems[i],
               CpuMask::Single(1));
         }
-        Task* waker = Spawn(
-            "waker",
-            [](void*) {
-              sim::Compute(2 * kMs);  // every sleeper is asleep by now
-              ipis_before = Counter(0, &smp::MailboxCounters::ipis_sent);
-              messages_before = Counter(1, &smp::MailboxCounters::messages_received);
-              for (Semaphore& s : sems)
-                s.Up();  // 32 wakes for CPU 1 in a burst
-              sim::Compute(1 * kMs);
-              ipis_after = Counter(0, &smp::MailboxCounters::ipis_sent);
-              messages_after = Counter(1, &smp::MailboxCounters::messages_received);
-            },
-            nullptr, CpuMask::Single(0));
+        auto wake = [&] {
+          sim::Compute(2 * kMs);  // every sleeper is asleep by now
+          ipis_before = Counter(0, &smp::MailboxCounters::ipis_sent);
+          messages_before = Counter(1, &smp::MailboxCounters::messages_received);
+          for (Semaphore& s : sems)
+            s.Up();  // 32 wakes for CPU 1 in a burst
+          sim::Compute(1 * kMs);
+          ipis_after = Counter(0, &smp::MailboxCounters::ipis_sent);
+          messages_after = Counter(1, &smp::MailboxCounters::messages_received);
+        };
+        Task* waker = test::SpawnBody("waker", wake, CpuMask::Single(0));
         sched::Join(waker);
         for (Task* t : sleepers)
           sched::Join(t);
@@ -373,22 +375,19 @@ TEST(Messenger, ABurstOfWakesCostsOneIpi) {
 }
 
 TEST(Messenger, WakingATaskOfThisCpuSendsNoIpi) {
-  static uint64_t ipis;
-  const sim::Result result = RunOn(2, [](void*) {
-    Task* t = Spawn(
-        "local",
-        [](void*) {
-          static Semaphore sem;
-          new (&sem) Semaphore(0);
-          Task* sleeper = Spawn(
-              "sleeper", [](void*) { sem.Down(); }, nullptr, CpuMask::Single(0));
-          sched::SleepFor(1 * kMs);
-          const uint64_t before = Counter(0, &smp::MailboxCounters::ipis_sent);
-          sem.Up();
-          ipis = Counter(0, &smp::MailboxCounters::ipis_sent) - before;
-          sched::Join(sleeper);
-        },
-        nullptr, CpuMask::Single(0));
+  uint64_t ipis = ~uint64_t{0};
+  const sim::Outcome result = RunOn(2, [&] {
+    auto local = [&] {
+      Semaphore sem(0);
+      auto sleep = [&] { sem.Down(); };
+      Task* sleeper = test::SpawnBody("sleeper", sleep, CpuMask::Single(0));
+      sched::SleepFor(1 * kMs);
+      const uint64_t before = Counter(0, &smp::MailboxCounters::ipis_sent);
+      sem.Up();
+      ipis = Counter(0, &smp::MailboxCounters::ipis_sent) - before;
+      sched::Join(sleeper);
+    };
+    Task* t = test::SpawnBody("local", local, CpuMask::Single(0));
     sched::Join(t);
   });
   ASSERT_TRUE(result.ok) << test::Explain(result);
@@ -419,7 +418,7 @@ TEST(Placement, RoundRobinSpreadsSpawnsEvenly) {
   options.sched.placement = sched::Placement::kRoundRobin;
   options.sched.steal = false;
   options.sched.periodic_balance = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       4, [](void*) { SpawnAndJoinAll("rr", 16, &RecordCpuAndBurn); }, 1, options);
   ASSERT_TRUE(result.ok) << test::Explain(result);
   uint32_t per_cpu[4] = {};
@@ -434,7 +433,7 @@ TEST(Placement, LeastLoadedFillsIdleCpusFirst) {
   options.sched.placement = sched::Placement::kLeastLoaded;
   options.sched.steal = false;
   options.sched.periodic_balance = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       4, [](void*) { SpawnAndJoinAll("ll", 4, &RecordCpuAndBurn); }, 1, options);
   ASSERT_TRUE(result.ok) << test::Explain(result);
   std::set<uint32_t> cpus(g_ran_on, g_ran_on + 4);
@@ -450,7 +449,7 @@ TEST(Placement, LocalFirstKeepsWorkLocalUnderTheThreshold) {
   options.sched.steal = false;
   options.sched.periodic_balance = false;
   options.check_idle_balance = false;
-  const sim::Result result = RunOn(
+  const sim::Outcome result = RunOn(
       4,
       [](void*) {
         const uint32_t home = platform::ThisCpu();
@@ -495,7 +494,7 @@ TEST(Stealing, IdleCpusStealQueuedWork) {
   test::ForEachSeed("steal", 20, [](uint64_t seed) {
     sim::Options options;
     options.sched.periodic_balance = false;  // only stealing can move them
-    const sim::Result result = RunOn(4, &WidenAffinityRoot, seed, options);
+    const sim::Outcome result = RunOn(4, &WidenAffinityRoot, seed, options);
     ASSERT_TRUE(result.ok) << test::Explain(result);
     uint64_t steals = 0;
     for (const sim::CpuReport& cpu : result.cpus)
@@ -515,7 +514,7 @@ TEST(Stealing, EachStealWakesTheNextIdleCpu) {
     options.sched.placement = sched::Placement::kLocalFirst;
     options.sched.local_first_threshold = 100;
     options.sched.periodic_balance = false;  // only stealing can move them
-    const sim::Result result = RunOn(
+    const sim::Outcome result = RunOn(
         4,
         [](void*) {
           g_cpus_used = 0;
@@ -536,7 +535,7 @@ TEST(Balancing, BusyCpusPushWorkWithoutStealing) {
   sim::Options options;
   options.sched.steal = false;  // only the periodic balance can move them
   options.check_idle_balance = false;
-  const sim::Result result = RunOn(4, &WidenAffinityRoot, 1, options);
+  const sim::Outcome result = RunOn(4, &WidenAffinityRoot, 1, options);
   ASSERT_TRUE(result.ok) << test::Explain(result);
   uint64_t migrations = 0;
   uint64_t steals = 0;
@@ -550,7 +549,7 @@ TEST(Balancing, BusyCpusPushWorkWithoutStealing) {
 
 TEST(Affinity, IsHonouredThroughoutManySeeds) {
   test::ForEachSeed("affinity", 20, [](uint64_t seed) {
-    const sim::Result result = RunOn(
+    const sim::Outcome result = RunOn(
         4,
         [](void*) {
           Task* tasks[12];
@@ -579,7 +578,7 @@ TEST(Affinity, IsHonouredThroughoutManySeeds) {
 }
 
 TEST(Affinity, ARunningTaskMovesWhenItsCpuIsTakenAway) {
-  const sim::Result result = RunOn(2, [](void*) {
+  const sim::Outcome result = RunOn(2, [](void*) {
     Task* t = Spawn(
         "mover",
         [](void*) {
@@ -598,19 +597,19 @@ TEST(Affinity, ARunningTaskMovesWhenItsCpuIsTakenAway) {
 // ---- Nice, wakeup preemption --------------------------------------------------------------
 
 TEST(Nice, ChangingNiceOfARunningTaskChangesItsShare) {
-  static uint64_t burned[2];
-  const sim::Result result = RunOn(1, [](void*) {
-    static Atomic<bool> stop{false};
-    stop.Store(false, std::memory_order_relaxed);
-    auto burner = [](void* p) {
+  uint64_t burned[2] = {0, 0};
+  const sim::Outcome result = RunOn(1, [&] {
+    Atomic<bool> stop{false};
+    auto burner = [&](uint64_t& mine) {
       while (!stop.Load(std::memory_order_relaxed)) {
         sim::Compute(20 * kUs);
-        burned[reinterpret_cast<uintptr_t>(p)] += 20 * kUs;
+        mine += 20 * kUs;
       }
     };
-    burned[0] = burned[1] = 0;
-    Task* a = Spawn("a", burner, (void*)0);
-    Task* b = Spawn("b", burner, (void*)1);
+    auto burn_a = [&] { burner(burned[0]); };
+    auto burn_b = [&] { burner(burned[1]); };
+    Task* a = test::SpawnBody("a", burn_a);
+    Task* b = test::SpawnBody("b", burn_b);
     sched::SleepFor(20 * kMs);
     sched::SetNice(a, -10);  // weight 9548 vs 1024
     burned[0] = burned[1] = 0;
@@ -632,25 +631,23 @@ sim::Options TraceOptions() {
 }
 
 TEST(WakeupPreemption, AShortSliceTaskPreemptsALongSliceHog) {
-  static uint64_t latency;
-  const sim::Result result = RunOn(
+  uint64_t latency = 0;
+  const sim::Outcome result = RunOn(
       1,
-      [](void*) {
+      [&] {
         Task* hog = Spawn(
             "hog", [](void*) { sim::Compute(50 * kMs); }, nullptr, CpuMask::FirstN(kMaxCpus), 0,
             20 * kMs);
-        Task* waker = Spawn(
-            "short",
-            [](void*) {
-              for (int i = 0; i < 5; ++i) {
-                const uint64_t deadline = platform::Now() + 3 * kMs;
-                sched::SleepUntil(deadline);
-                const uint64_t late = platform::Now() - deadline;
-                if (late > latency) latency = late;
-                sim::Compute(50 * kUs);
-              }
-            },
-            nullptr, CpuMask::FirstN(kMaxCpus), 0, 500 * kUs);
+        auto wake = [&] {
+          for (int i = 0; i < 5; ++i) {
+            const uint64_t deadline = platform::Now() + 3 * kMs;
+            sched::SleepUntil(deadline);
+            const uint64_t late = platform::Now() - deadline;
+            if (late > latency) latency = late;
+            sim::Compute(50 * kUs);
+          }
+        };
+        Task* waker = test::SpawnBody({.name = "short", .slice_ns = 500 * kUs}, wake);
         sched::Join(hog);
         sched::Join(waker);
       },
@@ -666,21 +663,25 @@ TEST(WakeupPreemption, AShortSliceTaskPreemptsALongSliceHog) {
 // ---- Sleeping primitives -------------------------------------------------------------------
 
 TEST(Mutex, HandsOffInFifoOrder) {
-  static std::vector<int> order;
-  order.clear();
-  const sim::Result result = RunOn(2, [](void*) {
-    static Mutex mutex;
-    new (&mutex) Mutex();
+  std::vector<int> order;
+  const sim::Outcome result = RunOn(2, [&] {
+    Mutex mutex;
     mutex.Lock();
+    // One body per waiter, each knowing its index.
+    struct Waiter {
+      Mutex* mutex;
+      std::vector<int>* order;
+      int index;
+      void operator()() {
+        MutexGuard guard(*mutex);
+        order->push_back(index);
+      }
+    };
+    Waiter bodies[4] = {
+        {&mutex, &order, 0}, {&mutex, &order, 1}, {&mutex, &order, 2}, {&mutex, &order, 3}};
     Task* waiters[4];
-    for (uintptr_t i = 0; i < 4; ++i) {
-      waiters[i] = Spawn(
-          "waiter",
-          [](void* p) {
-            MutexGuard guard(mutex);
-            order.push_back(static_cast<int>(reinterpret_cast<uintptr_t>(p)));
-          },
-          (void*)i);
+    for (int i = 0; i < 4; ++i) {
+      waiters[i] = test::SpawnBody("waiter", bodies[i]);
       sched::SleepFor(500 * kUs);  // each is waiting before the next arrives
     }
     mutex.Unlock();
@@ -693,14 +694,14 @@ TEST(Mutex, HandsOffInFifoOrder) {
 
 TEST(Completion, WakesEveryWaiterOnEveryCpu) {
   test::ForEachSeed("completion", 20, [](uint64_t seed) {
-    const sim::Result result = RunOn(
+    const sim::Outcome result = RunOn(
         4,
-        [](void*) {
-          static Completion done;
-          new (&done) Completion();
+        [] {
+          Completion done;
+          auto wait = [&] { done.Wait(); };
           Task* waiters[8];
           for (Task*& w : waiters)
-            w = Spawn("waiter", [](void*) { done.Wait(); });
+            w = test::SpawnBody("waiter", wait);
           sim::Compute(1 * kMs);
           done.Complete();
           for (Task* w : waiters)
@@ -713,22 +714,18 @@ TEST(Completion, WakesEveryWaiterOnEveryCpu) {
 }
 
 TEST(WaitQueue, SurvivesSpuriousWakeups) {
-  const sim::Result result = RunOn(2, [](void*) {
-    static WaitQueue queue;
-    static Atomic<bool> flag{false};
-    new (&queue) WaitQueue();
-    flag.Store(false, std::memory_order_relaxed);
-    static Task* waiter;
-    waiter = Spawn("waiter", [](void*) {
-      queue.WaitUntil([] { return flag.Load(std::memory_order_relaxed); });
-    });
+  const sim::Outcome result = RunOn(2, [] {
+    WaitQueue queue;
+    Atomic<bool> flag{false};
+    auto wait = [&] { queue.WaitUntil([&] { return flag.Load(std::memory_order_relaxed); }); };
+    Task* waiter = test::SpawnBody("waiter", wait);
     for (int i = 0; i < 5; ++i) {
       sched::SleepFor(200 * kUs);
       sched::Wake(waiter);  // not via the queue: the waiter must go back to sleep
     }
     LICHEN_ASSERT(waiter->state.Load(std::memory_order_relaxed) != TaskState::kExited,
                   "the waiter left without its condition");
-    queue.UpdateAndWakeAll([] { flag.Store(true, std::memory_order_relaxed); });
+    queue.UpdateAndWakeAll([&] { flag.Store(true, std::memory_order_relaxed); });
     sched::Join(waiter);
   });
   ASSERT_TRUE(result.ok) << test::Explain(result);
@@ -746,26 +743,24 @@ struct WakeOneState {
   Atomic<uint32_t> evaluations{0};
   Atomic<uint32_t> finished{0};
   uint32_t finish_order[3] = {};
+
+  void Waiter() {
+    uint32_t rank = ~0u;
+    queue.WaitUntil([&] {
+      evaluations.FetchAdd(1, std::memory_order_relaxed);
+      if (rank == ~0u) rank = queued.FetchAdd(1, std::memory_order_relaxed);
+      return released.Load(std::memory_order_relaxed) > rank;
+    });
+    finish_order[finished.FetchAdd(1, std::memory_order_relaxed)] = rank;
+  }
 };
-WakeOneState* g_wake_one;
 
-void WakeOneWaiter(void*) {
-  uint32_t rank = ~0u;
-  g_wake_one->queue.WaitUntil([&] {
-    g_wake_one->evaluations.FetchAdd(1, std::memory_order_relaxed);
-    if (rank == ~0u) rank = g_wake_one->queued.FetchAdd(1, std::memory_order_relaxed);
-    return g_wake_one->released.Load(std::memory_order_relaxed) > rank;
-  });
-  g_wake_one->finish_order[g_wake_one->finished.FetchAdd(1, std::memory_order_relaxed)] = rank;
-}
-
-void WakeOneRoot(void*) {
-  static WakeOneState state;
-  new (&state) WakeOneState();
-  g_wake_one = &state;
+void WakeOneRoot() {
+  WakeOneState state;
+  auto wait = [&] { state.Waiter(); };
   Task* waiters[3];
   for (Task*& waiter : waiters)
-    waiter = Spawn("waiter", &WakeOneWaiter);
+    waiter = test::SpawnBody("waiter", wait);
   while (state.queued.Load(std::memory_order_relaxed) < 3)
     sched::SleepFor(100 * kUs);
   sched::SleepFor(1 * kMs);  // all three asleep
@@ -794,7 +789,7 @@ void WakeOneRoot(void*) {
 TEST(WaitQueue, WakeOneWakesOnlyTheLongestWaiting) {
   test::ForEachSeed("wake-one", 20, [](uint64_t seed) {
     for (uint32_t ncpus : {1u, 4u}) {
-      const sim::Result result = RunOn(ncpus, &WakeOneRoot, seed);
+      const sim::Outcome result = RunOn(ncpus, &WakeOneRoot, seed);
       ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
     }
   });
@@ -803,13 +798,13 @@ TEST(WaitQueue, WakeOneWakesOnlyTheLongestWaiting) {
 // ---- Registry ------------------------------------------------------------------------------
 
 TEST(Registry, ListsEveryTaskWithItsStateWithoutTouchingRunQueues) {
-  const sim::Result result = RunOn(4, [](void*) {
-    static Semaphore release;
-    new (&release) Semaphore(0);
+  const sim::Outcome result = RunOn(4, [] {
+    Semaphore release(0);
+    auto sleep = [&] { release.Down(); };
     Task* sleepers[3];
     Task* burners[3];
     for (Task*& t : sleepers)
-      t = Spawn("sleeper", [](void*) { release.Down(); });
+      t = test::SpawnBody("sleeper", sleep);
     for (Task*& t : burners)
       t = Spawn("burner", [](void*) { sim::Compute(5 * kMs); });
     sched::SleepFor(1 * kMs);
@@ -843,8 +838,8 @@ TEST(Registry, ListsEveryTaskWithItsStateWithoutTouchingRunQueues) {
 // ---- Speedup (virtual time, deterministic: not a timing test) --------------------------------
 
 TEST(Speedup, FourCpusFinishAParallelWorkloadFasterThanOne) {
-  const sim::Result one = test::RunWorkload(test::WorkloadOptions("parallel", 1, 1));
-  const sim::Result four = test::RunWorkload(test::WorkloadOptions("parallel", 4, 1));
+  const sim::Outcome one = test::RunWorkload(test::WorkloadOptions("parallel", 1, 1));
+  const sim::Outcome four = test::RunWorkload(test::WorkloadOptions("parallel", 4, 1));
   ASSERT_TRUE(one.ok) << test::Explain(one);
   ASSERT_TRUE(four.ok) << test::Explain(four);
   const uint64_t t1 = one.end_time_ns - one.start_time_ns;

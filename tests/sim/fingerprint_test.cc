@@ -50,11 +50,11 @@ TEST(Fingerprint, EveryEventAndCpuFeedsItsOwnWord) {
 
 // Runs with stalls: the same seed still gives the same fingerprint, and stalls change it.
 TEST(Fingerprint, StallsAreInTheFingerprint) {
-  const sim::Result a = sim::RunWorkload(test::StallOptions("storm", 4, 9));
-  const sim::Result b = sim::RunWorkload(test::StallOptions("storm", 4, 9));
+  const sim::Outcome a = sim::RunWorkload(test::StallOptions("storm", 4, 9));
+  const sim::Outcome b = sim::RunWorkload(test::StallOptions("storm", 4, 9));
   ASSERT_TRUE(a.ok) << test::Explain(a);
   EXPECT_EQ(a.fingerprint, b.fingerprint);
-  const sim::Result plain = sim::RunWorkload(test::WorkloadOptions("storm", 4, 9));
+  const sim::Outcome plain = sim::RunWorkload(test::WorkloadOptions("storm", 4, 9));
   ASSERT_TRUE(plain.ok) << test::Explain(plain);
   EXPECT_NE(a.fingerprint, plain.fingerprint);
 }

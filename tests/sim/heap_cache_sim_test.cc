@@ -18,6 +18,7 @@
 #include "kernel/sched/sched.h"
 #include "lib/atomic.h"
 #include "lib/container_of.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/property.h"
@@ -25,7 +26,6 @@
 namespace lichen {
 namespace {
 
-constexpr uint64_t kUs = 1000;
 constexpr uint32_t kMaxSimCpus = 8;
 constexpr uint32_t kObjectsPerTask = 120;
 static_assert(kObjectsPerTask <= 128, "a ring holds everything its producer makes");
@@ -61,9 +61,22 @@ struct Ring {
   size_t sizes[kSlots] = {};
 };
 
+struct Scenario;
+
+// Each CPU's timer event; it finds its scenario through the back pointer.
+struct CpuTimer {
+  sched::TimerEvent event{&OnTimer};
+  Scenario* scenario = nullptr;
+
+  static void OnTimer(sched::TimerEvent& event, CpuLocal& cpu);
+};
+
+// One run's state. It lives in the test's frame (too big for the root task's stack), made
+// fresh for each run.
 struct Scenario {
   uint32_t ncpus = 0;
   Ring rings[kMaxSimCpus];
+  CpuTimer timers[kMaxSimCpus];
   Atomic<uint32_t> corrupted{0};
   Atomic<uint32_t> failed{0};
   Atomic<uint32_t> irq_rounds{0};
@@ -71,34 +84,28 @@ struct Scenario {
   Atomic<uint32_t> timers_stopped{0};    // CPUs whose event saw running == false
   Atomic<bool> running{false};
 };
-Scenario* g_scenario = nullptr;
 
-struct CpuTimer {
-  sched::TimerEvent event{&OnTimer};
-
-  static void OnTimer(sched::TimerEvent& event, CpuLocal& cpu) {
-    Scenario& s = *g_scenario;
-    s.handlers_running.FetchAdd(1, std::memory_order_acq_rel);
-    for (size_t bytes : kSizes) {
-      const Result<void*> p = mm::KernelHeap().Alloc(bytes);
-      if (!p.ok()) {
-        s.failed.FetchAdd(1, std::memory_order_relaxed);
-        continue;
-      }
-      Pattern(p.value(), bytes, false);
-      if (!Pattern(p.value(), bytes, true)) s.corrupted.FetchAdd(1, std::memory_order_relaxed);
-      mm::KernelHeap().Free(p.value());
+void CpuTimer::OnTimer(sched::TimerEvent& event, CpuLocal& cpu) {
+  Scenario& s = *ContainerOf<CpuTimer, sched::TimerEvent, &CpuTimer::event>(&event)->scenario;
+  s.handlers_running.FetchAdd(1, std::memory_order_acq_rel);
+  for (size_t bytes : kSizes) {
+    const Result<void*> p = mm::KernelHeap().Alloc(bytes);
+    if (!p.ok()) {
+      s.failed.FetchAdd(1, std::memory_order_relaxed);
+      continue;
     }
-    s.irq_rounds.FetchAdd(1, std::memory_order_relaxed);
-    if (s.running.Load(std::memory_order_relaxed)) {
-      cpu.timers.Add(event, platform::Now() + kIrqPeriodNs);
-    } else {
-      s.timers_stopped.FetchAdd(1, std::memory_order_acq_rel);
-    }
-    s.handlers_running.FetchSub(1, std::memory_order_acq_rel);
+    Pattern(p.value(), bytes, false);
+    if (!Pattern(p.value(), bytes, true)) s.corrupted.FetchAdd(1, std::memory_order_relaxed);
+    mm::KernelHeap().Free(p.value());
   }
-};
-CpuTimer g_timers[kMaxSimCpus];
+  s.irq_rounds.FetchAdd(1, std::memory_order_relaxed);
+  if (s.running.Load(std::memory_order_relaxed)) {
+    cpu.timers.Add(event, platform::Now() + kIrqPeriodNs);
+  } else {
+    s.timers_stopped.FetchAdd(1, std::memory_order_acq_rel);
+  }
+  s.handlers_running.FetchSub(1, std::memory_order_acq_rel);
+}
 
 void TakeAndFree(Ring& in, Scenario& s) {
   const uint32_t head = in.head.Load(std::memory_order_relaxed);
@@ -110,13 +117,11 @@ void TakeAndFree(Ring& in, Scenario& s) {
   mm::KernelHeap().Free(object);
 }
 
-void Worker(void* arg) {
-  Scenario& s = *g_scenario;
-  const auto cpu = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(arg));
+void Worker(Scenario& s, uint32_t cpu) {
   {
     IrqGuard guard;
     auto local = ThisCpuLocal(guard.token());
-    local->timers.Add(g_timers[cpu].event, platform::Now() + kIrqPeriodNs);
+    local->timers.Add(s.timers[cpu].event, platform::Now() + kIrqPeriodNs);
     sched::ProgramTimer(*local);
   }
   Ring& out = s.rings[cpu];
@@ -140,24 +145,23 @@ void Worker(void* arg) {
   }
 }
 
-void Root(void*) {
-  static Scenario scenario;
-  new (&scenario) Scenario();
-  Scenario& s = scenario;
-  g_scenario = &s;
+void Root(Scenario& s) {
   s.ncpus = platform::CpuCount();
-  for (CpuTimer& timer : g_timers)
-    new (&timer) CpuTimer();
+  for (CpuTimer& timer : s.timers)
+    timer.scenario = &s;
   const size_t bytes_before = mm::KernelHeap().BytesInUse();
   s.running.Store(true, std::memory_order_relaxed);
+  // One body per CPU, each knowing its CPU.
+  struct Body {
+    Scenario* s;
+    uint32_t cpu;
+    void operator()() { Worker(*s, cpu); }
+  };
+  Body bodies[kMaxSimCpus];
   Task* tasks[kMaxSimCpus];
   for (uint32_t cpu = 0; cpu < s.ncpus; ++cpu) {
-    sched::SpawnOptions options;
-    options.name = "heap-cache";
-    options.entry = &Worker;
-    options.arg = reinterpret_cast<void*>(uintptr_t{cpu});
-    options.affinity = CpuMask::Single(cpu);
-    tasks[cpu] = sched::Spawn(options).value();
+    bodies[cpu] = {&s, cpu};
+    tasks[cpu] = test::SpawnBody("heap-cache", bodies[cpu], CpuMask::Single(cpu));
   }
   for (uint32_t cpu = 0; cpu < s.ncpus; ++cpu)
     sched::Join(tasks[cpu]);
@@ -194,7 +198,8 @@ TEST(HeapCacheSim, CrossCpuFreesAndInterruptAllocationsOverManySeeds) {
       options.seed = seed;
       options.workload = "heap-cache";
       options.check_idle_balance = false;  // the workers are pinned
-      const sim::Result result = sim::Run(options, &Root, nullptr);
+      Scenario scenario;
+      const sim::Outcome result = sim::Run(options, [&] { Root(scenario); });
       ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
     }
   });

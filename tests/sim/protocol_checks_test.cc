@@ -16,6 +16,7 @@
 #include "kernel/base/platform.h"
 #include "kernel/sched/cpu.h"
 #include "kernel/sched/sched.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/property.h"
@@ -27,9 +28,6 @@ namespace {
 using test::ExpectCaughtWithin;
 using test::FaultScope;
 using test::StallOptions;
-
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
 
 Task* SpawnOn(const char* name, Task::Entry entry, void* arg, CpuMask affinity, int nice = 0) {
   return sched::Spawn(
@@ -115,7 +113,7 @@ uint32_t RunStoreBuffering(std::memory_order store_order, std::memory_order load
     // A uniform choice at every step: PCT runs one side to its end before the other.
     options.auto_strategy = false;
     options.strategy = sim::Strategy::kRandomWalk;
-    const sim::Result result = sim::Run(Weak(options), &StoreBufferingRoot, nullptr);
+    const sim::Outcome result = sim::Run(Weak(options), &StoreBufferingRoot, nullptr);
     EXPECT_TRUE(result.ok) << test::Explain(result);
     both_zero += g_sb.both_zero;
   }
@@ -139,8 +137,8 @@ TEST(WeakMemory, StoreBufferingNeverHappensWithSeqCst) {
 
 TEST(WeakMemory, SameSeedSameRunBitForBit) {
   sim::Options options = Weak(test::WorkloadOptions("mixed", 4, 11));
-  const sim::Result a = test::RunWorkload(options);
-  const sim::Result b = test::RunWorkload(options);
+  const sim::Outcome a = test::RunWorkload(options);
+  const sim::Outcome b = test::RunWorkload(options);
   ASSERT_TRUE(a.ok) << test::Explain(a);
   EXPECT_EQ(a.fingerprint, b.fingerprint);
   EXPECT_EQ(a.steps, b.steps);
@@ -195,7 +193,7 @@ void IdleMeetsEnqueueRoot(void*) {
   }
 }
 
-sim::Result RunIdleMeetsEnqueue(uint64_t seed) {
+sim::Outcome RunIdleMeetsEnqueue(uint64_t seed) {
   sim::Options options;
   options.ncpus = 2;
   options.seed = seed;
@@ -218,7 +216,7 @@ TEST(WeakMemory, RelaxedIdlePublicationIsCaught) {
 
 TEST(WeakMemory, IdlePublicationHoldsWithStoreBuffers) {
   test::ForEachSeed("idle-meets-enqueue", 30, [](uint64_t seed) {
-    const sim::Result result = RunIdleMeetsEnqueue(seed);
+    const sim::Outcome result = RunIdleMeetsEnqueue(seed);
     ASSERT_TRUE(result.ok) << test::Explain(result);
   });
 }
@@ -263,7 +261,7 @@ struct Callers {
 Callers g_callers;
 
 void CallersRoot(void*) {
-  const uint32_t ncpus = sched::CpuCount();
+  const uint32_t ncpus = platform::CpuCount();
   g_callers.nworkers = ncpus - 1;
   for (uint32_t i = 0; i < g_callers.nworkers; ++i) {
     g_callers.workers[i] = SpawnOn(
@@ -293,7 +291,7 @@ void CallersRoot(void*) {
     sched::Join(g_callers.workers[i]);
 }
 
-sim::Result RunCallers(uint64_t seed, bool weak_memory) {
+sim::Outcome RunCallers(uint64_t seed, bool weak_memory) {
   sim::Options options;
   options.ncpus = seed % 2 == 1 ? 2 : 4;
   options.seed = seed;
@@ -310,7 +308,7 @@ sim::Result RunCallers(uint64_t seed, bool weak_memory) {
   return sim::Run(options, &CallersRoot, nullptr);
 }
 
-sim::Result RunCallersWeak(uint64_t seed) {
+sim::Outcome RunCallersWeak(uint64_t seed) {
   return RunCallers(seed, true);
 }
 
@@ -324,7 +322,7 @@ TEST(WeakMemory, AWakeWithoutItsBarrierIsCaught) {
 TEST(WeakMemory, TheTaskStateHandOffHoldsWithStoreBuffers) {
   test::ForEachSeed("callers", 100, [](uint64_t seed) {
     for (bool weak_memory : {true, false}) {
-      const sim::Result result = RunCallers(seed, weak_memory);
+      const sim::Outcome result = RunCallers(seed, weak_memory);
       ASSERT_TRUE(result.ok) << "weak_memory=" << weak_memory << ": " << test::Explain(result);
     }
   });
@@ -346,7 +344,7 @@ TEST(Invariants, ASenderPreemptedBeforeItsIpiIsCaught) {
 TEST(WeakMemory, RandomRunsPassWithStoreBuffers) {
   test::ForEachSeed("weak-random", 25, [](uint64_t seed) {
     for (uint32_t ncpus : {2u, 4u, 8u}) {
-      const sim::Result result =
+      const sim::Outcome result =
           test::RunWorkload(Weak(test::WorkloadOptions("mixed", ncpus, seed)));
       ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
     }
@@ -391,14 +389,14 @@ void SpawnersRoot(void*) {
           for (Task* worker : workers)
             sched::Join(worker);
         },
-        nullptr, CpuMask::Single(i % sched::CpuCount()));
+        nullptr, CpuMask::Single(i % platform::CpuCount()));
   }
   g_spawn.Store(true, std::memory_order_seq_cst);
   for (Task* spawner : spawners)
     sched::Join(spawner);
 }
 
-sim::Result RunSpawners(uint64_t seed) {
+sim::Outcome RunSpawners(uint64_t seed) {
   sim::Options options;
   options.ncpus = 8;
   options.seed = seed;
@@ -406,7 +404,7 @@ sim::Result RunSpawners(uint64_t seed) {
   options.sched.placement = sched::Placement::kRoundRobin;
   options.sched.steal = false;  // where a task first runs is where it was placed
   options.sched.periodic_balance = false;
-  sim::Result result = sim::Run(options, &SpawnersRoot, nullptr);
+  sim::Outcome result = sim::Run(options, &SpawnersRoot, nullptr);
   if (!result.ok) return result;
   for (uint32_t cpu = 0; cpu < options.ncpus; ++cpu) {
     if (g_placed_on[cpu] != kSpawners * kSpawnsEach / options.ncpus) {
@@ -429,7 +427,7 @@ TEST(Placement, ARoundRobinCursorReadThenWrittenIsCaught) {
 
 TEST(Placement, RoundRobinSpreadsEvenlyWhenEveryCpuSpawnsAtOnce) {
   test::ForEachSeed("spawners", 40, [](uint64_t seed) {
-    const sim::Result result = RunSpawners(seed);
+    const sim::Outcome result = RunSpawners(seed);
     ASSERT_TRUE(result.ok) << test::Explain(result);
   });
 }
@@ -457,7 +455,7 @@ TEST(Invariants, ALateTimerIsCaught) {
 TEST(Invariants, TimersFireOnTimeEvenWhenTheMachineStalls) {
   test::ForEachSeed("timers", 20, [](uint64_t seed) {
     for (const char* workload : {"sleepers", "mixed"}) {
-      const sim::Result result = test::RunWorkload(StallOptions(workload, 4, seed));
+      const sim::Outcome result = test::RunWorkload(StallOptions(workload, 4, seed));
       ASSERT_TRUE(result.ok) << workload << ": " << test::Explain(result);
     }
   });

@@ -46,7 +46,7 @@ class RandomRuns : public ::testing::TestWithParam<uint32_t> {};
 TEST_P(RandomRuns, MixedWorkloadHoldsEveryInvariant) {
   const uint32_t ncpus = GetParam();
   test::ForEachSeed("mixed", kSeedsPerCpuCount, [&](uint64_t seed) {
-    const sim::Result result = test::RunWorkload(MixedOptions(ncpus, seed));
+    const sim::Outcome result = test::RunWorkload(MixedOptions(ncpus, seed));
     ASSERT_TRUE(result.ok) << "cpus=" << ncpus << " seed=" << seed << ": " << test::Explain(result);
   });
 }
@@ -63,7 +63,7 @@ TEST_P(EachWorkload, Passes) {
   const char* name = std::get<0>(GetParam());
   const uint32_t ncpus = std::get<1>(GetParam());
   test::ForEachSeed(name, 10, [&](uint64_t seed) {
-    const sim::Result result = test::RunWorkload(test::WorkloadOptions(name, ncpus, seed));
+    const sim::Outcome result = test::RunWorkload(test::WorkloadOptions(name, ncpus, seed));
     ASSERT_TRUE(result.ok) << name << " cpus=" << ncpus << ": " << test::Explain(result);
   });
 }

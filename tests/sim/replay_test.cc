@@ -39,13 +39,13 @@ bool ParseReplay(const std::string& line, tools::SimArgs& args) {
 
 // Runs `options` at `scale`, replays its printed line, and expects the same run.
 void ExpectReplays(const sim::Options& options, uint32_t scale) {
-  const sim::Result first = sim::RunWorkload(options, scale);
+  const sim::Outcome first = sim::RunWorkload(options, scale);
   SCOPED_TRACE("replay: " + first.replay);
   tools::SimArgs args;
   ASSERT_TRUE(ParseReplay(first.replay, args));
   args.trace.clear();  // the trace is written after the run; it does not change it
   EXPECT_EQ(args.scale, scale);
-  const sim::Result again = tools::RunNamed(args);
+  const sim::Outcome again = tools::RunNamed(args);
   EXPECT_EQ(again.fingerprint, first.fingerprint);
   EXPECT_EQ(again.steps, first.steps);
   EXPECT_EQ(again.end_time_ns, first.end_time_ns);
@@ -100,7 +100,7 @@ TEST(Replay, WorkloadLineKeepsTheLocalFirstThreshold) {
   sim::Options options = sim::WorkloadOptions("storm", 4, 3);
   options.sched.placement = sched::Placement::kLocalFirst;
   options.sched.local_first_threshold = 100;
-  const sim::Result result = sim::RunWorkload(options);
+  const sim::Outcome result = sim::RunWorkload(options);
   EXPECT_NE(result.replay.find(" --local-first-threshold 100"), std::string::npos) << result.replay;
   sim::Options defaults = options;
   defaults.sched.local_first_threshold = sched::Config{}.local_first_threshold;
@@ -113,7 +113,7 @@ TEST(Replay, FailingWorkloadLineReproducesTheFailure) {
   sim::Options options = sim::WorkloadOptions("storm", 2, 5);
   options.max_steps = 2'000;
   options.sched.local_first_threshold = 7;
-  const sim::Result result = sim::RunWorkload(options);
+  const sim::Outcome result = sim::RunWorkload(options);
   ASSERT_FALSE(result.ok);
   EXPECT_EQ(result.kind, sim::Failure::kStepBudget) << result.failure;
   EXPECT_NE(result.replay.find(" --max-steps 2000"), std::string::npos) << result.replay;
@@ -189,7 +189,7 @@ TEST(Replay, CustomRootLineNamesItsTestAndSeed) {
   options.ncpus = 2;
   options.seed = 77;
   options.workload = "not-a-workload";
-  const sim::Result result = sim::Run(
+  const sim::Outcome result = sim::Run(
       options, [](void*) { sim::Compute(1000); }, nullptr);
   ASSERT_TRUE(result.ok) << result.failure;
   EXPECT_EQ(result.replay, "LICHEN_SEED=77 " + test::TestBinaryPath() +

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "kernel/base/debug.h"
@@ -18,6 +19,8 @@
 #include "kernel/sched/internal.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sync/semaphore.h"
+#include "lib/container_of.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/property.h"
@@ -31,19 +34,16 @@ using test::ExpectCaughtWithin;
 using test::FaultScope;
 using test::StallOptions;
 
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
-
 // Runs `root` on 1..8 CPUs over many seeds; every run must pass.
-void ExpectFixed(const char* name, sim::RootFn root, std::initializer_list<uint32_t> cpus,
-                 uint64_t seeds, sim::Options base = {}) {
+void ExpectFixed(const char* name, const std::function<void()>& root,
+                 std::initializer_list<uint32_t> cpus, uint64_t seeds, sim::Options base = {}) {
   test::ForEachSeed(name, seeds, [&](uint64_t seed) {
     for (uint32_t ncpus : cpus) {
       sim::Options options = base;
       options.ncpus = ncpus;
       options.seed = seed;
       options.workload = name;
-      const sim::Result result = sim::Run(options, root, nullptr);
+      const sim::Outcome result = sim::Run(options, root);
       ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
     }
   });
@@ -63,18 +63,15 @@ Task* SpawnPinned(const char* name, Task::Entry entry, void* arg, uint32_t cpu) 
 // on CPU 0 posts the semaphore: the wake is queued in CPU 1's mailbox. Without the IPI (the
 // seed's first multi-CPU version), CPU 1 sleeps on forever.
 
-void RemoteWakeRoot(void*) {
-  static Semaphore go;
-  new (&go) Semaphore(0);
-  Task* sleeper = SpawnPinned(
-      "sleeper", [](void*) { go.Down(); }, nullptr, 1);
-  Task* waker = SpawnPinned(
-      "waker",
-      [](void*) {
-        sim::Compute(2 * kMs);  // CPU 1 is idle by now
-        go.Up();
-      },
-      nullptr, 0);
+void RemoteWakeRoot() {
+  Semaphore go(0);
+  auto sleep = [&] { go.Down(); };
+  auto wake = [&] {
+    sim::Compute(2 * kMs);  // CPU 1 is idle by now
+    go.Up();
+  };
+  Task* sleeper = test::SpawnBody("sleeper", sleep, CpuMask::Single(1));
+  Task* waker = test::SpawnBody("waker", wake, CpuMask::Single(0));
   sched::Join(waker);
   sched::Join(sleeper);
 }
@@ -83,7 +80,7 @@ TEST(SeedBugs, RemoteWakeOfIdleCpuIsCaughtWithoutTheIpi) {
   FaultScope fault(&Faults::no_wake_ipi);
   sim::Options options;
   options.ncpus = 2;
-  ExpectCaught(sim::Run(options, &RemoteWakeRoot, nullptr), {sim::Failure::kMessageWithoutIpi});
+  ExpectCaught(sim::Run(options, &RemoteWakeRoot), {sim::Failure::kMessageWithoutIpi});
 }
 
 TEST(SeedBugs, RemoteWakeOfIdleCpuWorks) {
@@ -94,7 +91,7 @@ TEST(SeedBugs, RemoteWakeOfIdleCpuWorks) {
 // The seed's usertest deadlock: the child finished on CPU 1, its exit woke the parent on
 // CPU 0, but CPU 0 was in its idle task and nobody told it.
 
-void JoinAcrossCpusRoot(void*) {
+void JoinAcrossCpusRoot() {
   Task* parent = SpawnPinned(
       "parent",
       [](void*) {
@@ -110,7 +107,7 @@ TEST(SeedBugs, ParentWaitingForChildOnAnotherCpuIsCaughtWithoutTheIpi) {
   FaultScope fault(&Faults::no_wake_ipi);
   sim::Options options;
   options.ncpus = 2;
-  ExpectCaught(sim::Run(options, &JoinAcrossCpusRoot, nullptr), {sim::Failure::kMessageWithoutIpi});
+  ExpectCaught(sim::Run(options, &JoinAcrossCpusRoot), {sim::Failure::kMessageWithoutIpi});
 }
 
 TEST(SeedBugs, ParentWaitingForChildOnAnotherCpuWakes) {
@@ -122,7 +119,7 @@ TEST(SeedBugs, ParentWaitingForChildOnAnotherCpuWakes) {
 // global queue of preemption events serviced by CPU 0 (the seed's SYS_TIMER), CPU 0
 // reschedules itself and CPU 1's first task runs to completion while the other starves.
 
-void TwoHogsRoot(void*) {
+void TwoHogsRoot() {
   auto hog = [](void*) { sim::Compute(300 * kMs); };
   Task* a = SpawnPinned("hog-a", hog, nullptr, 1);
   Task* b = SpawnPinned("hog-b", hog, nullptr, 1);
@@ -138,7 +135,7 @@ TEST(SeedBugs, SliceExpiryOnTheWrongCpuIsCaught) {
   sim::Options options;
   options.ncpus = 2;
   options.check_idle_balance = false;  // the hogs are pinned
-  ExpectCaught(sim::Run(options, &TwoHogsRoot, nullptr), {sim::Failure::kNoPreemption});
+  ExpectCaught(sim::Run(options, &TwoHogsRoot), {sim::Failure::kNoPreemption});
 }
 
 TEST(SeedBugs, SliceExpiryPreemptsOnTheRightCpu) {
@@ -190,13 +187,14 @@ TEST(SeedBugs, InterruptWhileAnyPerCpuStateIsBorrowedIsCaught) {
 TEST(SeedBugs, BorrowingAnyPerCpuStateWithIrqsMaskedIsFine) {
   sim::Options options;
   options.check_idle_balance = false;  // the borrowers are pinned
-  ExpectFixed("two-borrowers", &TwoBorrowersRoot, {1, 2}, 5, options);
+  ExpectFixed(
+      "two-borrowers", [] { TwoBorrowersRoot(nullptr); }, {1, 2}, 5, options);
 }
 
 TEST(SeedBugs, InterruptsNeverSeeBorrowedSchedulerState) {
   test::ForEachSeed("sleepers-borrow", 30, [](uint64_t seed) {
     for (uint32_t ncpus : {1u, 2u, 4u}) {
-      const sim::Result result = test::RunWorkload(test::WorkloadOptions("sleepers", ncpus, seed));
+      const sim::Outcome result = test::RunWorkload(test::WorkloadOptions("sleepers", ncpus, seed));
       ASSERT_TRUE(result.ok) << test::Explain(result);
     }
   });
@@ -207,25 +205,27 @@ TEST(SeedBugs, InterruptsNeverSeeBorrowedSchedulerState) {
 // in interrupt context. The heap built on a lock that leaves IRQs enabled (the seed's
 // LockedHeap) deadlocks the CPU on its own lock; lockdep reports it first.
 
+// One run's state, in the root's frame: the heap under test, the timer event that allocates
+// from it in interrupt context (it finds the scenario by ContainerOf), and what it counted.
 template <typename HeapT>
 struct HeapScenario {
-  static HeapT* heap;
-  static Atomic<bool> running;
-  static uint64_t irq_allocations;
+  sched::TimerEvent event{&OnTimer};
+  HeapT* heap = nullptr;
+  Atomic<bool> running{false};
+  uint64_t irq_allocations = 0;
 
   static void OnTimer(sched::TimerEvent& event, CpuLocal& cpu) {
-    Result<void*> p = heap->Alloc(24);
+    auto& s = *ContainerOf<HeapScenario, sched::TimerEvent, &HeapScenario::event>(&event);
+    Result<void*> p = s.heap->Alloc(24);
     LICHEN_ASSERT(p.ok(), "allocation in interrupt failed");
-    heap->Free(p.value());
-    ++irq_allocations;
-    if (running.Load(std::memory_order_relaxed)) {
+    s.heap->Free(p.value());
+    ++s.irq_allocations;
+    if (s.running.Load(std::memory_order_relaxed)) {
       cpu.timers.Add(event, platform::Now() + 3 * kUs);
     }
   }
 
-  static void Allocator(void*) {
-    static sched::TimerEvent event(&OnTimer);
-    new (&event) sched::TimerEvent(&OnTimer);
+  void Allocator() {
     running.Store(true, std::memory_order_relaxed);
     {
       IrqGuard guard;
@@ -243,33 +243,26 @@ struct HeapScenario {
     sim::Compute(10 * kUs);  // let the last timer event see running == false
   }
 
-  static void Root(void*) {
-    static HeapT* instance;
+  static void Root() {
+    HeapScenario s;
     if constexpr (std::is_same_v<HeapT, mm::CachedHeap>) {
-      instance = &mm::KernelHeap();
+      s.heap = &mm::KernelHeap();
     } else {
-      instance = mm::KernelHeap().template New<HeapT>(mm::Pages()).value();
+      s.heap = mm::KernelHeap().template New<HeapT>(mm::Pages()).value();
     }
-    heap = instance;
-    irq_allocations = 0;
-    Task* task = SpawnPinned("allocator", &Allocator, nullptr, 0);
+    auto allocate = [&] { s.Allocator(); };
+    Task* task = test::SpawnBody("allocator", allocate, CpuMask::Single(0));
     sched::Join(task);
-    LICHEN_ASSERT(irq_allocations > 0, "no allocation happened in interrupt context");
+    LICHEN_ASSERT(s.irq_allocations > 0, "no allocation happened in interrupt context");
   }
 };
-template <typename HeapT>
-HeapT* HeapScenario<HeapT>::heap = nullptr;
-template <typename HeapT>
-Atomic<bool> HeapScenario<HeapT>::running{false};
-template <typename HeapT>
-uint64_t HeapScenario<HeapT>::irq_allocations = 0;
 
 using NaiveHeap = mm::BasicHeap<mm::IrqUnsafeLock, mm::PageAllocator>;
 
 TEST(SeedBugs, HeapLockThatLeavesIrqsOnIsReportedByLockdep) {
   sim::Options options;
   options.ncpus = 2;
-  ExpectCaught(sim::Run(options, &HeapScenario<NaiveHeap>::Root, nullptr),
+  ExpectCaught(sim::Run(options, &HeapScenario<NaiveHeap>::Root),
                {sim::Failure::kPanic, "lockdep"});
 }
 
@@ -284,7 +277,7 @@ TEST(SeedBugs, HeapLockThatLeavesIrqsOnDeadlocksTheCpu) {
         options.seed = seed;
         options.lockdep_panics = false;
         options.max_steps = 2'000'000;
-        return sim::Run(options, &HeapScenario<NaiveHeap>::Root, nullptr);
+        return sim::Run(options, &HeapScenario<NaiveHeap>::Root);
       });
 }
 
@@ -298,14 +291,14 @@ TEST(SeedBugs, HeapIsSafeFromInterruptContext) {
 
 TEST(SeedBugs, LockHeldAcrossScheduleInTheYieldPathIsReported) {
   FaultScope fault(&Faults::yield_holds_sched_lock);
-  const sim::Result result = test::RunWorkload(test::WorkloadOptions("yield", 2, 1));
+  const sim::Outcome result = test::RunWorkload(test::WorkloadOptions("yield", 2, 1));
   ExpectCaught(result, {sim::Failure::kPanic, "recursive acquisition of 'naive.sched_state'"});
 }
 
 TEST(SeedBugs, YieldStormHoldsNoLockAcrossSchedule) {
   test::ForEachSeed("yield-storm", 30, [](uint64_t seed) {
     for (uint32_t ncpus : {1u, 2u, 4u, 8u}) {
-      const sim::Result result = test::RunWorkload(test::WorkloadOptions("yield", ncpus, seed));
+      const sim::Outcome result = test::RunWorkload(test::WorkloadOptions("yield", ncpus, seed));
       ASSERT_TRUE(result.ok) << test::Explain(result);
     }
   });
@@ -331,7 +324,7 @@ TEST(SeedBugs, LagBoundsAndSharesHoldWhenTheMachineStalls) {
   test::ForEachSeed("stalls", 40, [](uint64_t seed) {
     for (const char* workload : {"mixed", "burners", "yield"}) {
       for (uint32_t ncpus : {1u, 2u, 4u, 8u}) {
-        const sim::Result result = test::RunWorkload(StallOptions(workload, ncpus, seed));
+        const sim::Outcome result = test::RunWorkload(StallOptions(workload, ncpus, seed));
         ASSERT_TRUE(result.ok) << workload << " cpus=" << ncpus << ": " << test::Explain(result);
       }
     }
@@ -361,7 +354,7 @@ TEST(SeedBugs, IdleCpusBesideAPileOfWorkAreCaughtWithoutTheStealChain) {
 TEST(SeedBugs, EveryIdleCpuJoinsAPileOfWork) {
   test::ForEachSeed("pile", 50, [](uint64_t seed) {
     for (uint32_t ncpus : {2u, 4u, 8u}) {
-      const sim::Result result = test::RunWorkload(PileOptions(ncpus, seed));
+      const sim::Outcome result = test::RunWorkload(PileOptions(ncpus, seed));
       ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
     }
   });

@@ -8,6 +8,9 @@
 #include <string>
 
 #include "kernel/base/debug.h"
+#include "kernel/sched/sched.h"
+#include "lib/cpumask.h"
+#include "lib/units.h"
 
 #include "platform/sim/replay.h"
 #include "platform/sim/sim.h"
@@ -26,8 +29,29 @@ using sim::WorkloadOptions;
 inline sim::Options StallOptions(const char* workload, uint32_t ncpus, uint64_t seed) {
   sim::Options options = WorkloadOptions(workload, ncpus, seed);
   options.stall_one_in = 2000;
-  options.max_stall_ns = 100'000'000;
+  options.max_stall_ns = 100 * kMs;
   return options;
+}
+
+// Spawns a task that runs `body`, a callable that may capture: the test's state by reference,
+// with no static to re-make at each run. The task calls `body` where it lies, so it must
+// outlive the task: a local of the root (sim::Run's callable) that joins the task. Temporaries
+// do not bind, which keeps a dangling body from compiling.
+// `options` give the name, affinity, nice and slice; their entry and arg are replaced.
+template <typename Body>
+Task* SpawnBody(sched::SpawnOptions options, Body& body) {
+  options.entry = [](void* arg) { (*static_cast<Body*>(arg))(); };
+  options.arg = &body;
+  return sched::Spawn(options).value();
+}
+
+// The same with a name and an affinity only.
+template <typename Body>
+Task* SpawnBody(const char* name, Body& body, CpuMask affinity = CpuMask::FirstN(kMaxCpus)) {
+  sched::SpawnOptions options;
+  options.name = name;
+  options.affinity = affinity;
+  return SpawnBody(options, body);
 }
 
 // The replay line of a run from a custom root (sim::Run outside RunWorkload): run this test
@@ -45,7 +69,7 @@ inline std::string GtestReplay(const sim::Options& options) {
 inline const bool kGtestReplayInstalled = (sim::SetCustomRootReplay(&GtestReplay), true);
 
 // A one-line description of a result, with the replay command when it failed.
-inline std::string Explain(const sim::Result& result) {
+inline std::string Explain(const sim::Outcome& result) {
   if (result.ok) return "ok";
   return result.failure + "\n    replay: " + result.replay;
 }
@@ -68,7 +92,7 @@ struct Caught {
   sim::Failure kind;
   const char* text = nullptr;
 
-  bool Matches(const sim::Result& result) const {
+  bool Matches(const sim::Outcome& result) const {
     return !result.ok && result.kind == kind &&
            (text == nullptr || result.failure.find(text) != std::string::npos);
   }
@@ -79,7 +103,7 @@ inline std::string Describe(const Caught& c) {
          (c.text != nullptr ? " '" + std::string(c.text) + "'" : "");
 }
 
-inline void ExpectCaught(const sim::Result& result, Caught what) {
+inline void ExpectCaught(const sim::Outcome& result, Caught what) {
   EXPECT_FALSE(result.ok) << "the simulator did not catch the bug";
   std::printf("  caught, as expected: [%s] %s\n", sim::FailureName(result.kind),
               result.failure.c_str());
@@ -92,10 +116,10 @@ inline void ExpectCaught(const sim::Result& result, Caught what) {
 template <typename Run>
 uint64_t ExpectCaughtWithin(uint64_t max_seed, std::initializer_list<Caught> what, Run run) {
   bool caught = false;
-  sim::Result last;
+  sim::Outcome last;
   uint64_t seed = 1;
   for (; seed <= max_seed && !caught; ++seed) {
-    const sim::Result result = run(seed);
+    const sim::Outcome result = run(seed);
     if (result.ok) continue;
     last = result;
     for (const Caught& w : what)

@@ -20,6 +20,7 @@
 #include "kernel/sync/waitqueue.h"
 #include "lib/assert.h"
 #include "lib/random.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tests/sim/sim_test_util.h"
 
@@ -29,7 +30,6 @@ namespace {
 using sched::WaitOptions;
 using sched::WaitResult;
 
-constexpr uint64_t kUs = 1000;
 constexpr uint32_t kCpuCounts[] = {1, 2, 4, 8};
 constexpr uint64_t kSeeds = 25;
 
@@ -45,7 +45,7 @@ uint32_t ThisCpu() {
 
 // Runs `root` with `seed` as its argument on `ncpus` CPUs; the seed also draws the test's
 // own timings, so one seed is one replayable run.
-sim::Result RunSeed(uint32_t ncpus, uint64_t seed, sim::RootFn root) {
+sim::Outcome RunSeed(uint32_t ncpus, uint64_t seed, sim::RootFn root) {
   sim::Options options;
   options.ncpus = ncpus;
   options.seed = seed;
@@ -56,7 +56,7 @@ sim::Result RunSeed(uint32_t ncpus, uint64_t seed, sim::RootFn root) {
 void RunAllSeeds(sim::RootFn root) {
   for (uint32_t ncpus : kCpuCounts) {
     for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
-      const sim::Result result = RunSeed(ncpus, seed, root);
+      const sim::Outcome result = RunSeed(ncpus, seed, root);
       ASSERT_TRUE(result.ok) << ncpus << " CPUs, seed " << seed << ": " << test::Explain(result);
     }
   }
@@ -238,16 +238,17 @@ void PastDeadlineRoot(void*) {
   LICHEN_ASSERT(queue.Wait([&] { return ready; }, {.deadline_ns = 0}) == WaitResult::kCondition,
                 "a past deadline hid a true condition");
   // A mutex held by someone else: a past deadline gives up at once; a free one is taken.
-  static Mutex mutex;
-  static Atomic<bool> held{false};
-  static Atomic<bool> done{false};
-  Task* holder = Spawn("holder", [](void*) {
+  Mutex mutex;
+  Atomic<bool> held{false};
+  Atomic<bool> done{false};
+  auto hold = [&] {
     mutex.Lock();
     held.Store(true, std::memory_order_release);
     while (!done.Load(std::memory_order_acquire))
       sched::SleepFor(10 * kUs);
     mutex.Unlock();
-  });
+  };
+  Task* holder = test::SpawnBody("holder", hold);
   while (!held.Load(std::memory_order_acquire))
     sched::SleepFor(10 * kUs);
   WaitResult why = WaitResult::kCondition;
@@ -259,8 +260,6 @@ void PastDeadlineRoot(void*) {
                 sched::WaitResultName(why));
   done.Store(true, std::memory_order_release);
   sched::Join(holder);
-  held.Store(false, std::memory_order_relaxed);
-  done.Store(false, std::memory_order_relaxed);
   if (!mutex.LockUntil({.deadline_ns = past}, &why)) {
     LICHEN_PANIC("LockUntil in the past failed on a free mutex");
   }
@@ -313,7 +312,7 @@ void MovingWaiter(void*) {
 // CPU 0 by a cross-CPU call).
 void MovingRoot(void* arg) {
   Rng rng(reinterpret_cast<uint64_t>(arg) * 31);
-  const uint32_t ncpus = sched::CpuCount();
+  const uint32_t ncpus = platform::CpuCount();
   for (int round = 0; round < 4; ++round) {
     Moving m;
     g_moving = &m;
@@ -385,7 +384,7 @@ void ManyRoot(void* arg) {
   Rng rng(reinterpret_cast<uint64_t>(arg) * 131);
   Many m;
   g_many = &m;
-  const uint32_t waiters = 2 * sched::CpuCount();
+  const uint32_t waiters = 2 * platform::CpuCount();
   const uint64_t now = platform::Now();
   for (uint32_t i = 0; i < waiters; ++i)
     m.deadlines[i] = now + 50 * kUs + rng.Below(500 * kUs);

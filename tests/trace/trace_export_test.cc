@@ -17,6 +17,7 @@
 #include "kernel/sync/semaphore.h"
 #include "kernel/trace/export.h"
 #include "kernel/trace/trace.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "platform/sim/trace_file.h"
 #include "tests/sim/sim_test_util.h"
@@ -30,9 +31,6 @@ using test::json::Value;
 
 static_assert(trace::kLevel >= 2,
               "the trace tests read IPI and idle events: build with LICHEN_TRACE_LEVEL=2");
-
-constexpr uint64_t kUs = 1000;
-constexpr uint64_t kMs = 1000 * kUs;
 
 // ---- The Trace Event Format checker ---------------------------------------------------------
 
@@ -331,7 +329,7 @@ TEST(TraceExport, SimulatorRunsExportValidConsistentTraces) {
     for (uint64_t seed = 1; seed <= 3; ++seed) {
       const std::string what = Title(k.workload, k.ncpus, seed);
       SCOPED_TRACE(what);
-      const sim::Result result =
+      const sim::Outcome result =
           test::RunWorkload(test::WorkloadOptions(k.workload, k.ncpus, seed));
       ASSERT_TRUE(result.ok) << test::Explain(result);
       const auto rings = Rings(k.ncpus);
@@ -355,7 +353,7 @@ TEST(TraceExport, SimulatorRunsExportValidConsistentTraces) {
 TEST(TraceExport, SimulatorTraceIsTheSameForTheSameSeed) {
   std::string json[2], ftrace[2];
   for (int run = 0; run < 2; ++run) {
-    const sim::Result result = test::RunWorkload(test::WorkloadOptions("mixed-work", 4, 42));
+    const sim::Outcome result = test::RunWorkload(test::WorkloadOptions("mixed-work", 4, 42));
     ASSERT_TRUE(result.ok) << test::Explain(result);
     json[run] = sim::ExportTrace(sim::TraceFormat::kJson, 4, "seed 42");
     ftrace[run] = sim::ExportTrace(sim::TraceFormat::kFtrace, 4, "seed 42");
@@ -363,13 +361,13 @@ TEST(TraceExport, SimulatorTraceIsTheSameForTheSameSeed) {
   EXPECT_EQ(json[0], json[1]);
   EXPECT_EQ(ftrace[0], ftrace[1]);
   // And the trace follows the seed: another one schedules differently.
-  const sim::Result other = test::RunWorkload(test::WorkloadOptions("mixed-work", 4, 43));
+  const sim::Outcome other = test::RunWorkload(test::WorkloadOptions("mixed-work", 4, 43));
   ASSERT_TRUE(other.ok) << test::Explain(other);
   EXPECT_NE(sim::ExportTrace(sim::TraceFormat::kJson, 4, "seed 42"), json[0]);
 }
 
 TEST(TraceExport, FtraceLinesFollowTheSwitches) {
-  const sim::Result result = test::RunWorkload(test::WorkloadOptions("storm", 4, 5));
+  const sim::Outcome result = test::RunWorkload(test::WorkloadOptions("storm", 4, 5));
   ASSERT_TRUE(result.ok) << test::Explain(result);
   const auto rings = Rings(4);
   size_t switches = 0, wakeups = 0;
@@ -458,7 +456,7 @@ RemoteWakeSeen TraceRemoteWake(bool without_ipi, uint64_t seed) {
   sim::Options options;
   options.ncpus = 2;
   options.seed = seed;
-  const sim::Result result = sim::Run(options, &RemoteWakeRoot, nullptr);
+  const sim::Outcome result = sim::Run(options, &RemoteWakeRoot, nullptr);
   g_faults.no_wake_ipi = false;
   EXPECT_EQ(result.ok, !without_ipi) << test::Explain(result);
   const std::string text = sim::ExportTrace(sim::TraceFormat::kJson, 2, "remote wake");

@@ -138,11 +138,11 @@ sim::Options OptionsFor(const SimArgs& args, uint32_t ncpus, uint64_t seed) {
   return options;
 }
 
-sim::Result RunNamed(const SimArgs& args) {
+sim::Outcome RunNamed(const SimArgs& args) {
   return sim::RunWorkload(OptionsFor(args, args.cpus[0], args.seed), args.scale);
 }
 
-void PrintResult(const SimArgs& args, const sim::Result& result) {
+void PrintResult(const SimArgs& args, const sim::Outcome& result) {
   std::printf("workload %s, %u CPUs, seed %llu, placement %s%s%s\n", args.workload.c_str(),
               args.cpus[0], static_cast<unsigned long long>(args.seed),
               sched::PlacementName(args.placement), args.steal ? ", stealing" : "",
@@ -158,9 +158,10 @@ void PrintResult(const SimArgs& args, const sim::Result& result) {
               static_cast<double>(result.wake_latency_p50_ns) / 1e3,
               static_cast<double>(result.wake_latency_p99_ns) / 1e3,
               static_cast<unsigned long long>(result.wake_latency_samples));
-  // The schedule's fingerprint: equal before and after a change means the change did not
-  // move this run by a single decision (how a refactor shows it changed no behaviour).
-  std::printf("fingerprint %016llx\n", static_cast<unsigned long long>(result.fingerprint));
+  // Equal seeds give equal fingerprints: a change meant to be behaviour-neutral compares these.
+  std::printf("fingerprint %016llx, end time %llu ns\n",
+              static_cast<unsigned long long>(result.fingerprint),
+              static_cast<unsigned long long>(result.end_time_ns));
   std::printf("%4s %9s %9s %8s %8s %8s %7s %7s %7s %6s\n", "cpu", "switches", "tasks-run",
               "ipi-sent", "ipi-recv", "messages", "steals", "migr-in", "preempt", "idle%");
   for (size_t i = 0; i < result.cpus.size(); ++i) {

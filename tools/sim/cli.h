@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 
 namespace lichen::tools {
@@ -22,7 +23,7 @@ struct SimArgs {
   std::string trace;
   uint64_t max_steps = 0;     // 0: the simulator's default
   uint32_t stall_one_in = 0;  // machine stalls (sim::Options), 0: none
-  uint64_t max_stall_ns = 100'000'000;
+  uint64_t max_stall_ns = 100 * kMs;
   uint32_t store_flush_one_in = 0;  // weak memory (sim::Options::weak_memory), 0: off
   bool quiet = false;
   // The other sim::Options flags (platform/sim/replay.h: --local-first-threshold, --pct-depth,
@@ -37,9 +38,9 @@ bool ParseSimArgs(int argc, char** argv, SimArgs& args);
 sim::Options OptionsFor(const SimArgs& args, uint32_t ncpus, uint64_t seed);
 
 // Runs args.workload with args.cpus[0] and args.seed.
-sim::Result RunNamed(const SimArgs& args);
+sim::Outcome RunNamed(const SimArgs& args);
 
 // Prints a human-readable summary: outcome, virtual time, per-CPU counters.
-void PrintResult(const SimArgs& args, const sim::Result& result);
+void PrintResult(const SimArgs& args, const sim::Outcome& result);
 
 }  // namespace lichen::tools

@@ -9,6 +9,7 @@
 #include "kernel/base/version.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/weights.h"
+#include "lib/units.h"
 #include "platform/sim/sim.h"
 #include "tools/sim/cli.h"
 
@@ -16,7 +17,7 @@ namespace {
 
 constexpr int kNices[] = {-10, -5, 0, 0, 5, 10, 19};
 constexpr int kTasks = sizeof(kNices) / sizeof(kNices[0]);
-constexpr uint64_t kRunNs = 1'000'000'000;
+constexpr uint64_t kRunNs = lichen::kSec;
 
 struct Burner {
   lichen::Atomic<bool>* stop;
@@ -68,7 +69,7 @@ int main() {
   lichen::sim::Options options;
   options.ncpus = 1;
   options.workload = "demo";
-  const lichen::sim::Result result = lichen::sim::Run(options, &Root, &shares);
+  const lichen::sim::Outcome result = lichen::sim::Run(options, &Root, &shares);
   if (!result.ok) {
     std::printf("simulation failed: %s\n", result.failure.c_str());
     return 1;
@@ -94,7 +95,7 @@ int main() {
   args.workload = "mixed";
   args.cpus = {4};
   args.seed = 1;
-  const lichen::sim::Result mixed = lichen::tools::RunNamed(args);
+  const lichen::sim::Outcome mixed = lichen::tools::RunNamed(args);
   lichen::tools::PrintResult(args, mixed);
   return mixed.ok ? 0 : 1;
 }

@@ -21,7 +21,7 @@
 int main(int argc, char** argv) {
   lichen::tools::SimArgs args;
   if (!lichen::tools::ParseSimArgs(argc, argv, args)) return 2;
-  const lichen::sim::Result result = lichen::tools::RunNamed(args);
+  const lichen::sim::Outcome result = lichen::tools::RunNamed(args);
   lichen::tools::PrintResult(args, result);
   return result.ok ? 0 : 1;
 }

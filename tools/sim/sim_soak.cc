@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   for (uint64_t i = 0; i < args.seeds; ++i) {
     const uint64_t seed = args.seed + i;
     for (uint32_t ncpus : args.cpus) {
-      const lichen::sim::Result result =
+      const lichen::sim::Outcome result =
           lichen::sim::RunWorkload(lichen::tools::OptionsFor(args, ncpus, seed), args.scale);
       ++runs;
       if (!result.ok) {
