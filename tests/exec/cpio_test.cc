@@ -257,6 +257,18 @@ TEST(Cpio, PaddingAfterTheTrailerMayBeCutOff) {
 
 // The rules, one broken input each.
 
+TEST(CpioRefuses, NullBlobWithASize) {
+  CpioArchive archive;
+  Rejection why;
+  const Result<void> opened = CpioArchive::Open(nullptr, 512, archive, &why);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error(), Error::kInvalidArgument);
+  EXPECT_STREQ(why.reason, "cpio blob is a null pointer");
+  // No initrd at all (the device tree names none) is an empty archive.
+  ASSERT_TRUE(CpioArchive::Open(nullptr, 0, archive).ok());
+  EXPECT_TRUE(archive.begin() == archive.end());
+}
+
 TEST(CpioRefuses, OtherFormatsAndNoMagic) {
   std::vector<uint8_t> bytes = OneFile().bytes();
   bytes[5] = '2';
