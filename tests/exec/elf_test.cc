@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/exec/cpio.h"
 #include "lib/random.h"
 #include "tests/exec/exec_test_support.h"
 #include "tests/support/property.h"
@@ -200,6 +201,20 @@ TEST(ElfReal, EveryTruncationOfARealBinaryIsRefused) {
   }
   // Past that, the section headers are not needed to run it.
   ParseOk(std::vector<uint8_t>(full.begin(), full.begin() + 0x180));
+}
+
+// The path the kernel will take: the program out of the initramfs, parsed in place (the
+// archive's 4-byte alignment is all the data gets).
+TEST(ElfReal, AProgramStraightFromTheInitramfs) {
+  ExactCopy copy(test::ReadFile(std::string(LICHEN_TEST_DATA_DIR) + "/cpio/dot.cpio"));
+  CpioArchive archive;
+  ASSERT_TRUE(CpioArchive::Open(copy.data(), copy.size(), archive).ok());
+  Result<CpioEntry> tiny = archive.Lookup("/bin/tiny");
+  ASSERT_TRUE(tiny.ok());
+  ElfImage image;
+  ASSERT_TRUE(ParseElf(tiny.value().data, image).ok());
+  EXPECT_EQ(image.entry, 0x400120u);
+  EXPECT_EQ(image.segment_count, 2u);
 }
 
 TEST(Elf, TheWritersDefaultIsValid) {
