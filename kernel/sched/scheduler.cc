@@ -28,7 +28,7 @@
 #include "lib/no_destroy.h"
 
 namespace lichen {
-LockClass g_task_join_class("sched.task_join");
+LockClass g_task_join_class("sched.task_join", LockRank::kTaskJoin);
 }  // namespace lichen
 
 namespace lichen::sched {
@@ -376,7 +376,7 @@ void FinishSwitch(IrqsOff irqs_off) {
   if (from->detached) {
     FreeTask(from);
   } else {
-    SpinLockGuard guard(from->join_lock);
+    LockGuard<SpinLock> guard(from->join_lock, irqs_off);
     from->exit_done = true;
     if (from->joiner != nullptr) Wake(from->joiner);
   }
@@ -490,6 +490,7 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
     // A per-CPU borrow held across a switch would be used later on whatever CPU the task
     // resumes on.
     LICHEN_ASSERT(!AnyPerCpuBorrowedHere(), "per-CPU state borrowed across a context switch");
+    lockdep::SwitchTask(&next->held_locks);
   }
   platform::SwitchContext(prev->context, next->context);
   // Back in `prev`, maybe much later and on another CPU.
@@ -663,7 +664,7 @@ Result<Task*> Spawn(const SpawnOptions& options) {
 void Join(Task* task) {
   LICHEN_ASSERT(!task->detached, "Join() on detached task {}", task->id);
   Wait([task] {
-    SpinLockGuard guard(task->join_lock);
+    LockGuard<SpinLock> guard(task->join_lock);
     if (task->exit_done) return true;
     task->joiner = Current();
     return false;
@@ -847,6 +848,7 @@ void InitCpu(uint32_t cpu_id, uint32_t ncpus) {
   if constexpr (kDebugChecks) idle.debug_running_on.Store(cpu_id, std::memory_order_relaxed);
   cpu.idle = &idle;
   cpu.current = &idle;
+  lockdep::SwitchTask(&idle.held_locks);
   cpu.slice_timer.fire = &OnSliceTimer;
   cpu.balance_timer.fire = &OnBalanceTimer;
   cpu.initialized = true;
