@@ -2,6 +2,7 @@
 
 #include "kernel/base/debug.h"
 #include "kernel/base/irq_state.h"
+#include "kernel/base/percpu.h"
 #include "kernel/base/platform.h"
 #include "lib/assert.h"
 #include "lib/format.h"
@@ -43,16 +44,18 @@ ClassSet g_after[kMaxClasses];  // g_after[a-1] holds b when "a held while takin
 uint32_t g_usage[kMaxClasses];
 bool g_overflow_reported = false;
 
-// What lockdep knows per CPU. A CPU's entry is only touched by that CPU (locks are held with
-// IRQs masked, or the release path reports a foreign release instead of touching it), under
-// the graph guard.
+// What lockdep knows per CPU, touched under the graph guard. A CPU's entry is only touched by
+// that CPU, except that a foreign release drops the lock from whichever CPU's stack holds it.
+// Not a PerCpu<T>: lockdep is called with IRQs enabled (Mutex, a TicketLock taken with IRQs
+// on) and has no IrqsOff token to show; its guard masks IRQs itself. One line per CPU all
+// the same: every lock operation writes its CPU's entry.
 struct CpuLocks {
   HeldStack spin;                 // the spinlocks this CPU holds
   TaskLocks* task = nullptr;      // the sleeping locks of the task it runs (SwitchTask)
   TaskLocks before_first_switch;  // ... until the scheduler first names one
   TaskLocks& Sleeping() { return task != nullptr ? *task : before_first_switch; }
 };
-CpuLocks g_cpus[kMaxCpus];
+PerCpuArray<CpuLocks> g_cpus;
 
 Atomic<uint32_t> g_report_count{0};
 Atomic<ReportHandler> g_handler{nullptr};
@@ -351,8 +354,8 @@ void OnRelease(LockClass& cls) {
                cpu, cls.name());
       report = true;
       // Drop it from whichever CPU's stack holds it, so checking can go on.
-      for (CpuLocks& other : g_cpus) {
-        if (Remove(other.spin.locks, other.spin.depth, cls)) break;
+      for (uint32_t c = 0; c < kMaxCpus; ++c) {
+        if (Remove(g_cpus[c].spin.locks, g_cpus[c].spin.depth, cls)) break;
       }
     }
   }
@@ -384,8 +387,8 @@ void Reset() {
   }
   g_class_count = 0;
   g_overflow_reported = false;
-  for (CpuLocks& cpu : g_cpus)
-    cpu = CpuLocks();
+  for (uint32_t c = 0; c < kMaxCpus; ++c)
+    g_cpus[c] = CpuLocks();
   g_report_count.Store(0, std::memory_order_relaxed);
 }
 

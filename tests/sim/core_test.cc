@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/base/percpu.h"
 #include "kernel/lock/lockdep.h"
 #include "kernel/lock/spinlock.h"
 #include "kernel/sched/cpu.h"
@@ -484,6 +485,26 @@ TEST(PerCpu, ABorrowHeldAcrossAContextSwitchPanics) {
   EXPECT_EQ(result.kind, sim::Failure::kPanic) << result.failure;
   EXPECT_NE(result.failure.find("borrowed across a context switch"), std::string::npos)
       << result.failure;
+}
+
+// PerCpuArray's one promise: no cache line holds data of two CPUs (lockdep's stacks, the
+// trace rings and the wake-latency histograms rely on it), whatever the size of T.
+template <typename T>
+void ExpectOneLinePerCpu() {
+  static PerCpuArray<T> array;
+  for (uint32_t cpu = 0; cpu + 1 < PerCpuArray<T>::Size(); ++cpu) {
+    const uintptr_t begin = reinterpret_cast<uintptr_t>(&array[cpu]);
+    const uintptr_t last = begin + sizeof(T) - 1;
+    const uintptr_t next = reinterpret_cast<uintptr_t>(&array[cpu + 1]);
+    EXPECT_EQ(begin % kCacheLineBytes, 0u) << "CPU " << cpu;
+    EXPECT_LT(last / kCacheLineBytes, next / kCacheLineBytes) << "CPU " << cpu;
+  }
+}
+
+TEST(PerCpu, APerCpuArrayGivesEachCpuItsOwnCacheLines) {
+  ExpectOneLinePerCpu<uint32_t>();
+  ExpectOneLinePerCpu<char[100]>();
+  ExpectOneLinePerCpu<uint64_t[8]>();
 }
 
 TEST(PerCpu, EveryCpuGetsItsOwnState) {
