@@ -1,8 +1,8 @@
 // The lock seam of the memory allocators.
 //
 // BasicPageAllocator<Lock> and BasicHeap<Lock> take their lock type as a template parameter.
-// The kernel instantiates them with SpinLock, which saves and masks IRQs before taking its
-// ticket, so an interrupt handler that allocates can never find the allocator's lock held by
+// The kernel instantiates them with SpinLock, whose guard saves and masks IRQs before taking
+// its ticket, so an interrupt handler that allocates can never find the allocator's lock held by
 // the code it interrupted on the same CPU. IrqUnsafeLock below is the other instantiation: the
 // seed discussion's design (a plain spinlock around the heap), kept so that a regression
 // scenario can run the real allocator code with the naive lock and watch it deadlock.
