@@ -168,7 +168,7 @@ void MutexBody(void* p) {
   auto* shared = static_cast<MutexShared*>(p);
   for (uint32_t i = 0; i < shared->iterations; ++i) {
     {
-      MutexGuard guard(shared->mutex);
+      LockGuard<Mutex> guard(shared->mutex);
       LICHEN_ASSERT(!shared->inside, "two tasks inside the mutex");
       shared->inside = true;
       ++shared->counter;

@@ -1,6 +1,7 @@
 #include "kernel/base/irq_state.h"
 
 #include "kernel/base/debug.h"
+#include "kernel/base/percpu.h"
 #include "lib/assert.h"
 #include "lib/cpumask.h"
 #include "lib/sim_reset.h"
@@ -33,33 +34,30 @@ namespace irq {
 
 namespace {
 // Interrupt nesting depth per CPU. Only its own CPU writes it, with IRQs masked; reading it
-// with IRQs enabled is safe because then it is 0 on whatever CPU the reader runs. One cache
-// line per CPU: every interrupt writes its own.
-struct alignas(64) HandlerDepth {
-  uint32_t depth = 0;
-};
-HandlerDepth g_depth[kMaxCpus];
+// with IRQs enabled is safe because then it is 0 on whatever CPU the reader runs. Not a
+// PerCpu<T>: InHandler() asks with IRQs enabled. Its own cache line: every interrupt writes it.
+PerCpuArray<uint32_t> g_depth;
 }  // namespace
 
 void EnterHandler(IrqsOff) {
-  ++g_depth[platform::ThisCpu()].depth;
+  ++g_depth[platform::ThisCpu()];
 }
 
 uint32_t LeaveHandler(IrqsOff) {
   const uint32_t cpu = platform::ThisCpu();
-  LICHEN_ASSERT(g_depth[cpu].depth > 0, "irq::Exit without Enter on CPU {}", cpu);
-  return --g_depth[cpu].depth;
+  LICHEN_ASSERT(g_depth[cpu] > 0, "irq::Exit without Enter on CPU {}", cpu);
+  return --g_depth[cpu];
 }
 
 bool InHandler() {
-  return g_depth[platform::ThisCpu()].depth > 0;
+  return g_depth[platform::ThisCpu()] > 0;
 }
 
 #if defined(LICHEN_HOST)
 namespace {
 void ResetDepths() {
-  for (HandlerDepth& d : g_depth)
-    d.depth = 0;
+  for (uint32_t cpu = 0; cpu < kMaxCpus; ++cpu)
+    g_depth[cpu] = 0;
 }
 const ResetRegistrar g_reset_irq("irq", ResetStage::kAny, &ResetDepths);
 }  // namespace

@@ -13,6 +13,7 @@
 // the one that made it (a task that migrated while holding a reference) panics too.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <new>
 
@@ -24,17 +25,43 @@
 
 namespace lichen {
 
-namespace percpu_internal {
-// Live borrows of any PerCpu<T> per CPU (debug builds), one cache line each.
-struct alignas(64) LiveBorrows {
-  uint32_t count = 0;
+// What keeps two CPUs' data apart: no cache line holds data of two CPUs.
+inline constexpr size_t kCacheLineBytes = 64;
+
+// One T per CPU, each on cache lines of its own, reached by CPU id: per-CPU data that
+// PerCpu<T> cannot hold, because other CPUs read it (trace rings, statistics, a CPU's
+// interrupt depth asked from anywhere) or because its CPU touches it with IRQs enabled under
+// some other guard (lockdep's held-lock stacks, under lockdep's own lock). What makes each
+// access safe is the user's to say, in a comment where it declares one; this type only gives
+// the layout, so that the owner's writes never false-share with another CPU's, and one name
+// to the idea, instead of an array of alignas(64) structs in each place.
+template <typename T>
+class PerCpuArray {
+ public:
+  constexpr PerCpuArray() = default;
+  PerCpuArray(const PerCpuArray&) = delete;
+  PerCpuArray& operator=(const PerCpuArray&) = delete;
+
+  T& operator[](uint32_t cpu) { return slots_[cpu].value; }
+  const T& operator[](uint32_t cpu) const { return slots_[cpu].value; }
+  static constexpr uint32_t Size() { return kMaxCpus; }
+
+ private:
+  struct alignas(kCacheLineBytes) Slot {
+    T value;
+  };
+  Slot slots_[kMaxCpus];
 };
-extern LiveBorrows g_live_borrows[kMaxCpus];
+
+namespace percpu_internal {
+// Live borrows of any PerCpu<T> per CPU (debug builds). Only its CPU writes it, inside a
+// borrow (IRQs masked); irq::Enter reads it on the same CPU.
+extern PerCpuArray<uint32_t> g_live_borrows;
 }  // namespace percpu_internal
 
 // True if code on this CPU holds a borrow of any PerCpu<T> (always false without debug checks).
 inline bool AnyPerCpuBorrowedHere() {
-  return kDebugChecks && percpu_internal::g_live_borrows[platform::ThisCpu()].count != 0;
+  return kDebugChecks && percpu_internal::g_live_borrows[platform::ThisCpu()] != 0;
 }
 
 template <typename T>
@@ -51,7 +78,7 @@ class PerCpu {
     ~Ref() {
       if (slot_ != nullptr && kDebugChecks) {
         --slot_->borrows;
-        --percpu_internal::g_live_borrows[cpu_].count;
+        --percpu_internal::g_live_borrows[cpu_];
       }
     }
     T* operator->() const { return &Get(); }
@@ -72,7 +99,7 @@ class PerCpu {
     Ref(Slot* slot, uint32_t cpu) : slot_(slot), cpu_(cpu) {
       if constexpr (kDebugChecks) {
         ++slot_->borrows;
-        ++percpu_internal::g_live_borrows[cpu_].count;
+        ++percpu_internal::g_live_borrows[cpu_];
       }
     }
     Slot* slot_;
@@ -97,7 +124,7 @@ class PerCpu {
 
  private:
   // One cache line (at least) per CPU, so owners never false-share.
-  struct alignas(64) Slot {
+  struct alignas(kCacheLineBytes) Slot {
     T value;
     uint32_t borrows = 0;  // debug: live Refs on this CPU
   };

@@ -2,6 +2,7 @@
 
 #include "kernel/base/debug.h"
 #include "kernel/base/irq_state.h"
+#include "kernel/base/percpu.h"
 #include "kernel/base/platform.h"
 #include "lib/assert.h"
 #include "lib/format.h"
@@ -44,9 +45,18 @@ ClassSet g_after[kMaxClasses];  // g_after[a-1] holds b when "a held while takin
 uint32_t g_usage[kMaxClasses];
 bool g_overflow_reported = false;
 
-// Per-CPU stacks of held locks. A CPU's stack is only touched by that CPU (locks are held
-// with IRQs masked, or the release path reports a foreign release instead of touching it).
-HeldStack g_held[kMaxCpus];
+// What lockdep knows per CPU, touched under the graph guard. A CPU's entry is only touched by
+// that CPU, except that a foreign release drops the lock from whichever CPU's stack holds it.
+// Not a PerCpu<T>: lockdep is called with IRQs enabled (Mutex, a TicketLock taken with IRQs
+// on) and has no IrqsOff token to show; its guard masks IRQs itself. One line per CPU all
+// the same: every lock operation writes its CPU's entry.
+struct CpuLocks {
+  HeldStack spin;                 // the spinlocks this CPU holds
+  TaskLocks* task = nullptr;      // the sleeping locks of the task it runs (SwitchTask)
+  TaskLocks before_first_switch;  // ... until the scheduler first names one
+  TaskLocks& Sleeping() { return task != nullptr ? *task : before_first_switch; }
+};
+PerCpuArray<CpuLocks> g_cpus;
 
 Atomic<uint32_t> g_report_count{0};
 Atomic<ReportHandler> g_handler{nullptr};
@@ -141,6 +151,131 @@ void SetReportHandler(ReportHandler handler) {
   g_handler.Store(handler, std::memory_order_release);
 }
 
+namespace {
+
+// The locks an acquisition is checked against: this CPU's spinlocks and, outside interrupt
+// handlers, the sleeping locks of the task it runs.
+struct HeldView {
+  const HeldStack& spin;
+  const TaskLocks* sleeping;  // nullptr in an interrupt handler
+  uint32_t Size() const { return spin.depth + (sleeping != nullptr ? sleeping->depth : 0); }
+  // Sleeping locks first: they were all taken before any spinlock the task holds now.
+  LockClass* At(uint32_t i) const {
+    const uint32_t n = sleeping != nullptr ? sleeping->depth : 0;
+    return i < n ? sleeping->locks[i] : spin.locks[i - n];
+  }
+};
+
+// Runs every check for `cls` about to be taken, records the order edges and pushes it on
+// `push_to`. Returns true (and fills `kind`, `other`, `out`) if there is something to report.
+// Graph guard held.
+bool CheckAcquire(LockClass& cls, uint32_t cpu, bool in_irq, bool irqs_enabled,
+                  const HeldView& held, LockClass** push_to, uint32_t& push_depth, ReportKind& kind,
+                  const LockClass*& other, BufferSink& out) {
+  bool report = false;
+  const uint32_t id = RegisterLocked(cls);
+  if (id == 0) {
+    if (!g_overflow_reported) {
+      g_overflow_reported = true;
+      kind = ReportKind::kTooManyClasses;
+      Format(out, "lockdep: more than {} lock classes; '{}' is not checked", kMaxClasses,
+             cls.name());
+      return true;
+    }
+    return false;
+  }
+  const uint32_t n = held.Size();
+  // 1. Recursion: this CPU (or task) already holds the class.
+  for (uint32_t i = 0; i < n && !report; ++i) {
+    if (held.At(i) == &cls) {
+      kind = ReportKind::kRecursive;
+      other = &cls;
+      Format(out,
+             "lockdep: recursive acquisition of '{}' on CPU {}{}: this CPU already holds "
+             "it, so it would wait for itself forever (held:",
+             cls.name(), cpu, in_irq ? " in an interrupt handler" : "");
+      for (uint32_t j = 0; j < n; ++j)
+        Format(out, " '{}'", held.At(j)->name());
+      Format(out, ")");
+      report = true;
+    }
+  }
+  // 2. Order: add held -> cls edges; a path cls ->* held closes a cycle.
+  for (uint32_t i = 0; i < n && !report; ++i) {
+    const LockClass* h_class = held.At(i);
+    const uint32_t h = Access::IdOf(*h_class);
+    if (h == 0 || g_after[h - 1].Test(id)) continue;
+    uint32_t path[kMaxClasses];
+    const uint32_t len = FindPath(id, h, path, kMaxClasses);
+    if (len != 0) {
+      kind = ReportKind::kOrderCycle;
+      other = h_class;
+      Format(out, "lockdep: lock order cycle: CPU {} takes '{}' while holding '{}', but ", cpu,
+             cls.name(), h_class->name());
+      AppendPath(out, path, len);
+      Format(out, " was seen before; together: '{}' -> ", h_class->name());
+      AppendPath(out, path, len);
+      report = true;
+    } else {
+      g_after[h - 1].Set(id);
+    }
+  }
+  // 3. Rank: every held class must rank below the new one (kernel/lock/rank.h).
+  for (uint32_t i = 0; i < n && !report; ++i) {
+    const LockClass* h_class = held.At(i);
+    if (h_class->rank() < cls.rank()) continue;
+    kind = ReportKind::kRankOrder;
+    other = h_class;
+    Format(out,
+           "lockdep: lock rank violation: CPU {} takes '{}' (rank {}) while holding '{}' "
+           "(rank {}); kernel/lock/rank.h says the other way round{}",
+           cpu, cls.name(), RankName(cls.rank()), h_class->name(), RankName(h_class->rank()),
+           cls.rank() < kFirstSpinRank && h_class->rank() >= kFirstSpinRank
+               ? " (a sleeping lock under a spinlock)"
+               : "");
+    report = true;
+  }
+  // 4. IRQ safety: in-IRQ use and IRQs-enabled use of the same class.
+  if (!report) {
+    uint32_t& usage = g_usage[id - 1];
+    usage |= in_irq ? kUsedInIrq : 0;
+    usage |= irqs_enabled ? kUsedIrqsEnabled : 0;
+    if ((usage & (kUsedInIrq | kUsedIrqsEnabled)) == (kUsedInIrq | kUsedIrqsEnabled)) {
+      usage = kUsedInIrq;  // report once per class
+      kind = ReportKind::kIrqUnsafe;
+      other = &cls;
+      Format(out,
+             "lockdep: '{}' is taken inside an interrupt handler and also with IRQs "
+             "enabled: an interrupt that arrives while it is held deadlocks that CPU "
+             "(use an IRQ-saving SpinLock)",
+             cls.name());
+      report = true;
+    }
+  }
+  if (push_depth < kMaxHeld) {
+    push_to[push_depth++] = &cls;
+  } else if (!report) {
+    kind = ReportKind::kTooDeep;
+    Format(out, "lockdep: CPU {} holds more than {} locks", cpu, kMaxHeld);
+    report = true;
+  }
+  return report;
+}
+
+// Removes `cls` (the innermost entry of it) from `locks`; false if it is not there.
+bool Remove(LockClass** locks, uint32_t& depth, const LockClass& cls) {
+  uint32_t i = depth;
+  while (i > 0 && locks[i - 1] != &cls)
+    --i;
+  if (i == 0) return false;
+  for (uint32_t k = i; k < depth; ++k)
+    locks[k - 1] = locks[k];
+  --depth;
+  return true;
+}
+
+}  // namespace
+
 void OnAcquire(LockClass& cls, bool irqs_enabled) {
   if constexpr (!kDebugChecks) return;
   const uint32_t cpu = platform::ThisCpu();
@@ -152,78 +287,56 @@ void OnAcquire(LockClass& cls, bool irqs_enabled) {
   bool report = false;
   {
     GraphGuard guard;
-    const uint32_t id = RegisterLocked(cls);
-    if (id == 0) {
-      if (!g_overflow_reported) {
-        g_overflow_reported = true;
-        kind = ReportKind::kTooManyClasses;
-        Format(out, "lockdep: more than {} lock classes; '{}' is not checked", kMaxClasses,
-               cls.name());
-        report = true;
-      }
-    } else {
-      HeldStack& held = g_held[cpu];
-      // 1. Recursion: this CPU already holds the class.
-      for (uint32_t i = 0; i < held.depth && !report; ++i) {
-        if (held.locks[i] == &cls) {
-          kind = ReportKind::kRecursive;
-          other = &cls;
-          Format(out,
-                 "lockdep: recursive acquisition of '{}' on CPU {}{}: this CPU already holds "
-                 "it, so it would spin forever (held:",
-                 cls.name(), cpu, in_irq ? " in an interrupt handler" : "");
-          for (uint32_t j = 0; j < held.depth; ++j)
-            Format(out, " '{}'", held.locks[j]->name());
-          Format(out, ")");
-          report = true;
-        }
-      }
-      // 2. Order: add held -> cls edges; a path cls ->* held closes a cycle.
-      for (uint32_t i = 0; i < held.depth && !report; ++i) {
-        const uint32_t h = Access::IdOf(*held.locks[i]);
-        if (h == 0 || g_after[h - 1].Test(id)) continue;
-        uint32_t path[kMaxClasses];
-        const uint32_t len = FindPath(id, h, path, kMaxClasses);
-        if (len != 0) {
-          kind = ReportKind::kOrderCycle;
-          other = held.locks[i];
-          Format(out, "lockdep: lock order cycle: CPU {} takes '{}' while holding '{}', but ", cpu,
-                 cls.name(), held.locks[i]->name());
-          AppendPath(out, path, len);
-          Format(out, " was seen before; together: '{}' -> ", held.locks[i]->name());
-          AppendPath(out, path, len);
-          report = true;
-        } else {
-          g_after[h - 1].Set(id);
-        }
-      }
-      // 3. IRQ safety: in-IRQ use and IRQs-enabled use of the same class.
-      if (!report) {
-        uint32_t& usage = g_usage[id - 1];
-        usage |= in_irq ? kUsedInIrq : 0;
-        usage |= irqs_enabled ? kUsedIrqsEnabled : 0;
-        if ((usage & (kUsedInIrq | kUsedIrqsEnabled)) == (kUsedInIrq | kUsedIrqsEnabled)) {
-          usage = kUsedInIrq;  // report once per class
-          kind = ReportKind::kIrqUnsafe;
-          other = &cls;
-          Format(out,
-                 "lockdep: '{}' is taken inside an interrupt handler and also with IRQs "
-                 "enabled: an interrupt that arrives while it is held deadlocks that CPU "
-                 "(use an IRQ-saving SpinLock)",
-                 cls.name());
-          report = true;
-        }
-      }
-      if (held.depth < kMaxHeld) {
-        held.locks[held.depth++] = &cls;
-      } else if (!report) {
-        kind = ReportKind::kTooDeep;
-        Format(out, "lockdep: CPU {} holds more than {} locks", cpu, kMaxHeld);
-        report = true;
-      }
-    }
+    CpuLocks& mine = g_cpus[cpu];
+    const HeldView held{mine.spin, in_irq ? nullptr : &mine.Sleeping()};
+    report = CheckAcquire(cls, cpu, in_irq, irqs_enabled, held, mine.spin.locks, mine.spin.depth,
+                          kind, other, out);
   }
   if (report) Emit(kind, &cls, other, text);
+}
+
+void OnAcquireSleeping(LockClass& cls) {
+  if constexpr (!kDebugChecks) return;
+  const uint32_t cpu = platform::ThisCpu();
+  char text[512];
+  BufferSink out(text, sizeof(text));
+  ReportKind kind{};
+  const LockClass* other = nullptr;
+  bool report = false;
+  {
+    GraphGuard guard;
+    CpuLocks& mine = g_cpus[cpu];
+    TaskLocks& task = mine.Sleeping();
+    const HeldView held{mine.spin, &task};
+    // A sleeping lock is never taken in an interrupt handler or with IRQs masked by its
+    // caller, so it takes no part in the IRQ-safety check: pass "not in IRQ, IRQs on".
+    report = CheckAcquire(cls, cpu, false, false, held, task.locks, task.depth, kind, other, out);
+  }
+  if (report) Emit(kind, &cls, other, text);
+}
+
+void OnReleaseSleeping(LockClass& cls) {
+  if constexpr (!kDebugChecks) return;
+  const uint32_t cpu = platform::ThisCpu();
+  char text[256];
+  bool report = false;
+  {
+    GraphGuard guard;
+    if (Access::IdOf(cls) == 0) return;  // not tracked (table full)
+    TaskLocks& task = g_cpus[cpu].Sleeping();
+    if (!Remove(task.locks, task.depth, cls)) {
+      FormatTo(text, sizeof(text),
+               "lockdep: the task on CPU {} releases '{}' which it does not hold", cpu, cls.name());
+      report = true;
+    }
+  }
+  if (report) Emit(ReportKind::kForeignRelease, &cls, nullptr, text);
+}
+
+void SwitchTask(TaskLocks* next) {
+  if constexpr (!kDebugChecks) return;
+  GraphGuard guard;
+  g_cpus[platform::ThisCpu()].task = next;
 }
 
 void OnRelease(LockClass& cls) {
@@ -234,11 +347,8 @@ void OnRelease(LockClass& cls) {
   {
     GraphGuard guard;
     if (Access::IdOf(cls) == 0) return;  // not tracked (table full)
-    HeldStack& held = g_held[cpu];
-    uint32_t i = held.depth;
-    while (i > 0 && held.locks[i - 1] != &cls)
-      --i;
-    if (i == 0) {
+    HeldStack& held = g_cpus[cpu].spin;
+    if (!Remove(held.locks, held.depth, cls)) {
       FormatTo(text, sizeof(text),
                "lockdep: CPU {} releases '{}' which it does not hold (taken on another CPU "
                "and carried across a preemption?)",
@@ -246,20 +356,8 @@ void OnRelease(LockClass& cls) {
       report = true;
       // Drop it from whichever CPU's stack holds it, so checking can go on.
       for (uint32_t c = 0; c < kMaxCpus; ++c) {
-        HeldStack& other = g_held[c];
-        for (uint32_t j = other.depth; j > 0; --j) {
-          if (other.locks[j - 1] == &cls) {
-            for (uint32_t k = j; k < other.depth; ++k)
-              other.locks[k - 1] = other.locks[k];
-            --other.depth;
-            break;
-          }
-        }
+        if (Remove(g_cpus[c].spin.locks, g_cpus[c].spin.depth, cls)) break;
       }
-    } else {
-      for (uint32_t k = i; k < held.depth; ++k)
-        held.locks[k - 1] = held.locks[k];
-      --held.depth;
     }
   }
   if (report) Emit(ReportKind::kForeignRelease, &cls, nullptr, text);
@@ -268,13 +366,13 @@ void OnRelease(LockClass& cls) {
 uint32_t HeldCount() {
   if constexpr (!kDebugChecks) return 0;
   GraphGuard guard;
-  return g_held[platform::ThisCpu()].depth;
+  return g_cpus[platform::ThisCpu()].spin.depth;
 }
 
 const char* InnermostHeld() {
   if constexpr (!kDebugChecks) return nullptr;
   GraphGuard guard;
-  const HeldStack& held = g_held[platform::ThisCpu()];
+  const HeldStack& held = g_cpus[platform::ThisCpu()].spin;
   return held.depth == 0 ? nullptr : held.locks[held.depth - 1]->name();
 }
 
@@ -290,8 +388,8 @@ void Reset() {
   }
   g_class_count = 0;
   g_overflow_reported = false;
-  for (HeldStack& held : g_held)
-    held.depth = 0;
+  for (uint32_t c = 0; c < kMaxCpus; ++c)
+    g_cpus[c] = CpuLocks();
   g_report_count.Store(0, std::memory_order_relaxed);
 }
 

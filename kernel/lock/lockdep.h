@@ -1,21 +1,30 @@
 // Lock-order checker for debug builds, in the spirit of Linux's lockdep.
 //
-// Every spinlock belongs to a LockClass (usually one per lock, declared beside it). On each
-// acquisition the checker records the edge "held class -> new class" in a global order graph
-// and reports, before the CPU starts spinning:
+// Every lock belongs to a LockClass (usually one per lock, declared beside it) with a rank
+// (kernel/lock/rank.h). On each acquisition the checker records the edge "held class -> new
+// class" in a global order graph and reports, before the CPU starts spinning or sleeping:
 //   - a recursive acquisition (the CPU already holds that class: a certain self-deadlock, the
 //     seed's sched_yield -> schedule -> schedule_preempt chain);
 //   - a cycle in the order graph (two paths that take the same locks in opposite orders);
+//   - a rank violation: the new class's rank is not above that of every held class (the code
+//     nests locks in an order other than the one written in rank.h; a cycle is always also a
+//     rank violation, and is reported as the cycle, with its path);
 //   - a class taken both inside an interrupt handler and with IRQs enabled (the seed's heap
 //     allocator deadlock: the interrupt arrives while the lock is held on the same CPU);
 //   - a lock released on a CPU other than the one that took it (preempted while holding a
 //     lock that does not mask IRQs).
+// Spinlocks are held by a CPU: their held-lock stack is per CPU. Sleeping locks (Mutex) are
+// held by a task across blocking and migration: their stack lives in the task (TaskLocks),
+// and the scheduler tells the checker which task a CPU runs (SwitchTask). An acquisition is
+// checked against both stacks, except in an interrupt handler, which does not run under the
+// interrupted task's sleeping locks.
 // Reports go to a handler (default: panic with the report's text); tests install their own.
 // Everything here is fixed-size: no allocation, bounded stacks.
 #pragma once
 
 #include <cstdint>
 
+#include "kernel/lock/rank.h"
 #include "lib/atomic.h"
 
 namespace lichen::lockdep {
@@ -24,17 +33,20 @@ inline constexpr uint32_t kMaxClasses = 128;
 inline constexpr uint32_t kMaxHeld = 16;
 
 // A class of locks that share an ordering role. Declare one per lock (or per family of locks
-// with the same role) with static storage; ids are assigned on first use.
+// with the same role) with static storage, with the rank that says where it nests; ids are
+// assigned on first use.
 class LockClass {
  public:
-  constexpr explicit LockClass(const char* name) : name_(name) {}
+  constexpr LockClass(const char* name, LockRank rank) : name_(name), rank_(rank) {}
   LockClass(const LockClass&) = delete;
   LockClass& operator=(const LockClass&) = delete;
   const char* name() const { return name_; }
+  LockRank rank() const { return rank_; }
 
  private:
   friend struct Access;
   const char* name_;
+  LockRank rank_;
   Atomic<uint32_t> id_{0};  // 1-based index into the graph; 0 = not registered yet
 };
 
@@ -45,6 +57,7 @@ enum class ReportKind : uint8_t {
   kForeignRelease,  // released on a CPU that does not hold it
   kTooManyClasses,  // kMaxClasses exhausted (checking is then off for new classes)
   kTooDeep,         // more than kMaxHeld locks held at once
+  kRankOrder,       // taken while holding a class of equal or higher rank (rank.h)
 };
 
 struct Report {
@@ -52,6 +65,13 @@ struct Report {
   const LockClass* acquiring;  // the lock being taken (or released)
   const LockClass* other;      // the held lock it conflicts with, if any
   char text[512];              // human-readable report, including the cycle's path
+};
+
+// The sleeping locks one task holds, innermost last. Lives in the task (sched::Task) and is
+// touched only by lockdep, on the CPU that runs the task.
+struct TaskLocks {
+  LockClass* locks[kMaxHeld] = {};
+  uint32_t depth = 0;
 };
 
 using ReportHandler = void (*)(const Report& report);
@@ -66,10 +86,20 @@ void OnAcquire(LockClass& cls, bool irqs_enabled);
 // Called by locks on release.
 void OnRelease(LockClass& cls);
 
-// Number of locks this CPU holds (the scheduler asserts it is 0 across a context switch).
+// Called by sleeping locks (Mutex) before they may block, and on release (also when a timed
+// acquisition gives up). Task context only.
+void OnAcquireSleeping(LockClass& cls);
+void OnReleaseSleeping(LockClass& cls);
+
+// The scheduler, before this CPU switches to the task owning `next` (nullptr: none yet).
+void SwitchTask(TaskLocks* next);
+
+// Number of spinlocks this CPU holds (sleeping locks are not counted: they may be held
+// across a context switch, spinlocks may not).
 uint32_t HeldCount();
 
-// Name of the innermost lock this CPU holds, or nullptr.
+// Name of the innermost spinlock this CPU holds, or nullptr (the scheduler asserts there is
+// none across a context switch).
 const char* InnermostHeld();
 
 // Forgets every class, edge, usage bit and held lock (tests, between simulations). Only

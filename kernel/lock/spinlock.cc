@@ -58,20 +58,25 @@ TicketLock::Snapshot TicketLock::Peek() const {
                   holder_cpu_.Load(std::memory_order_relaxed)};
 }
 
-void SpinLock::Acquire() {
-  const platform::IrqState saved = platform::SaveAndMaskIrqs();
-  raw_.Lock();
-  saved_ = saved;
+LockGuard<SpinLock>::LockGuard(SpinLock& lock) : lock_(lock), policy_(Irqs::kSave) {
+  saved_ = platform::SaveAndMaskIrqs();
+  lock_.Lock(AssumeIrqsOff());
 }
 
-void SpinLock::Release() {
-  const platform::IrqState saved = saved_;
-  raw_.Unlock();
-  platform::RestoreIrqs(saved);
+LockGuard<SpinLock>::LockGuard(SpinLock& lock, IrqsOff irqs_off)
+    : lock_(lock), policy_(Irqs::kAlreadyOff) {
+  lock_.Lock(irqs_off);
 }
 
-void SpinLock::AssertHeld() const {
-  raw_.AssertHeld();
+LockGuard<SpinLock>::~LockGuard() {
+  lock_.Unlock();
+  if (policy_ == Irqs::kSave) platform::RestoreIrqs(saved_);
+}
+
+IrqsOff LockGuard<SpinLock>::token() const {
+  // IRQs are masked for the guard's whole life (it masked them, or its caller had); the
+  // debug check in AssumeIrqsOff confirms it.
+  return AssumeIrqsOff();
 }
 
 }  // namespace lichen

@@ -23,8 +23,8 @@
 // operation, so Alloc and Free are safe from interrupt handlers. The lock type is a template
 // parameter only so that a regression scenario can instantiate the naive design
 // (BasicHeap<IrqUnsafeLock>) and show the deadlock; see kernel/mm/mm_lock.h and
-// docs/memory.md. Lock order: the heap lock, then the page allocator's (the heap calls the
-// page allocator with its lock held; the page allocator never calls the heap).
+// docs/memory.md. The heap calls the page allocator with its lock held (the page allocator
+// never calls the heap); the lock order is kernel/lock/rank.h.
 #pragma once
 
 #include <bit>
@@ -217,7 +217,7 @@ class BasicHeap {
   size_t TrimLocked() TA_REQ(lock_);
 
   // One lockdep class for every heap of this type: they all play the same role.
-  static inline constinit lockdep::LockClass lock_class_{"mm.heap"};
+  static inline constinit lockdep::LockClass lock_class_{"mm.heap", LockRank::kHeap};
 
   // Where slabs and large blocks come from.
   PageAlloc& pages_;
@@ -244,7 +244,7 @@ extern template class BasicHeap<IrqUnsafeLock>;
 
 template <typename Lock, typename PageAlloc>
 BasicHeap<Lock, PageAlloc>::~BasicHeap() {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   TrimLocked();
   for (uint32_t c = 0; c < kSizeClassCount; ++c) {
     LICHEN_ASSERT(classes_[c].objects_in_use == 0 && classes_[c].slabs == 0,
@@ -275,7 +275,7 @@ constexpr size_t BasicHeap<Lock, PageAlloc>::ReservedBytes(size_t bytes, size_t 
 
 template <typename Lock, typename PageAlloc>
 Result<void*> BasicHeap<Lock, PageAlloc>::Alloc(size_t bytes, size_t align) {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   if (align == 0 || !std::has_single_bit(align) || align > kMaxAlign) {
     ++failed_allocations_;
     return Error::kInvalidArgument;
@@ -354,7 +354,7 @@ Result<uintptr_t> BasicHeap<Lock, PageAlloc>::AllocPagesOrTrim(uint32_t order, u
 template <typename Lock, typename PageAlloc>
 void BasicHeap<Lock, PageAlloc>::Free(void* ptr) {
   if (ptr == nullptr) return;
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   FreeLocked(reinterpret_cast<uintptr_t>(ptr));
 }
 
@@ -362,7 +362,7 @@ template <typename Lock, typename PageAlloc>
 uint32_t BasicHeap<Lock, PageAlloc>::AllocBatch(size_t bytes, void** out, uint32_t count) {
   const uint32_t size_class = ClassFor(bytes, kMinObjectBytes);
   const uint32_t order = OrderForBytes(bytes);
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   for (uint32_t i = 0; i < count; ++i) {
     Result<void*> result =
         size_class < kSizeClassCount ? AllocSmall(size_class) : AllocLarge(order);
@@ -374,14 +374,14 @@ uint32_t BasicHeap<Lock, PageAlloc>::AllocBatch(size_t bytes, void** out, uint32
 
 template <typename Lock, typename PageAlloc>
 void BasicHeap<Lock, PageAlloc>::FreeBatch(void* const* objects, uint32_t count) {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   for (uint32_t i = 0; i < count; ++i)
     FreeLocked(reinterpret_cast<uintptr_t>(objects[i]));
 }
 
 template <typename Lock, typename PageAlloc>
 void BasicHeap<Lock, PageAlloc>::NoteFailedAllocation() {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   ++failed_allocations_;
 }
 
@@ -466,7 +466,7 @@ size_t BasicHeap<Lock, PageAlloc>::TrimLocked() {
 
 template <typename Lock, typename PageAlloc>
 size_t BasicHeap<Lock, PageAlloc>::Trim() {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   return TrimLocked();
 }
 
@@ -489,7 +489,7 @@ void BasicHeap<Lock, PageAlloc>::Delete(T* object) {
 template <typename Lock, typename PageAlloc>
 size_t BasicHeap<Lock, PageAlloc>::AllocationBytes(const void* ptr) const {
   const uintptr_t addr = reinterpret_cast<uintptr_t>(ptr);
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   const PageBlock block = pages_.BlockContaining(addr);
   if (block.tag == kLargeTag) return OrderBytes(block.order);
   LICHEN_ASSERT(block.tag == kSlabTag, "AllocationBytes({:#x}): not a heap pointer", addr);
@@ -499,7 +499,7 @@ size_t BasicHeap<Lock, PageAlloc>::AllocationBytes(const void* ptr) const {
 
 template <typename Lock, typename PageAlloc>
 size_t BasicHeap<Lock, PageAlloc>::BytesInUse() const {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   size_t bytes = large_bytes_;
   for (uint32_t c = 0; c < kSizeClassCount; ++c)
     bytes += classes_[c].objects_in_use * ClassBytes(c);
@@ -508,7 +508,7 @@ size_t BasicHeap<Lock, PageAlloc>::BytesInUse() const {
 
 template <typename Lock, typename PageAlloc>
 HeapStats BasicHeap<Lock, PageAlloc>::Stats() const {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   HeapStats stats;
   stats.large_bytes = large_bytes_;
   stats.large_allocations = large_allocations_;
@@ -525,7 +525,7 @@ HeapStats BasicHeap<Lock, PageAlloc>::Stats() const {
 
 template <typename Lock, typename PageAlloc>
 void BasicHeap<Lock, PageAlloc>::CheckInvariants() const {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   for (uint32_t c = 0; c < kSizeClassCount; ++c) {
     size_t empty = 0;
     size_t free_slots = 0;

@@ -209,9 +209,10 @@ class BasicCachedHeap {
 
   // Fills the empty magazine `m` of class `c`: from the depot, else from the slabs.
   // false when no memory was found even after emptying the depot.
-  bool Refill(CpuPublished& published, uint32_t c, Magazine& m) TA_REQ(g_irqs_off);
+  bool Refill(IrqsOff irqs_off, CpuPublished& published, uint32_t c, Magazine& m)
+      TA_REQ(g_irqs_off);
   // Empties the full magazine `m`: to the depot when it has room, else to the slabs.
-  void Flush(CpuPublished& published, uint32_t c, Magazine& m) TA_REQ(g_irqs_off);
+  void Flush(IrqsOff irqs_off, CpuPublished& published, uint32_t c, Magazine& m) TA_REQ(g_irqs_off);
   // Gives `count` cached objects of class `c` back to the slabs.
   void ReturnToSlabs(uint32_t c, void* const* objects, uint32_t count);
   // Empties the depot into the slabs; returns the bytes of large blocks freed.
@@ -221,7 +222,8 @@ class BasicCachedHeap {
   // Objects of class `c` cached by all CPUs (racy sum of published counts) and the depot.
   size_t CachedObjects(uint32_t c) const;
 
-  static inline constinit lockdep::LockClass depot_lock_class_{"mm.heap_depot"};
+  static inline constinit lockdep::LockClass depot_lock_class_{"mm.heap_depot",
+                                                               LockRank::kHeapDepot};
 
   PageAlloc& pages_;
   SlabHeap slab_;
@@ -304,7 +306,7 @@ Result<void*> BasicCachedHeap<Lock, PageAlloc>::Alloc(size_t bytes, size_t align
         m = &cache->Loaded(c);
       } else {
         hit = false;
-        if (!Refill(published, c, *m)) return Error::kNoMemory;
+        if (!Refill(guard.token(), published, c, *m)) return Error::kNoMemory;
       }
     }
     object = m->objects[--m->count];
@@ -361,7 +363,7 @@ void BasicCachedHeap<Lock, PageAlloc>::Free(void* ptr) {
   if (cache->Loaded(c).count == capacity) {
     if (cache->Previous(c).count == capacity) {
       hit = false;
-      Flush(published, c, cache->Previous(c));
+      Flush(guard.token(), published, c, cache->Previous(c));
     }
     cache->Swap(c);
   }
@@ -372,12 +374,13 @@ void BasicCachedHeap<Lock, PageAlloc>::Free(void* ptr) {
 }
 
 template <typename Lock, typename PageAlloc>
-bool BasicCachedHeap<Lock, PageAlloc>::Refill(CpuPublished& published, uint32_t c, Magazine& m) {
+bool BasicCachedHeap<Lock, PageAlloc>::Refill(IrqsOff irqs_off, CpuPublished& published, uint32_t c,
+                                              Magazine& m) {
   const uint32_t capacity = MagazineCapacity(c);
   published.refills.AddRelaxedOwner(1);
   void* chain = nullptr;
   {
-    MmLockGuard<Lock> guard(depot_lock_);
+    LockGuard<Lock> guard(depot_lock_, irqs_off);
     if (depot_.count[c] > 0) chain = depot_.full[c][--depot_.count[c]];
   }
   if (chain != nullptr) {
@@ -409,7 +412,8 @@ bool BasicCachedHeap<Lock, PageAlloc>::Refill(CpuPublished& published, uint32_t 
 }
 
 template <typename Lock, typename PageAlloc>
-void BasicCachedHeap<Lock, PageAlloc>::Flush(CpuPublished& published, uint32_t c, Magazine& m) {
+void BasicCachedHeap<Lock, PageAlloc>::Flush(IrqsOff irqs_off, CpuPublished& published, uint32_t c,
+                                             Magazine& m) {
   const uint32_t count = m.count;
   published.flushes.AddRelaxedOwner(1);
   published.cached[c].AddRelaxedOwner(~uint64_t{count} + 1);  // -count
@@ -420,7 +424,7 @@ void BasicCachedHeap<Lock, PageAlloc>::Flush(CpuPublished& published, uint32_t c
   LinkWord(m.objects[count - 1]) = nullptr;
   bool deposited = false;
   if (count == MagazineCapacity(c)) {
-    MmLockGuard<Lock> guard(depot_lock_);
+    LockGuard<Lock> guard(depot_lock_, irqs_off);
     if (depot_.count[c] < kDepotMagazines) {
       depot_.full[c][depot_.count[c]++] = m.objects[0];
       deposited = true;
@@ -441,7 +445,7 @@ template <typename Lock, typename PageAlloc>
 size_t BasicCachedHeap<Lock, PageAlloc>::EmptyDepot() {
   Depot taken;
   {
-    MmLockGuard<Lock> guard(depot_lock_);
+    LockGuard<Lock> guard(depot_lock_);
     taken = depot_;
     depot_ = Depot{};
   }
@@ -485,7 +489,7 @@ size_t BasicCachedHeap<Lock, PageAlloc>::Trim() {
 
 template <typename Lock, typename PageAlloc>
 size_t BasicCachedHeap<Lock, PageAlloc>::DepotObjects(uint32_t c) const {
-  MmLockGuard<Lock> guard(depot_lock_);
+  LockGuard<Lock> guard(depot_lock_);
   return size_t{depot_.count[c]} * MagazineCapacity(c);
 }
 
@@ -533,7 +537,7 @@ HeapStats BasicCachedHeap<Lock, PageAlloc>::Stats() const {
 template <typename Lock, typename PageAlloc>
 void BasicCachedHeap<Lock, PageAlloc>::CheckInvariants() const {
   slab_.CheckInvariants();
-  MmLockGuard<Lock> guard(depot_lock_);
+  LockGuard<Lock> guard(depot_lock_);
   for (uint32_t c = 0; c < kCacheClassCount; ++c) {
     LICHEN_ASSERT(depot_.count[c] <= kDepotMagazines, "depot class {}: {} magazines", c,
                   depot_.count[c]);

@@ -1,14 +1,15 @@
 // The lock seam of the memory allocators.
 //
 // BasicPageAllocator<Lock> and BasicHeap<Lock> take their lock type as a template parameter.
-// The kernel instantiates them with SpinLock, which saves and masks IRQs before taking its
-// ticket, so an interrupt handler that allocates can never find the allocator's lock held by
+// The kernel instantiates them with SpinLock, whose guard saves and masks IRQs before taking
+// its ticket, so an interrupt handler that allocates can never find the allocator's lock held by
 // the code it interrupted on the same CPU. IrqUnsafeLock below is the other instantiation: the
 // seed discussion's design (a plain spinlock around the heap), kept so that a regression
 // scenario can run the real allocator code with the naive lock and watch it deadlock.
 //
-// A Lock type provides: a constexpr constructor from a lockdep::LockClass&, Acquire(),
-// Release() and AssertHeld(), annotated as a clang capability.
+// A Lock type provides: a constexpr constructor from a lockdep::LockClass&, and whatever
+// LockGuard<Lock> (kernel/lock/spinlock.h) needs to hold it, plus AssertHeld(), annotated as a
+// clang capability. The allocators hold it only through LockGuard<Lock>.
 #pragma once
 
 #include "kernel/lock/lockdep.h"
@@ -28,27 +29,14 @@ class TA_CAP("irq_unsafe_lock") IrqUnsafeLock {
   IrqUnsafeLock& operator=(const IrqUnsafeLock&) = delete;
 
   // Takes the ticket lock without touching the IRQ mask.
-  void Acquire() TA_ACQ() { raw_.Lock(); }
+  void Lock() TA_ACQ() { raw_.Lock(); }
   // Serves the next ticket.
-  void Release() TA_REL() { raw_.Unlock(); }
+  void Unlock() TA_REL() { raw_.Unlock(); }
   // Tells the analysis (and, in debug builds, checks) that this CPU holds the lock.
   void AssertHeld() const TA_ASSERT() { raw_.AssertHeld(); }
 
  private:
   TicketLock raw_;
-};
-
-// Holds any allocator Lock for its scope (SpinLockGuard, generalised over the lock type).
-template <typename Lock>
-class TA_SCOPED_CAP MmLockGuard {
- public:
-  explicit MmLockGuard(Lock& lock) TA_ACQ(lock) : lock_(lock) { lock_.Acquire(); }
-  ~MmLockGuard() TA_REL() { lock_.Release(); }
-  MmLockGuard(const MmLockGuard&) = delete;
-  MmLockGuard& operator=(const MmLockGuard&) = delete;
-
- private:
-  Lock& lock_;
 };
 
 }  // namespace lichen::mm

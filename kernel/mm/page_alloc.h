@@ -197,7 +197,8 @@ class BasicPageAllocator {
 
   // One lock class for every page allocator: they all play the same role (innermost lock of
   // the memory subsystem: nothing is acquired while it is held).
-  static inline constinit lockdep::LockClass lock_class_{"mm.page_allocator"};
+  static inline constinit lockdep::LockClass lock_class_{"mm.page_allocator",
+                                                         LockRank::kPageAllocator};
 
   // Guards everything below. Mutable: the const queries take it too. Innermost: nothing is
   // acquired while it is held (the heap's lock may be held around it).
@@ -230,7 +231,7 @@ extern template class BasicPageAllocator<IrqUnsafeLock>;
 template <typename Lock>
 BasicPageAllocator<Lock>::~BasicPageAllocator() {
   // Unlink the free blocks so the lists' destructors find them empty.
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   for (FreeList& list : free_)
     list.Clear();
 }
@@ -246,7 +247,7 @@ Result<size_t> BasicPageAllocator<Lock>::AddRegion(uintptr_t base, size_t bytes)
   if (state_pages >= pages) return Error::kInvalidArgument;        // nothing left to hand out
   const uintptr_t usable = start + state_pages * kPageSize;
 
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   if (region_count_ == kMaxRegions) return Error::kNoMemory;
   for (uint32_t i = 0; i < region_count_; ++i) {
     if (start < regions_[i].end && regions_[i].base < end) return Error::kInvalidArgument;
@@ -280,7 +281,7 @@ Result<size_t> BasicPageAllocator<Lock>::AddRegion(uintptr_t base, size_t bytes)
 template <typename Lock>
 Result<uintptr_t> BasicPageAllocator<Lock>::AllocPages(uint32_t order, uint8_t tag) {
   if (order > kMaxOrder || tag > kMaxPageTag) return Error::kInvalidArgument;
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   uint32_t found = order;
   while (found <= kMaxOrder && free_[found].Empty())
     ++found;
@@ -313,7 +314,7 @@ void BasicPageAllocator<Lock>::FreePages(uintptr_t addr, uint32_t order, uint8_t
   LICHEN_ASSERT((addr & (OrderBytes(order) - 1)) == 0,
                 "FreePages({:#x}, {}): address not aligned to its order: not a block start", addr,
                 order);
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   const Region* region = FindRegion(addr);
   LICHEN_ASSERT(region != nullptr,
                 "FreePages({:#x}, {}): foreign address, outside every memory region", addr, order);
@@ -350,7 +351,7 @@ void BasicPageAllocator<Lock>::FreePages(uintptr_t addr, uint32_t order, uint8_t
 
 template <typename Lock>
 PageBlock BasicPageAllocator<Lock>::BlockContaining(uintptr_t addr) const {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   const Region* region = FindRegion(addr);
   LICHEN_ASSERT(region != nullptr, "{:#x} is outside every memory region (foreign pointer)", addr);
   return SearchBlock(*region, addr);
@@ -389,25 +390,25 @@ PageBlock BasicPageAllocator<Lock>::SearchBlock(const Region& region, uintptr_t 
 
 template <typename Lock>
 bool BasicPageAllocator<Lock>::Contains(uintptr_t addr) const {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   return FindRegion(addr) != nullptr;
 }
 
 template <typename Lock>
 size_t BasicPageAllocator<Lock>::FreeBytes() const {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   return free_bytes_;
 }
 
 template <typename Lock>
 size_t BasicPageAllocator<Lock>::TotalBytes() const {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   return total_bytes_;
 }
 
 template <typename Lock>
 PageAllocatorStats BasicPageAllocator<Lock>::Stats() const {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   PageAllocatorStats stats;
   stats.total_bytes = total_bytes_;
   stats.free_bytes = free_bytes_;
@@ -424,7 +425,7 @@ PageAllocatorStats BasicPageAllocator<Lock>::Stats() const {
 
 template <typename Lock>
 void BasicPageAllocator<Lock>::CheckInvariants() const {
-  MmLockGuard<Lock> guard(lock_);
+  LockGuard<Lock> guard(lock_);
   size_t free_heads[kOrderCount] = {};
   size_t free_bytes = 0;
   size_t total_bytes = 0;

@@ -20,11 +20,11 @@ struct GlobalSliceEvent {
   uint32_t for_cpu = 0;
   bool armed = false;
 };
-LockClass g_global_events_class("naive.global_slice_events");
+LockClass g_global_events_class("naive.global_slice_events", LockRank::kNaiveGlobalEvents);
 SpinLockProtected<GlobalSliceEvent[kMaxCpus]> g_global_events(g_global_events_class);
 
 // Seed bug: the scheduler state behind one lock that yield holds while scheduling.
-LockClass g_naive_sched_class("naive.sched_state");
+LockClass g_naive_sched_class("naive.sched_state", LockRank::kNaiveSchedLock);
 SpinLock g_naive_sched_lock(g_naive_sched_class);
 
 }  // namespace
@@ -52,12 +52,12 @@ void RunGlobalSliceEventsForFault(CpuLocal& cpu, uint64_t now_ns) {
 void YieldWithSchedLockForFault(IrqsOff irqs_off) TA_NO_THREAD_SAFETY_ANALYSIS {
   // sched_yield() borrows the scheduler state, then schedule() -> schedule_preempt() wants
   // it again on the same CPU.
-  g_naive_sched_lock.Acquire();
+  g_naive_sched_lock.Lock(irqs_off);
   {
-    SpinLockGuard again(g_naive_sched_lock);  // schedule_preempt()
+    LockGuard<SpinLock> again(g_naive_sched_lock, irqs_off);  // schedule_preempt()
   }
   ScheduleLocked(irqs_off, SwitchReason::kVoluntary);
-  g_naive_sched_lock.Release();
+  g_naive_sched_lock.Unlock();
 }
 
 #else

@@ -45,6 +45,7 @@ void InitCpu(uint32_t cpu_id) {
   if constexpr (kDebugChecks) idle.debug_running_on.Store(cpu_id, std::memory_order_relaxed);
   cpu.idle = &idle;
   cpu.current = &idle;
+  lockdep::SwitchTask(&idle.held_locks);
   cpu.slice_timer.fire = &OnSliceTimer;
   cpu.balance_timer.fire = &OnBalanceTimer;
   cpu.initialized = true;

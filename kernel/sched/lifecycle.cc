@@ -14,7 +14,7 @@
 #include "lib/log.h"
 
 namespace lichen {
-LockClass g_task_join_class("sched.task_join");
+LockClass g_task_join_class("sched.task_join", LockRank::kTaskJoin);
 }  // namespace lichen
 
 namespace lichen::sched {
@@ -101,7 +101,7 @@ Result<Task*> Spawn(const SpawnOptions& options) {
 void Join(Task* task) {
   LICHEN_ASSERT(!task->detached, "Join() on detached task {}", task->id);
   Wait([task] {
-    SpinLockGuard guard(task->join_lock);
+    LockGuard<SpinLock> guard(task->join_lock);
     if (task->exit_done) return true;
     task->joiner = Current();
     return false;

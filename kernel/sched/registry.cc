@@ -10,7 +10,7 @@ namespace lichen::registry {
 
 namespace {
 
-LockClass g_registry_class("sched.registry");
+LockClass g_registry_class("sched.registry", LockRank::kRegistry);
 
 struct Registry {
   IntrusiveList<Task, &Task::registry_node> tasks;

@@ -3,6 +3,7 @@
 #include <bit>
 #include <new>
 
+#include "kernel/base/percpu.h"
 #include "kernel/sched/internal.h"
 #include "lib/cpumask.h"
 #include "lib/sim_reset.h"
@@ -10,7 +11,10 @@
 namespace lichen::sched {
 
 namespace {
-LatencyHistogram g_wake_latency[kMaxCpus];
+// Not a PerCpu<T>: any CPU reads the histograms (WakeLatency). Each is written only by the
+// CPU that runs the woken task, with relaxed owner-only adds; on lines of their own so that
+// those writes do not false-share.
+PerCpuArray<LatencyHistogram> g_wake_latency;
 }  // namespace
 
 uint32_t LatencyHistogram::BucketOf(uint64_t ns) {
@@ -73,7 +77,8 @@ void RecordWakeLatency(Task& task, uint64_t now_ns) {
 #if defined(LICHEN_HOST)
 namespace {
 void ResetStats() {
-  for (LatencyHistogram& h : g_wake_latency) {
+  for (uint32_t cpu = 0; cpu < kMaxCpus; ++cpu) {
+    LatencyHistogram& h = g_wake_latency[cpu];
     h.~LatencyHistogram();
     new (&h) LatencyHistogram();
   }

@@ -164,6 +164,7 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
     // A per-CPU borrow held across a switch would be used later on whatever CPU the task
     // resumes on.
     LICHEN_ASSERT(!AnyPerCpuBorrowedHere(), "per-CPU state borrowed across a context switch");
+    lockdep::SwitchTask(&next->held_locks);
   }
   platform::SwitchContext(prev->context, next->context);
   // Back in `prev`, maybe much later and on another CPU.
@@ -220,7 +221,7 @@ void FinishSwitch(IrqsOff irqs_off) {
   if (from->detached) {
     FreeTask(from);
   } else {
-    SpinLockGuard guard(from->join_lock);
+    LockGuard<SpinLock> guard(from->join_lock, irqs_off);
     from->exit_done = true;
     if (from->joiner != nullptr) Wake(from->joiner);
   }

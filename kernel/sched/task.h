@@ -121,6 +121,9 @@ struct Task {
   Task* joiner TA_GUARDED(join_lock) = nullptr;
   // Link in the global task registry (kernel/sched/registry.h), under the registry's lock.
   ListNode registry_node;
+  // The sleeping locks (Mutex) this task holds, for lockdep: they stay with the task across
+  // switches and migrations, unlike spinlocks, which are the CPU's (lockdep::SwitchTask).
+  lockdep::TaskLocks held_locks;
 
   // Nice level asked for by sched::SetNice from any CPU; the owning CPU applies it (reweight)
   // when it next holds the task: at once if the task is queued or running, at its next

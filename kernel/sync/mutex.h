@@ -2,7 +2,14 @@
 //
 // Unlock() hands ownership straight to the longest waiter instead of letting the lock be
 // grabbed by whoever runs first, so no waiter starves under contention. Task context only;
-// may be held across blocking and preemption (unlike a SpinLock).
+// may be held across blocking and preemption (unlike a SpinLock). Hold it for a scope with
+// LockGuard<Mutex> (kernel/lock/spinlock.h).
+//
+// Lockdep tracks it as a sleeping lock: in the holding task's held-lock stack, not the
+// CPU's, so a cycle or a rank violation between mutexes, or between a mutex and a spinlock,
+// is reported, while "no spinlock across a context switch" still means spinlocks only. A
+// mutex that nests with another needs a LockClass of its own, with its rank (rank.h);
+// the default class (rank kMutex) is for mutexes that nest with none.
 #pragma once
 
 #include "kernel/lock/spinlock.h"
@@ -15,6 +22,7 @@ namespace lichen {
 class TA_CAP("mutex") Mutex {
  public:
   Mutex();
+  explicit Mutex(LockClass& cls);
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
@@ -31,20 +39,10 @@ class TA_CAP("mutex") Mutex {
   Task* OwnerHint() const;
 
  private:
+  LockClass* class_;
   SpinLock lock_;
   Task* owner_ TA_GUARDED(lock_) = nullptr;
   IntrusiveList<Waiter, &Waiter::node> waiters_ TA_GUARDED(lock_);
-};
-
-class TA_SCOPED_CAP MutexGuard {
- public:
-  explicit MutexGuard(Mutex& m) TA_ACQ(m) : m_(m) { m_.Lock(); }
-  ~MutexGuard() TA_REL() { m_.Unlock(); }
-  MutexGuard(const MutexGuard&) = delete;
-  MutexGuard& operator=(const MutexGuard&) = delete;
-
- private:
-  Mutex& m_;
 };
 
 }  // namespace lichen

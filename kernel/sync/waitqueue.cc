@@ -7,7 +7,7 @@ namespace lichen {
 
 namespace {
 // All wait queues share one class: no code path holds two of them at once.
-LockClass g_waitqueue_class("sync.waitqueue");
+LockClass g_waitqueue_class("sync.waitqueue", LockRank::kWaitQueue);
 }  // namespace
 
 WaitQueue::WaitQueue() : lock_(g_waitqueue_class) {}
@@ -20,7 +20,7 @@ sched::WaitResult WaitQueue::WaitImpl(bool (*cond)(void*), void* arg,
       [&] {
         // Announced as blocking already (sched::Wait), so a waker that makes `cond` true
         // after this check finds us queued and its wakeup is not lost.
-        SpinLockGuard guard(lock_);
+        LockGuard<SpinLock> guard(lock_);
         if (cond(arg)) {
           if (waiter.node.linked()) waiters_.Remove(waiter);
           return true;
@@ -31,7 +31,7 @@ sched::WaitResult WaitQueue::WaitImpl(bool (*cond)(void*), void* arg,
         return false;
       },
       [&] {
-        SpinLockGuard guard(lock_);
+        LockGuard<SpinLock> guard(lock_);
         if (cond(arg)) {
           if (waiter.node.linked()) waiters_.Remove(waiter);
           return true;
@@ -50,7 +50,7 @@ sched::WaitResult WaitQueue::WaitImpl(bool (*cond)(void*), void* arg,
 bool WaitQueue::WakeOne() {
   bool woke = false;
   {
-    SpinLockGuard guard(lock_);
+    LockGuard<SpinLock> guard(lock_);
     if (Waiter* waiter = waiters_.PopFront()) {
       // Wake while still holding the lock: once it is released the waiter's owner may return
       // and free the object this queue lives in (a Completion inside an exiting Task).
@@ -74,7 +74,7 @@ uint32_t WaitQueue::WakeAllLocked() {
 uint32_t WaitQueue::WakeAll() {
   uint32_t woken = 0;
   {
-    SpinLockGuard guard(lock_);
+    LockGuard<SpinLock> guard(lock_);
     woken = WakeAllLocked();
   }
   PreemptAfterWake();

@@ -53,7 +53,7 @@ class WaitQueue {
   template <typename Update>
   void UpdateAndWakeAll(Update&& update) TA_EXCL(lock_) {
     {
-      SpinLockGuard guard(lock_);
+      LockGuard<SpinLock> guard(lock_);
       update();
       WakeAllLocked();
     }

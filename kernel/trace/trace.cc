@@ -1,5 +1,6 @@
 #include "kernel/trace/trace.h"
 
+#include "kernel/base/percpu.h"
 #include "kernel/base/platform.h"
 #include "lib/cpumask.h"
 #include "lib/sim_reset.h"
@@ -12,7 +13,10 @@ struct Ring {
   Event events[kRingSize];
   uint64_t next = 0;  // total events ever recorded
 };
-Ring g_rings[kMaxCpus];
+// Not a PerCpu<T>: other CPUs read the rings (Snapshot, Kept: the watchdog, the panic path,
+// the simulator), accepting a torn ring. Only its CPU writes a ring, with IRQs masked. On
+// lines of their own, so one CPU's `next` does not share a line with the next CPU's events.
+PerCpuArray<Ring> g_rings;
 
 }  // namespace
 
@@ -169,8 +173,8 @@ uint64_t Recorded(uint32_t cpu) {
 }
 
 void Reset() {
-  for (Ring& ring : g_rings)
-    ring.next = 0;
+  for (uint32_t cpu = 0; cpu < kMaxCpus; ++cpu)
+    g_rings[cpu].next = 0;
 }
 
 #if defined(LICHEN_HOST)
