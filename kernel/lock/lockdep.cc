@@ -276,10 +276,14 @@ bool Remove(LockClass** locks, uint32_t& depth, const LockClass& cls) {
 
 }  // namespace
 
-void OnAcquire(LockClass& cls, bool irqs_enabled) {
-  if constexpr (!kDebugChecks) return;
+namespace {
+// The acquisition of `cls` on this CPU, checked against what is held and recorded on the
+// spinlock stack (`sleeping` false) or on the running task's stack of sleeping locks.
+void Acquire(LockClass& cls, bool sleeping, bool irqs_enabled) {
   const uint32_t cpu = platform::ThisCpu();
-  const bool in_irq = irq::InHandler();
+  // A sleeping lock is never taken in an interrupt handler or with IRQs masked by its
+  // caller, so it takes no part in the IRQ-safety check: "not in IRQ, IRQs on".
+  const bool in_irq = !sleeping && irq::InHandler();
   char text[512];
   BufferSink out(text, sizeof(text));
   ReportKind kind{};
@@ -289,30 +293,26 @@ void OnAcquire(LockClass& cls, bool irqs_enabled) {
     GraphGuard guard;
     CpuLocks& mine = g_cpus[cpu];
     const HeldView held{mine.spin, in_irq ? nullptr : &mine.Sleeping()};
-    report = CheckAcquire(cls, cpu, in_irq, irqs_enabled, held, mine.spin.locks, mine.spin.depth,
-                          kind, other, out);
+    if (sleeping) {
+      TaskLocks& task = mine.Sleeping();
+      report = CheckAcquire(cls, cpu, false, false, held, task.locks, task.depth, kind, other, out);
+    } else {
+      report = CheckAcquire(cls, cpu, in_irq, irqs_enabled, held, mine.spin.locks, mine.spin.depth,
+                            kind, other, out);
+    }
   }
   if (report) Emit(kind, &cls, other, text);
+}
+}  // namespace
+
+void OnAcquire(LockClass& cls, bool irqs_enabled) {
+  if constexpr (!kDebugChecks) return;
+  Acquire(cls, false, irqs_enabled);
 }
 
 void OnAcquireSleeping(LockClass& cls) {
   if constexpr (!kDebugChecks) return;
-  const uint32_t cpu = platform::ThisCpu();
-  char text[512];
-  BufferSink out(text, sizeof(text));
-  ReportKind kind{};
-  const LockClass* other = nullptr;
-  bool report = false;
-  {
-    GraphGuard guard;
-    CpuLocks& mine = g_cpus[cpu];
-    TaskLocks& task = mine.Sleeping();
-    const HeldView held{mine.spin, &task};
-    // A sleeping lock is never taken in an interrupt handler or with IRQs masked by its
-    // caller, so it takes no part in the IRQ-safety check: pass "not in IRQ, IRQs on".
-    report = CheckAcquire(cls, cpu, false, false, held, task.locks, task.depth, kind, other, out);
-  }
-  if (report) Emit(kind, &cls, other, text);
+  Acquire(cls, true, false);
 }
 
 void OnReleaseSleeping(LockClass& cls) {
