@@ -280,10 +280,6 @@ namespace {
 // The acquisition of `cls` on this CPU, checked against what is held and recorded on the
 // spinlock stack (`sleeping` false) or on the running task's stack of sleeping locks.
 void Acquire(LockClass& cls, bool sleeping, bool irqs_enabled) {
-  const uint32_t cpu = platform::ThisCpu();
-  // A sleeping lock is never taken in an interrupt handler or with IRQs masked by its
-  // caller, so it takes no part in the IRQ-safety check: "not in IRQ, IRQs on".
-  const bool in_irq = !sleeping && irq::InHandler();
   char text[512];
   BufferSink out(text, sizeof(text));
   ReportKind kind{};
@@ -291,6 +287,13 @@ void Acquire(LockClass& cls, bool sleeping, bool irqs_enabled) {
   bool report = false;
   {
     GraphGuard guard;
+    // Which CPU, and so which task's stack of sleeping locks, only once IRQs are masked: a
+    // task taking a mutex runs with IRQs on, and read before, it may have moved to another
+    // CPU by the time it looks, and would check and record against that CPU's task.
+    const uint32_t cpu = platform::ThisCpu();
+    // A sleeping lock is never taken in an interrupt handler or with IRQs masked by its
+    // caller, so it takes no part in the IRQ-safety check: "not in IRQ, IRQs on".
+    const bool in_irq = !sleeping && irq::InHandler();
     CpuLocks& mine = g_cpus[cpu];
     const HeldView held{mine.spin, in_irq ? nullptr : &mine.Sleeping()};
     if (sleeping) {
@@ -317,12 +320,12 @@ void OnAcquireSleeping(LockClass& cls) {
 
 void OnReleaseSleeping(LockClass& cls) {
   if constexpr (!kDebugChecks) return;
-  const uint32_t cpu = platform::ThisCpu();
   char text[256];
   bool report = false;
   {
     GraphGuard guard;
-    if (Access::IdOf(cls) == 0) return;  // not tracked (table full)
+    const uint32_t cpu = platform::ThisCpu();  // with IRQs masked: see Acquire
+    if (Access::IdOf(cls) == 0) return;        // not tracked (table full)
     TaskLocks& task = g_cpus[cpu].Sleeping();
     if (!Remove(task.locks, task.depth, cls)) {
       FormatTo(text, sizeof(text),
