@@ -66,6 +66,16 @@ struct Faults {
   // mutex meanwhile, so the task reports a timeout while owning the mutex, which is never
   // unlocked again.
   bool mutex_timeout_ignores_grant = false;
+
+  // Found by the futex tests (tests/futex): CallOn returns as soon as it sees its request
+  // done, before the handler's Wake() of the caller, which then lands in the caller's next
+  // sleep and ends it early.
+  bool call_returns_before_wake = false;
+
+  // Seed bug "garbage timeout pointer loses the wake" (tests/futex): futex(2) reads its
+  // timeout argument for every op, so a wake op whose fourth argument is garbage (or val2)
+  // fails with EFAULT and wakes nobody.
+  bool futex_reads_timeout_for_wake = false;
 };
 extern Faults g_faults;
 #define LICHEN_FAULT(name) (::lichen::g_faults.name)

@@ -28,8 +28,12 @@ enum class LockRank : uint8_t {
   kMutex,  // a Mutex without a class of its own (kernel/sync/mutex.h)
 
   // Spinlocks, outermost first. Each line says what the lock's holder goes on to take.
-  kMutexState,         // a Mutex's own state; wakes the next owner (sched::Wake) under it
-  kWaitQueue,          // a WaitQueue's waiters; wakes them under it
+  kMutexState,  // a Mutex's own state; wakes the next owner (sched::Wake) under it
+  kWaitQueue,   // a WaitQueue's waiters; wakes them under it
+  // The futex buckets (kernel/futex), one rank each, so that requeue and wake-op may hold
+  // two: always in bucket order. Wake their waiters under them.
+  kFutexBucket,
+  kFutexBucketLast = kFutexBucket + 31,
   kTaskJoin,           // a task's join handshake; the exiting CPU wakes the joiner under it
   kRegistry,           // the task registry; visitors run under it
   kNaiveSchedLock,     // fault injection: the seed's global scheduler lock (kernel/sched/faults.cc)
@@ -44,6 +48,7 @@ inline constexpr LockRank kFirstSpinRank = LockRank::kMutexState;
 
 // The enumerator's name without its `k`, for reports.
 constexpr const char* RankName(LockRank rank) {
+  if (rank > LockRank::kFutexBucket && rank < LockRank::kFutexBucketLast) return "FutexBucket";
   switch (rank) {
     case LockRank::kTestA:
       return "TestA";
@@ -57,6 +62,9 @@ constexpr const char* RankName(LockRank rank) {
       return "MutexState";
     case LockRank::kWaitQueue:
       return "WaitQueue";
+    case LockRank::kFutexBucket:
+    case LockRank::kFutexBucketLast:
+      return "FutexBucket";
     case LockRank::kTaskJoin:
       return "TaskJoin";
     case LockRank::kRegistry:

@@ -39,6 +39,11 @@ void CallOn(uint32_t cpu, void (*fn)(void* arg), void* arg) {
   smp::Post(cpu, request.msg, trace::IpiKind::kCall);
   // Neither a deadline nor interruptible: the request lives on this stack until it ran.
   Wait([&request] { return request.done.Load(std::memory_order_acquire); });
+  // The handler runs with IRQs masked and is past `done`: this wait is short. (If it runs on
+  // this CPU, it ran to its end before this task could see `done`.)
+  while (!LICHEN_FAULT(call_returns_before_wake) &&
+         !request.finished.Load(std::memory_order_acquire))
+    platform::CpuRelax();
   DebugNoteWaitFlag(*request.waiter, nullptr);
 }
 
@@ -57,11 +62,16 @@ void HandleMessages(IrqsOff irqs_off) {
             CallRequest& request =
                 *ContainerOf<CallRequest, smp::Message, &CallRequest::msg>(&message);
             request.fn(request.arg);
-            // Read the waiter before `done`: once done is set the request (on the caller's
-            // stack) may vanish.
+            // The caller may see `done` and leave Wait before the Wake() below; it then
+            // waits for `finished`, so the request stays until we set it and the Wake()
+            // cannot land in the caller's next sleep.
             Task* waiter = request.waiter;
             request.done.Store(true, std::memory_order_release);
             Wake(waiter);
+            // Under the fault the caller does not wait for this, and is gone.
+            if (!LICHEN_FAULT(call_returns_before_wake)) {
+              request.finished.Store(true, std::memory_order_release);
+            }
             return;
           }
         }

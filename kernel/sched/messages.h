@@ -36,6 +36,10 @@ struct CallRequest {
   void* arg = nullptr;
   Task* waiter = nullptr;  // woken once `done` is set
   Atomic<bool> done{false};
+  // Set by the handler after its Wake(waiter): from then on it touches neither the request
+  // nor the waiter. The caller may see `done` before that Wake() and return; it waits for
+  // this flag first, or the Wake() would land in its next sleep (as WaitTimer::finished).
+  Atomic<bool> finished{false};
 };
 
 // Sends `task` (kRunnable, task.cpu == cpu, task.transit set) to `cpu`'s run queue. Never

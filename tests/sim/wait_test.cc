@@ -472,5 +472,53 @@ TEST(Wait, FaultTimeoutIgnoringTheHandOffIsCaught) {
                            [](uint64_t seed) { return RunSeed(2, seed, &MutexRoot); });
 }
 
+// ---- A cross-CPU call leaves no wake behind ---------------------------------------------------
+
+// CallOn's handler sets the request's `done` and then wakes the caller. A caller that sees
+// `done` before that Wake() (it was between its announcement and its check) must not return
+// before the Wake() is over, or the Wake() ends its next sleep. Found through the futex
+// tests, where DisarmWaitTimer's call preceded the raw sleep of AfterWait.
+struct CallRace {
+  AfterWait after;
+  Atomic<uint32_t> calls{0};
+  uint32_t target = 0;
+};
+CallRace* g_call = nullptr;
+
+void CallerTask(void*) {
+  CallRace& c = *g_call;
+  sched::CallOn(
+      c.target,
+      [](void* calls) {
+        static_cast<Atomic<uint32_t>*>(calls)->FetchAdd(1, std::memory_order_relaxed);
+      },
+      &c.calls);
+  c.after.SleepUntilReleased();
+}
+
+void CallRoot(void*) {
+  const uint32_t ncpus = platform::CpuCount();
+  for (int round = 0; round < 8; ++round) {
+    CallRace c;
+    g_call = &c;
+    c.target = ncpus - 1;
+    c.after.waiter = Spawn("caller", &CallerTask, nullptr, CpuMask::Single(0));
+    c.after.Release();
+    sched::Join(c.after.waiter);
+    LICHEN_ASSERT(c.calls.Load(std::memory_order_relaxed) == 1, "the call ran {} times",
+                  c.calls.Load(std::memory_order_relaxed));
+  }
+}
+
+TEST(Wait, CrossCpuCallLeavesNoWakeBehind) {
+  RunAllSeeds(&CallRoot);
+}
+
+TEST(Wait, FaultCallReturningBeforeItsWakeIsCaught) {
+  test::FaultScope fault(&Faults::call_returns_before_wake);
+  test::ExpectCaughtWithin(300, {{sim::Failure::kPanic, "woken after its wait returned"}},
+                           [](uint64_t seed) { return RunSeed(2, seed, &CallRoot); });
+}
+
 }  // namespace
 }  // namespace lichen

@@ -1,0 +1,29 @@
+// Linux errno values, for the system-call layer and the parts that speak its language (the
+// futex core). They are the numbers of asm-generic/errno-base.h and errno.h, which arm64 uses;
+// a Linux program compares them with its own <errno.h>, so they must be these.
+//
+// Convention: a function that implements a system call returns int64_t, the value the
+// syscall hands back in x0: a result >= 0, or -errno (SyscallError(Errno::kAgain) == -11).
+// That is what the arm64 entry code stores as is, and what libc turns into errno.
+#pragma once
+
+#include <cstdint>
+
+namespace lichen {
+
+enum class Errno : int32_t {
+  kPerm = 1,        // EPERM
+  kIntr = 4,        // EINTR: interrupted (a signal, later; sched::Interrupt now)
+  kAgain = 11,      // EAGAIN (== EWOULDBLOCK): the futex word was not the expected value
+  kFault = 14,      // EFAULT: a bad user pointer
+  kInval = 22,      // EINVAL
+  kNoSys = 38,      // ENOSYS: no such operation
+  kTimedOut = 110,  // ETIMEDOUT
+};
+
+// The syscall return value for `e`: -errno.
+constexpr int64_t SyscallError(Errno e) {
+  return -static_cast<int64_t>(e);
+}
+
+}  // namespace lichen
