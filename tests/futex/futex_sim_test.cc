@@ -137,32 +137,7 @@ void PollUntil(Cond&& cond) {
     sched::SleepFor(2 * kUs);
 }
 
-// After its futex call returned, a task sleeps with the raw protocol until released: a wake
-// left over from the wait (a waker, its timer, an interrupter) would end that sleep early.
-struct AfterWait {
-  Atomic<bool> returned{false};
-  Atomic<bool> release{false};
-
-  void SleepUntilReleased() {
-    returned.Store(true, std::memory_order_release);
-    for (;;) {
-      sched::PrepareToBlock();
-      if (release.Load(std::memory_order_acquire)) {
-        sched::CancelBlock();
-        return;
-      }
-      sched::Block();
-      LICHEN_ASSERT(release.Load(std::memory_order_acquire),
-                    "task {} woken after its futex wait returned", sched::Current()->id);
-    }
-  }
-  void Release(Task* task) {
-    PollUntil([this] { return returned.Load(std::memory_order_acquire); });
-    sched::SleepFor(200 * kUs);
-    release.Store(true, std::memory_order_release);
-    sched::Wake(task);
-  }
-};
+using test::AfterWait;
 
 // ---- Ping-pong across CPUs -------------------------------------------------------------------
 
@@ -327,27 +302,39 @@ TEST(FutexSim, InterruptWakeAndTimeoutRace) {
 // ---- Requeue ------------------------------------------------------------------------------------
 
 // Spawns `n` waiters on `word` (expected value 0, optional timeout) and waits until all are
-// queued; their results land in `results`.
+// queued; their results land in `results`. Fixed arrays, no heap: a run that fails (the fault
+// tests expect a hang) abandons its tasks' frames, and heap memory held there would leak.
 struct Waiters {
-  std::vector<std::function<void()>> bodies;
-  std::vector<Task*> tasks;
-  std::vector<int64_t> results;
+  static constexpr uint32_t kMax = 8;
+  struct Body {
+    Waiters* waiters = nullptr;
+    UserSpace* user = nullptr;
+    uint32_t word = 0;
+    uintptr_t timeout = 0;
+    uint32_t index = 0;
+    void operator()() {
+      waiters->results[index] = user->Call(futex::kWait | kPriv, Addr(word), 0, timeout);
+    }
+  };
+  Body bodies[kMax];
+  Task* tasks[kMax] = {};
+  int64_t results[kMax] = {};
+  uint32_t count = 0;
 
   void Start(UserSpace& user, uint32_t word, uint32_t n, uintptr_t timeout = 0) {
+    LICHEN_ASSERT(n <= kMax, "at most {} waiters", kMax);
     const uint32_t before = user.Queued(word);
-    bodies.resize(n);
-    results.assign(n, 1);
+    count = n;
     for (uint32_t i = 0; i < n; ++i) {
-      bodies[i] = [this, &user, word, timeout, i] {
-        results[i] = user.Call(futex::kWait | kPriv, Addr(word), 0, timeout);
-      };
+      results[i] = 1;
+      bodies[i] = Body{this, &user, word, timeout, i};
     }
     for (uint32_t i = 0; i < n; ++i)
-      tasks.push_back(test::SpawnBody("waiter", bodies[i]));
+      tasks[i] = test::SpawnBody("waiter", bodies[i]);
     PollUntil([&] { return user.Queued(word) == before + n; });
   }
   void JoinAll(int64_t expected) {
-    for (size_t i = 0; i < tasks.size(); ++i) {
+    for (uint32_t i = 0; i < count; ++i) {
       sched::Join(tasks[i]);
       LICHEN_ASSERT(results[i] == expected, "waiter {} returned {}, expected {}", i, results[i],
                     expected);

@@ -9,6 +9,8 @@
 
 #include "kernel/base/debug.h"
 #include "kernel/sched/sched.h"
+#include "kernel/sched/task.h"
+#include "lib/atomic.h"
 #include "lib/cpumask.h"
 #include "lib/units.h"
 
@@ -134,5 +136,38 @@ uint64_t ExpectCaughtWithin(uint64_t max_seed, std::initializer_list<Caught> wha
               last.failure.c_str());
   return seed - 1;
 }
+
+// A task that has just returned from a wait sleeps with the raw protocol until released: a
+// wake left over from the wait (its timer, a waker, an interrupter, a cross-CPU call) would
+// end that sleep early, and the assertion reports it.
+struct AfterWait {
+  Atomic<bool> returned{false};
+  Atomic<bool> release{false};
+  Task* waiter = nullptr;  // for tests that keep the waiting task here
+
+  void SleepUntilReleased() {
+    returned.Store(true, std::memory_order_release);
+    for (;;) {
+      sched::PrepareToBlock();
+      if (release.Load(std::memory_order_acquire)) {
+        sched::CancelBlock();
+        return;
+      }
+      sched::Block();
+      LICHEN_ASSERT(release.Load(std::memory_order_acquire),
+                    "task {} woken after its wait returned", sched::Current()->id);
+    }
+  }
+
+  // Once `task` has returned from its wait, gives stale wakes time to land, then releases it.
+  void Release(Task* task) {
+    while (!returned.Load(std::memory_order_acquire))
+      sched::SleepFor(5 * kUs);
+    sched::SleepFor(200 * kUs);
+    release.Store(true, std::memory_order_release);
+    sched::Wake(task);
+  }
+  void Release() { Release(waiter); }
+};
 
 }  // namespace lichen::test

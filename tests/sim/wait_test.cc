@@ -82,36 +82,7 @@ void ExpectOutcomesSeen(std::initializer_list<WaitResult> expected) {
 
 // ---- After the wait: nothing may wake the task any more ---------------------------------------
 
-// The waiter, once its wait returned, sleeps with the raw protocol until `release`. A wake
-// left over from the wait (its timer, a waker, an interrupter) ends that sleep early.
-struct AfterWait {
-  Atomic<bool> returned{false};
-  Atomic<bool> release{false};
-  Task* waiter = nullptr;
-
-  void SleepUntilReleased() {
-    returned.Store(true, std::memory_order_release);
-    for (;;) {
-      sched::PrepareToBlock();
-      if (release.Load(std::memory_order_acquire)) {
-        sched::CancelBlock();
-        return;
-      }
-      sched::Block();
-      LICHEN_ASSERT(release.Load(std::memory_order_acquire),
-                    "task {} woken after its wait returned", sched::Current()->id);
-    }
-  }
-
-  // Root: once the waiter has returned, gives stale wakes time to land, then releases it.
-  void Release() {
-    while (!returned.Load(std::memory_order_acquire))
-      sched::SleepFor(5 * kUs);
-    sched::SleepFor(200 * kUs);
-    release.Store(true, std::memory_order_release);
-    sched::Wake(waiter);
-  }
-};
+using test::AfterWait;
 
 // ---- A condition, a deadline and an interruption racing ----------------------------------------
 
