@@ -76,10 +76,7 @@ class PerCpu {
     Ref(const Ref&) = delete;
     Ref& operator=(const Ref&) = delete;
     ~Ref() {
-      if (slot_ != nullptr && kDebugChecks) {
-        --slot_->borrows;
-        --percpu_internal::g_live_borrows[cpu_];
-      }
+      if (slot_ != nullptr && kDebugChecks) --percpu_internal::g_live_borrows[cpu_];
     }
     T* operator->() const { return &Get(); }
     T& operator*() const { return Get(); }
@@ -97,10 +94,7 @@ class PerCpu {
    private:
     friend class PerCpu;
     Ref(Slot* slot, uint32_t cpu) : slot_(slot), cpu_(cpu) {
-      if constexpr (kDebugChecks) {
-        ++slot_->borrows;
-        ++percpu_internal::g_live_borrows[cpu_];
-      }
+      if constexpr (kDebugChecks) ++percpu_internal::g_live_borrows[cpu_];
     }
     Slot* slot_;
     uint32_t cpu_;
@@ -120,13 +114,11 @@ class PerCpu {
   }
 
   // True if this CPU's state is borrowed right now (debug builds; always false otherwise).
-  bool BorrowedHere() const { return kDebugChecks && slots_[platform::ThisCpu()].borrows != 0; }
 
  private:
   // One cache line (at least) per CPU, so owners never false-share.
   struct alignas(kCacheLineBytes) Slot {
     T value;
-    uint32_t borrows = 0;  // debug: live Refs on this CPU
   };
   Slot slots_[kMaxCpus];
 };

@@ -20,10 +20,6 @@ PerCpu<CpuLocal>::Ref ThisCpuLocal(IrqsOff irqs_off) {
   return g_local->Borrow(irqs_off);
 }
 
-bool ThisCpuLocalBorrowed() {
-  return g_local->BorrowedHere();
-}
-
 CpuShared& Shared(uint32_t cpu) {
   LICHEN_DEBUG_ASSERT(cpu < kMaxCpus, "cpu {} out of range", cpu);
   return (*g_shared)[cpu];

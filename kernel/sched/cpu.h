@@ -123,9 +123,6 @@ struct CpuLocal {
 // This CPU's private state. Requires masked IRQs; see PerCpu.
 PerCpu<CpuLocal>::Ref ThisCpuLocal(IrqsOff irqs_off) TA_REQ(g_irqs_off);
 
-// True while this CPU's CpuLocal is borrowed (debug builds): an interrupt must not arrive then.
-bool ThisCpuLocalBorrowed();
-
 // Any CPU's shared state.
 CpuShared& Shared(uint32_t cpu);
 
