@@ -74,99 +74,92 @@ void CaptureReports() {
   });
 }
 
+// Runs `root` on `ncpus` CPUs with lockdep reporting to CaptureReports() instead of panicking.
+sim::Outcome RunReporting(uint32_t ncpus, const std::function<void()>& root, uint64_t seed = 1) {
+  sim::Options options;
+  options.lockdep_panics = false;
+  return RunOn(
+      ncpus,
+      [&] {
+        CaptureReports();
+        root();
+      },
+      seed, options);
+}
+
+// The run finished, and lockdep reported one problem, of `kind`.
+void ExpectOneReport(const sim::Outcome& result, lockdep::ReportKind kind) {
+  ASSERT_TRUE(result.ok) << test::Explain(result);
+  ASSERT_EQ(g_reports.size(), 1u) << g_report_text;
+  EXPECT_EQ(g_reports[0], kind) << g_report_text;
+}
+
 LockClass g_class_a("test.a", LockRank::kTestA);
 LockClass g_class_b("test.b", LockRank::kTestB);
 LockClass g_class_c("test.c", LockRank::kTestC);
 
 TEST(Lockdep, ReportsRecursiveAcquisition) {
-  sim::Options options;
-  options.lockdep_panics = false;
-  const sim::Outcome result = RunOn(
-      1,
-      [](void*) {
-        CaptureReports();
-        TicketLock lock(g_class_a);
-        IrqGuard guard;
-        lock.Lock();
-        // A second Lock() would spin forever; the report comes first, from OnAcquire.
-        lockdep::OnAcquire(g_class_a, false);
-        lockdep::OnRelease(g_class_a);
-        lock.Unlock();
-      },
-      1, options);
-  ASSERT_TRUE(result.ok) << test::Explain(result);
-  ASSERT_EQ(g_reports.size(), 1u) << g_report_text;
-  EXPECT_EQ(g_reports[0], lockdep::ReportKind::kRecursive);
+  const sim::Outcome result = RunReporting(1, [] {
+    TicketLock lock(g_class_a);
+    IrqGuard guard;
+    lock.Lock();
+    // A second Lock() would spin forever; the report comes first, from OnAcquire.
+    lockdep::OnAcquire(g_class_a, false);
+    lockdep::OnRelease(g_class_a);
+    lock.Unlock();
+  });
+  ExpectOneReport(result, lockdep::ReportKind::kRecursive);
   EXPECT_NE(g_report_text.find("recursive acquisition of 'test.a'"), std::string::npos);
 }
 
 TEST(Lockdep, ReportsAbbaOrderEvenWithoutTheDeadlockHappening) {
-  sim::Options options;
-  options.lockdep_panics = false;
-  const sim::Outcome result = RunOn(
-      2,
-      [](void*) {
-        CaptureReports();
-        static SpinLock a(g_class_a);
-        static SpinLock b(g_class_b);
-        // One task takes A then B; later another takes B then A. They never overlap in time, so
-        // nothing deadlocks in this run, but the order graph shows that it could.
-        Task* first = Spawn("a-then-b", [](void*) {
-          LockGuard<SpinLock> ga(a);
-          LockGuard<SpinLock> gb(b, ga.token());
-        });
-        sched::Join(first);
-        Task* second = Spawn("b-then-a", [](void*) {
-          LockGuard<SpinLock> gb(b);
-          LockGuard<SpinLock> ga(a, gb.token());
-        });
-        sched::Join(second);
-      },
-      1, options);
-  ASSERT_TRUE(result.ok) << test::Explain(result);
-  ASSERT_EQ(g_reports.size(), 1u) << g_report_text;
-  EXPECT_EQ(g_reports[0], lockdep::ReportKind::kOrderCycle);
+  const sim::Outcome result = RunReporting(2, [] {
+    static SpinLock a(g_class_a);
+    static SpinLock b(g_class_b);
+    // One task takes A then B; later another takes B then A. They never overlap in time, so
+    // nothing deadlocks in this run, but the order graph shows that it could.
+    Task* first = Spawn("a-then-b", [](void*) {
+      LockGuard<SpinLock> ga(a);
+      LockGuard<SpinLock> gb(b, ga.token());
+    });
+    sched::Join(first);
+    Task* second = Spawn("b-then-a", [](void*) {
+      LockGuard<SpinLock> gb(b);
+      LockGuard<SpinLock> ga(a, gb.token());
+    });
+    sched::Join(second);
+  });
+  ExpectOneReport(result, lockdep::ReportKind::kOrderCycle);
   EXPECT_NE(g_report_text.find("'test.a' -> 'test.b'"), std::string::npos) << g_report_text;
 }
 
 TEST(Lockdep, ReportsALongerCycleWithItsPath) {
-  sim::Options options;
-  options.lockdep_panics = false;
-  const sim::Outcome result = RunOn(
-      1,
-      [](void*) {
-        CaptureReports();
-        SpinLock a(g_class_a);
-        SpinLock b(g_class_b);
-        SpinLock c(g_class_c);
-        {
-          LockGuard<SpinLock> ga(a);
-          LockGuard<SpinLock> gb(b, ga.token());
-        }
-        {
-          LockGuard<SpinLock> gb(b);
-          LockGuard<SpinLock> gc(c, gb.token());
-        }
-        {
-          LockGuard<SpinLock> gc(c);
-          LockGuard<SpinLock> ga(a, gc.token());  // c -> a closes a -> b -> c -> a
-        }
-      },
-      1, options);
-  ASSERT_TRUE(result.ok) << test::Explain(result);
-  ASSERT_EQ(g_reports.size(), 1u) << g_report_text;
-  EXPECT_EQ(g_reports[0], lockdep::ReportKind::kOrderCycle);
+  const sim::Outcome result = RunReporting(1, [] {
+    SpinLock a(g_class_a);
+    SpinLock b(g_class_b);
+    SpinLock c(g_class_c);
+    {
+      LockGuard<SpinLock> ga(a);
+      LockGuard<SpinLock> gb(b, ga.token());
+    }
+    {
+      LockGuard<SpinLock> gb(b);
+      LockGuard<SpinLock> gc(c, gb.token());
+    }
+    {
+      LockGuard<SpinLock> gc(c);
+      LockGuard<SpinLock> ga(a, gc.token());  // c -> a closes a -> b -> c -> a
+    }
+  });
+  ExpectOneReport(result, lockdep::ReportKind::kOrderCycle);
   EXPECT_NE(g_report_text.find("'test.a' -> 'test.b' -> 'test.c'"), std::string::npos)
       << g_report_text;
 }
 
 TEST(Lockdep, StaysSilentOnAConsistentOrder) {
-  sim::Options options;
-  options.lockdep_panics = false;
-  const sim::Outcome result = RunOn(
+  const sim::Outcome result = RunReporting(
       4,
-      [](void*) {
-        CaptureReports();
+      [] {
         static SpinLock a(g_class_a);
         static SpinLock b(g_class_b);
         static SpinLock c(g_class_c);
@@ -183,129 +176,98 @@ TEST(Lockdep, StaysSilentOnAConsistentOrder) {
         for (Task* t : tasks)
           sched::Join(t);
       },
-      3, options);
+      3);
   ASSERT_TRUE(result.ok) << test::Explain(result);
   EXPECT_TRUE(g_reports.empty()) << g_report_text;
 }
 
 TEST(Lockdep, ReportsALockUsedInAnInterruptAndWithIrqsEnabled) {
-  sim::Options options;
-  options.lockdep_panics = false;
-  const sim::Outcome result = RunOn(
-      1,
-      [](void*) {
-        CaptureReports();
-        // The lock and the timer event that takes it, in the root's frame; the event finds
-        // the lock by ContainerOf.
-        struct LockInIrq {
-          TicketLock raw{g_class_a};
-          sched::TimerEvent event{[](sched::TimerEvent& e, CpuLocal&) {
-            TicketLock& lock =
-                ContainerOf<LockInIrq, sched::TimerEvent, &LockInIrq::event>(&e)->raw;
-            lock.Lock();
-            lock.Unlock();
-          }};
-        } state;
-        {
-          state.raw.Lock();  // task context, IRQs enabled
-          state.raw.Unlock();
-        }
-        // ... and the same class inside a timer interrupt.
-        {
-          IrqGuard guard;
-          auto cpu = ThisCpuLocal(guard.token());
-          cpu->timers.Add(state.event, platform::Now() + 10 * kUs);
-          sched::ProgramTimer(*cpu);
-        }
-        sched::SleepFor(1 * kMs);
-      },
-      1, options);
-  ASSERT_TRUE(result.ok) << test::Explain(result);
-  ASSERT_EQ(g_reports.size(), 1u) << g_report_text;
-  EXPECT_EQ(g_reports[0], lockdep::ReportKind::kIrqUnsafe);
+  const sim::Outcome result = RunReporting(1, [] {
+    // The lock and the timer event that takes it, in the root's frame; the event finds
+    // the lock by ContainerOf.
+    struct LockInIrq {
+      TicketLock raw{g_class_a};
+      sched::TimerEvent event{[](sched::TimerEvent& e, CpuLocal&) {
+        TicketLock& lock = ContainerOf<LockInIrq, sched::TimerEvent, &LockInIrq::event>(&e)->raw;
+        lock.Lock();
+        lock.Unlock();
+      }};
+    } state;
+    {
+      state.raw.Lock();  // task context, IRQs enabled
+      state.raw.Unlock();
+    }
+    // ... and the same class inside a timer interrupt.
+    {
+      IrqGuard guard;
+      auto cpu = ThisCpuLocal(guard.token());
+      cpu->timers.Add(state.event, platform::Now() + 10 * kUs);
+      sched::ProgramTimer(*cpu);
+    }
+    sched::SleepFor(1 * kMs);
+  });
+  ExpectOneReport(result, lockdep::ReportKind::kIrqUnsafe);
 }
 
 TEST(Lockdep, IrqSavingSpinLockInAnInterruptIsFine) {
-  sim::Options options;
-  options.lockdep_panics = false;
-  const sim::Outcome result = RunOn(
-      1,
-      [](void*) {
-        CaptureReports();
-        struct LockInIrq {
-          SpinLock lock{g_class_a};
-          sched::TimerEvent event{[](sched::TimerEvent& e, CpuLocal&) {
-            LockGuard<SpinLock> g(
-                ContainerOf<LockInIrq, sched::TimerEvent, &LockInIrq::event>(&e)->lock);
-          }};
-        } state;
-        { LockGuard<SpinLock> g(state.lock); }
-        {
-          IrqGuard guard;
-          auto cpu = ThisCpuLocal(guard.token());
-          cpu->timers.Add(state.event, platform::Now() + 10 * kUs);
-          sched::ProgramTimer(*cpu);
-        }
-        sched::SleepFor(1 * kMs);
-      },
-      1, options);
+  const sim::Outcome result = RunReporting(1, [] {
+    struct LockInIrq {
+      SpinLock lock{g_class_a};
+      sched::TimerEvent event{[](sched::TimerEvent& e, CpuLocal&) {
+        LockGuard<SpinLock> g(
+            ContainerOf<LockInIrq, sched::TimerEvent, &LockInIrq::event>(&e)->lock);
+      }};
+    } state;
+    { LockGuard<SpinLock> g(state.lock); }
+    {
+      IrqGuard guard;
+      auto cpu = ThisCpuLocal(guard.token());
+      cpu->timers.Add(state.event, platform::Now() + 10 * kUs);
+      sched::ProgramTimer(*cpu);
+    }
+    sched::SleepFor(1 * kMs);
+  });
   ASSERT_TRUE(result.ok) << test::Explain(result);
   EXPECT_TRUE(g_reports.empty()) << g_report_text;
 }
 
 TEST(Lockdep, ReportsAReleaseOnACpuThatDoesNotHoldTheLock) {
-  sim::Options options;
-  options.lockdep_panics = false;
-  const sim::Outcome result = RunOn(
-      2,
-      [] {
-        CaptureReports();
-        Semaphore taken(0);
-        Atomic<bool> released{false};
-        auto hold = [&] {
-          IrqGuard guard;                        // no switch while lockdep sees the lock held here
-          lockdep::OnAcquire(g_class_b, false);  // "takes" the lock on CPU 0 ...
-          taken.Up();
-          while (!released.Load(std::memory_order_acquire))
-            sim::Compute(10 * kUs);
-        };
-        auto release = [&] {
-          taken.Down();
-          {
-            IrqGuard guard;
-            lockdep::OnRelease(g_class_b);  // ... and CPU 1 releases it
-          }
-          released.Store(true, std::memory_order_release);
-        };
-        Task* holder = test::SpawnBody("holder", hold, CpuMask::Single(0));
-        Task* releaser = test::SpawnBody("releaser", release, CpuMask::Single(1));
-        sched::Join(holder);
-        sched::Join(releaser);
-      },
-      1, options);
-  ASSERT_TRUE(result.ok) << test::Explain(result);
-  ASSERT_EQ(g_reports.size(), 1u) << g_report_text;
-  EXPECT_EQ(g_reports[0], lockdep::ReportKind::kForeignRelease) << g_report_text;
+  const sim::Outcome result = RunReporting(2, [] {
+    Semaphore taken(0);
+    Atomic<bool> released{false};
+    auto hold = [&] {
+      IrqGuard guard;                        // no switch while lockdep sees the lock held here
+      lockdep::OnAcquire(g_class_b, false);  // "takes" the lock on CPU 0 ...
+      taken.Up();
+      while (!released.Load(std::memory_order_acquire))
+        sim::Compute(10 * kUs);
+    };
+    auto release = [&] {
+      taken.Down();
+      {
+        IrqGuard guard;
+        lockdep::OnRelease(g_class_b);  // ... and CPU 1 releases it
+      }
+      released.Store(true, std::memory_order_release);
+    };
+    Task* holder = test::SpawnBody("holder", hold, CpuMask::Single(0));
+    Task* releaser = test::SpawnBody("releaser", release, CpuMask::Single(1));
+    sched::Join(holder);
+    sched::Join(releaser);
+  });
+  ExpectOneReport(result, lockdep::ReportKind::kForeignRelease);
 }
 
 TEST(Lockdep, ReportsALockTakenAgainstItsRank) {
-  sim::Options options;
-  options.lockdep_panics = false;
-  const sim::Outcome result = RunOn(
-      1,
-      [](void*) {
-        CaptureReports();
-        SpinLock a(g_class_a);
-        SpinLock b(g_class_b);
-        // The first time these two nest at all, and in the order rank.h forbids: no cycle
-        // has been seen, so only the rank check can catch it.
-        LockGuard<SpinLock> gb(b);
-        LockGuard<SpinLock> ga(a, gb.token());
-      },
-      1, options);
-  ASSERT_TRUE(result.ok) << test::Explain(result);
-  ASSERT_EQ(g_reports.size(), 1u) << g_report_text;
-  EXPECT_EQ(g_reports[0], lockdep::ReportKind::kRankOrder) << g_report_text;
+  const sim::Outcome result = RunReporting(1, [] {
+    SpinLock a(g_class_a);
+    SpinLock b(g_class_b);
+    // The first time these two nest at all, and in the order rank.h forbids: no cycle
+    // has been seen, so only the rank check can catch it.
+    LockGuard<SpinLock> gb(b);
+    LockGuard<SpinLock> ga(a, gb.token());
+  });
+  ExpectOneReport(result, lockdep::ReportKind::kRankOrder);
   EXPECT_NE(g_report_text.find("takes 'test.a' (rank TestA) while holding 'test.b' (rank TestB)"),
             std::string::npos)
       << g_report_text;
@@ -313,21 +275,13 @@ TEST(Lockdep, ReportsALockTakenAgainstItsRank) {
 
 TEST(Lockdep, ReportsAnEqualRankNesting) {
   static LockClass other_b("test.b2", LockRank::kTestB);
-  sim::Options options;
-  options.lockdep_panics = false;
-  const sim::Outcome result = RunOn(
-      1,
-      [](void*) {
-        CaptureReports();
-        SpinLock b(g_class_b);
-        SpinLock b2(other_b);
-        LockGuard<SpinLock> gb(b);
-        LockGuard<SpinLock> gb2(b2, gb.token());
-      },
-      1, options);
-  ASSERT_TRUE(result.ok) << test::Explain(result);
-  ASSERT_EQ(g_reports.size(), 1u) << g_report_text;
-  EXPECT_EQ(g_reports[0], lockdep::ReportKind::kRankOrder) << g_report_text;
+  const sim::Outcome result = RunReporting(1, [] {
+    SpinLock b(g_class_b);
+    SpinLock b2(other_b);
+    LockGuard<SpinLock> gb(b);
+    LockGuard<SpinLock> gb2(b2, gb.token());
+  });
+  ExpectOneReport(result, lockdep::ReportKind::kRankOrder);
 }
 
 // A mutex taken under a spinlock in one task and the spinlock under the mutex in another:
@@ -335,33 +289,25 @@ TEST(Lockdep, ReportsAnEqualRankNesting) {
 // spins), so the second order is reported as a cycle through both kinds of lock.
 TEST(Lockdep, ReportsAMutexSpinLockCycle) {
   static LockClass mutex_class("test.mutex", LockRank::kTestA);
-  sim::Options options;
-  options.lockdep_panics = false;
-  const sim::Outcome result = RunOn(
-      2,
-      [&] {
-        CaptureReports();
-        Mutex m(mutex_class);
-        SpinLock s(g_class_b);
-        auto mutex_then_spin = [&] {
-          LockGuard<Mutex> gm(m);
-          LockGuard<SpinLock> gs(s);
-        };
-        sched::Join(test::SpawnBody("mutex-then-spin", mutex_then_spin));
-        auto spin_then_mutex = [&] {
-          {
-            LockGuard<SpinLock> gs(s);
-            // Uncontended, so it does not sleep here; the order alone is the bug.
-            if (!m.TryLock()) LICHEN_PANIC("nobody else holds the mutex");
-          }
-          m.Unlock();
-        };
-        sched::Join(test::SpawnBody("spin-then-mutex", spin_then_mutex));
-      },
-      1, options);
-  ASSERT_TRUE(result.ok) << test::Explain(result);
-  ASSERT_EQ(g_reports.size(), 1u) << g_report_text;
-  EXPECT_EQ(g_reports[0], lockdep::ReportKind::kOrderCycle) << g_report_text;
+  const sim::Outcome result = RunReporting(2, [&] {
+    Mutex m(mutex_class);
+    SpinLock s(g_class_b);
+    auto mutex_then_spin = [&] {
+      LockGuard<Mutex> gm(m);
+      LockGuard<SpinLock> gs(s);
+    };
+    sched::Join(test::SpawnBody("mutex-then-spin", mutex_then_spin));
+    auto spin_then_mutex = [&] {
+      {
+        LockGuard<SpinLock> gs(s);
+        // Uncontended, so it does not sleep here; the order alone is the bug.
+        if (!m.TryLock()) LICHEN_PANIC("nobody else holds the mutex");
+      }
+      m.Unlock();
+    };
+    sched::Join(test::SpawnBody("spin-then-mutex", spin_then_mutex));
+  });
+  ExpectOneReport(result, lockdep::ReportKind::kOrderCycle);
   EXPECT_NE(g_report_text.find("takes 'test.mutex' while holding 'test.b'"), std::string::npos)
       << g_report_text;
 }
@@ -369,33 +315,25 @@ TEST(Lockdep, ReportsAMutexSpinLockCycle) {
 TEST(Lockdep, ReportsATwoMutexCycle) {
   static LockClass class_x("test.mutex.x", LockRank::kTestA);
   static LockClass class_y("test.mutex.y", LockRank::kTestB);
-  sim::Options options;
-  options.lockdep_panics = false;
-  const sim::Outcome result = RunOn(
-      2,
-      [&] {
-        CaptureReports();
-        Mutex x(class_x);
-        Mutex y(class_y);
-        // Each task sleeps while holding its outer mutex, so both orders span context
-        // switches: the held mutexes are the task's, wherever it runs.
-        auto x_then_y = [&] {
-          LockGuard<Mutex> gx(x);
-          sched::SleepFor(100 * kUs);
-          LockGuard<Mutex> gy(y);
-        };
-        sched::Join(test::SpawnBody("x-then-y", x_then_y));
-        auto y_then_x = [&] {
-          LockGuard<Mutex> gy(y);
-          sched::SleepFor(100 * kUs);
-          LockGuard<Mutex> gx(x);
-        };
-        sched::Join(test::SpawnBody("y-then-x", y_then_x));
-      },
-      1, options);
-  ASSERT_TRUE(result.ok) << test::Explain(result);
-  ASSERT_EQ(g_reports.size(), 1u) << g_report_text;
-  EXPECT_EQ(g_reports[0], lockdep::ReportKind::kOrderCycle) << g_report_text;
+  const sim::Outcome result = RunReporting(2, [&] {
+    Mutex x(class_x);
+    Mutex y(class_y);
+    // Each task sleeps while holding its outer mutex, so both orders span context
+    // switches: the held mutexes are the task's, wherever it runs.
+    auto x_then_y = [&] {
+      LockGuard<Mutex> gx(x);
+      sched::SleepFor(100 * kUs);
+      LockGuard<Mutex> gy(y);
+    };
+    sched::Join(test::SpawnBody("x-then-y", x_then_y));
+    auto y_then_x = [&] {
+      LockGuard<Mutex> gy(y);
+      sched::SleepFor(100 * kUs);
+      LockGuard<Mutex> gx(x);
+    };
+    sched::Join(test::SpawnBody("y-then-x", y_then_x));
+  });
+  ExpectOneReport(result, lockdep::ReportKind::kOrderCycle);
   EXPECT_NE(g_report_text.find("takes 'test.mutex.x' while holding 'test.mutex.y'"),
             std::string::npos)
       << g_report_text;
@@ -411,12 +349,9 @@ TEST(Lockdep, AMutexIsHeldByItsTaskNotItsCpu) {
   size_t reports_before_the_wrong_order = 0;
   test::ForEachSeed("mutex-per-task", 20, [&](uint64_t seed) {
     reports_before_the_wrong_order = ~size_t{0};
-    sim::Options options;
-    options.lockdep_panics = false;
-    const sim::Outcome result = RunOn(
+    const sim::Outcome result = RunReporting(
         1,
         [&] {
-          CaptureReports();
           Mutex m(mutex_class);
           SpinLock s(g_class_a);
           auto hold = [&] {
@@ -440,7 +375,7 @@ TEST(Lockdep, AMutexIsHeldByItsTaskNotItsCpu) {
           };
           sched::Join(test::SpawnBody("mutex-then-spin", wrong));
         },
-        seed, options);
+        seed);
     ASSERT_TRUE(result.ok) << "seed " << seed << ": " << test::Explain(result);
     ASSERT_EQ(reports_before_the_wrong_order, 0u) << "seed " << seed << ": " << g_report_text;
     ASSERT_EQ(g_reports.size(), 1u) << "seed " << seed << ": " << g_report_text;
