@@ -76,6 +76,9 @@ struct Faults {
   // timeout argument for every op, so a wake op whose fourth argument is garbage (or val2)
   // fails with EFAULT and wakes nobody.
   bool futex_reads_timeout_for_wake = false;
+  // lockdep reads the CPU id (and so whose held mutexes it checks) before masking IRQs: the
+  // task may move to another CPU in between (found by the QEMU soak).
+  bool lockdep_cpu_before_mask = false;
 };
 extern Faults g_faults;
 #define LICHEN_FAULT(name) (::lichen::g_faults.name)

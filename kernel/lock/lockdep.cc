@@ -280,6 +280,7 @@ namespace {
 // The acquisition of `cls` on this CPU, checked against what is held and recorded on the
 // spinlock stack (`sleeping` false) or on the running task's stack of sleeping locks.
 void Acquire(LockClass& cls, bool sleeping, bool irqs_enabled) {
+  const uint32_t early_cpu = platform::ThisCpu();  // only under the fault below
   char text[512];
   BufferSink out(text, sizeof(text));
   ReportKind kind{};
@@ -290,7 +291,7 @@ void Acquire(LockClass& cls, bool sleeping, bool irqs_enabled) {
     // Which CPU, and so which task's stack of sleeping locks, only once IRQs are masked: a
     // task taking a mutex runs with IRQs on, and read before, it may have moved to another
     // CPU by the time it looks, and would check and record against that CPU's task.
-    const uint32_t cpu = platform::ThisCpu();
+    const uint32_t cpu = LICHEN_FAULT(lockdep_cpu_before_mask) ? early_cpu : platform::ThisCpu();
     // A sleeping lock is never taken in an interrupt handler or with IRQs masked by its
     // caller, so it takes no part in the IRQ-safety check: "not in IRQ, IRQs on".
     const bool in_irq = !sleeping && irq::InHandler();
@@ -320,12 +321,14 @@ void OnAcquireSleeping(LockClass& cls) {
 
 void OnReleaseSleeping(LockClass& cls) {
   if constexpr (!kDebugChecks) return;
+  const uint32_t early_cpu = platform::ThisCpu();  // only under the fault below
   char text[256];
   bool report = false;
   {
     GraphGuard guard;
-    const uint32_t cpu = platform::ThisCpu();  // with IRQs masked: see Acquire
-    if (Access::IdOf(cls) == 0) return;        // not tracked (table full)
+    // With IRQs masked: see Acquire.
+    const uint32_t cpu = LICHEN_FAULT(lockdep_cpu_before_mask) ? early_cpu : platform::ThisCpu();
+    if (Access::IdOf(cls) == 0) return;  // not tracked (table full)
     TaskLocks& task = g_cpus[cpu].Sleeping();
     if (!Remove(task.locks, task.depth, cls)) {
       FormatTo(text, sizeof(text),

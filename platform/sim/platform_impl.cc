@@ -23,7 +23,14 @@ bool OnCpu() {
 // Outside a simulation (host unit tests of core pieces) the host thread acts as CPU 0 with
 // IRQs masked, and nothing interleaves.
 CpuId ThisCpu() {
-  return OnCpu() ? g_sim->current : 0;
+  if (!OnCpu()) return 0;
+  const CpuId id = g_sim->current;
+  // With IRQs on, an interrupt may land right after the read, as on hardware, and the task
+  // may move to another CPU before it uses the id: a preemption point, so that code reading
+  // per-CPU identity before masking IRQs is exposed (lockdep did, found by the QEMU soak;
+  // without this point no simulated run could reach that window).
+  if (!Cur().irqs_masked) sim::InterleaveHook();
+  return id;
 }
 
 uint32_t CpuCount() {

@@ -191,6 +191,26 @@ TEST(SeedBugs, BorrowingAnyPerCpuStateWithIrqsMaskedIsFine) {
       "two-borrowers", [] { TwoBorrowersRoot(nullptr); }, {1, 2}, 5, options);
 }
 
+// lockdep read the CPU id, and so whose held mutexes it checked, before masking IRQs: a mutex
+// holder preempted and stolen in between was checked against another task's mutexes. Found
+// by the QEMU soak; the simulator sees it since reading the CPU id with IRQs on is a
+// preemption point (an interrupt may land right after the read).
+TEST(SeedBugs, LockdepReadingItsCpuBeforeTheMaskIsCaught) {
+  FaultScope fault(&Faults::lockdep_cpu_before_mask);
+  ExpectCaughtWithin(300, {{sim::Failure::kPanic, "lockdep"}}, [](uint64_t seed) {
+    return test::RunWorkload(test::WorkloadOptions("mutex", 2, seed));
+  });
+}
+
+TEST(SeedBugs, MutexHoldersMovingBetweenCpusAreCheckedAgainstTheirOwnMutexes) {
+  test::ForEachSeed("mutex-moving", 150, [](uint64_t seed) {
+    for (uint32_t ncpus : {2u, 4u}) {
+      const sim::Outcome result = test::RunWorkload(test::WorkloadOptions("mutex", ncpus, seed));
+      ASSERT_TRUE(result.ok) << "cpus=" << ncpus << ": " << test::Explain(result);
+    }
+  });
+}
+
 TEST(SeedBugs, InterruptsNeverSeeBorrowedSchedulerState) {
   test::ForEachSeed("sleepers-borrow", 30, [](uint64_t seed) {
     for (uint32_t ncpus : {1u, 2u, 4u}) {
