@@ -59,19 +59,37 @@
 // write-allocate, non-transient (0xff), Attr2 = Normal non-cacheable (0x44).
 #define LICHEN_MAIR_EL1 0x44ff04
 #define LICHEN_MAIR_DEVICE_INDEX 0
+#define LICHEN_MAIR_DEVICE_ATTR 0x04  // the Device-nGnRE encoding (PAR_EL1.ATTR)
 #define LICHEN_MAIR_NORMAL_INDEX 1
 #define LICHEN_MAIR_NONCACHED_INDEX 2
 
-// TCR_EL1 without IPS (filled in at run time from ID_AA64MMFR0_EL1.PARange):
-//   T0SZ = 25 (39-bit VA, walks start at level 1)   bits [5:0]
+// --- Virtual memory layout (docs/aarch64.md, "Memory map") -----------------------------------
+
+// The kernel runs in the TTBR1 half (T1SZ = 16: 0xffff_0000_0000_0000 and up) and maps every
+// physical address it uses -- RAM, its own image, the devices it drives -- at this one fixed
+// offset: kernel VA = PA + LICHEN_KERNEL_VA_OFFSET (platform::PhysToKernel). The image is
+// linked at its load address plus the offset, so the image is simply part of that direct map.
+// The lower half (TTBR0) belongs to the running process.
+#define LICHEN_KERNEL_VA_OFFSET 0xffff000000000000
+// Physical addresses the direct map can hold: PA [0, 2^47) maps to VA [offset, offset + 2^47).
+#define LICHEN_DIRECT_MAP_PA_LIMIT 0x800000000000
+// Task kernel stacks (kstack.cc): the upper half of the TTBR1 range, never a direct-map VA.
+#define LICHEN_KSTACK_REGION_BASE 0xffff800000000000
+
+// TCR_EL1 without IPS (filled in at run time from ID_AA64MMFR0_EL1.PARange) and AS:
+//   T0SZ = 16 (48-bit user VA, 4 levels)             bits [5:0]
 //   IRGN0 = ORGN0 = 0b01 (write-back, write-allocate walks)  bits [9:8], [11:10]
 //   SH0 = 0b11 (inner shareable)                     bits [13:12]
 //   TG0 = 0b00 (4 KiB granule)                       bits [15:14]
-//   EPD1 = 1 (no walks through TTBR1_EL1)            bit 23
-//   TG1 = 0b10 (4 KiB granule, unused)               bits [31:30]
-#define LICHEN_TCR_T0SZ 25
-#define LICHEN_TCR_EL1_BASE 0x80803519
+//   T1SZ = 16 (48-bit kernel VA, 4 levels)           bits [21:16]
+//   A1 = 0 (the ASID is TTBR0_EL1's)                 bit 22
+//   EPD1 = 0, IRGN1 = ORGN1 = 0b01, SH1 = 0b11       bits 23, [25:24], [27:26], [29:28]
+//   TG1 = 0b10 (4 KiB granule)                       bits [31:30]
+// AS (bit 36, 16-bit ASIDs) is set at run time when ID_AA64MMFR0_EL1.ASIDBits says 16.
+#define LICHEN_TCR_T0SZ 16
+#define LICHEN_TCR_EL1_BASE 0xb5103510
 #define LICHEN_TCR_IPS_SHIFT 32
+#define LICHEN_TCR_AS_SHIFT 36
 
 // SCTLR_EL1 with the MMU off: only the bits that are RES1 in Armv8.0 (11, 20, 22, 23, 28, 29).
 #define LICHEN_SCTLR_EL1_RES1 0x30d00800

@@ -5,6 +5,7 @@
 #include "lib/atomic.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/cpu_local.h"
+#include "platform/aarch64/direct_map.h"
 #include "platform/aarch64/entry_points.h"
 #include "platform/aarch64/exception_frame.h"
 #include "platform/aarch64/fatal.h"
@@ -157,21 +158,14 @@ bool DescribeGuard(uint64_t addr, console::LineBuffer& line) {
   return false;
 }
 
-// True if [addr, addr + 16) is mapped RAM outside the guard pages (safe to read in a report).
+// True if [addr, addr + 16) is mapped kernel memory that is not a device (safe to read in a
+// report): the image, the direct map of RAM, a task stack. Asks the MMU itself (AT S1E1R),
+// so unmapped guard pages and anything the tables lack are refused without a fault.
 bool SafeToRead(uint64_t addr) {
-  if (addr % 16 != 0) return false;
-  for (uint32_t cpu = 0; cpu < LICHEN_AARCH64_MAX_CPUS; ++cpu) {
-    if (addr - BootStackGuard(cpu) < LICHEN_PAGE_SIZE) return false;
-    if (addr - ExceptionStackGuard(cpu) < LICHEN_PAGE_SIZE) return false;
-  }
-  const uint64_t image_start = reinterpret_cast<uint64_t>(__data_start);
-  const uint64_t image_end = reinterpret_cast<uint64_t>(__kernel_end);
-  if (addr >= image_start && addr + 16 <= image_end) return true;
-  const BootInfo& info = TheBootInfo();
-  for (uint32_t i = 0; i < info.mem_count; ++i) {
-    if (info.mem[i].Contains(addr) && info.mem[i].Contains(addr + 15)) return true;
-  }
-  return false;
+  if (addr % 16 != 0 || addr < kDirectMapBase) return false;
+  const uint64_t par = TranslateKernelRead(addr);
+  if ((par & kParFault) != 0) return false;
+  return (par >> kParAttrShift) != LICHEN_MAIR_DEVICE_ATTR;
 }
 
 // The kernel's extra report section (SetFatalReportHook); read by the failing CPU.
@@ -188,7 +182,7 @@ const char* TaskName() {
 
 // The full report of a fatal exception (first fault on this CPU).
 [[noreturn]] void ReportFatal(const ExceptionFrame& f, ExceptionKind kind) {
-  console::InitIfNeeded(kQemuVirtUartBase);
+  console::InitIfNeeded(PhysToVirt(kQemuVirtUartBase));
   console::EnterPanicMode();
   const ArchCpu& local = ThisArchCpu();
   const uint64_t ec = EsrClass(f.esr);
@@ -323,7 +317,7 @@ void PanicHandler(const char* file, int line, const char* message) {
     console::Print("*** PANIC while handling a fatal error on cpu{}: {}", local.cpu, message);
     PowerOff(ExitCode::kFatal);
   }
-  console::InitIfNeeded(kQemuVirtUartBase);
+  console::InitIfNeeded(PhysToVirt(kQemuVirtUartBase));
   console::EnterPanicMode();
   console::Print("*** PANIC on cpu{}, task \"{}\": {}", local.cpu, TaskName(), message);
   console::Print("    at {}:{}", file, line);

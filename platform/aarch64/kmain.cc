@@ -21,6 +21,7 @@
 #include "platform/aarch64/burn.h"
 #include "platform/aarch64/cmdline.h"
 #include "platform/aarch64/console.h"
+#include "platform/aarch64/direct_map.h"
 #include "platform/aarch64/entry_points.h"
 #include "platform/aarch64/fatal.h"
 #include "platform/aarch64/kernel_main.h"
@@ -154,7 +155,7 @@ void KernelMain(const BootInfo& info) {
 
   kernel::BootConfig boot;
   boot.sched = options.sched;
-  boot.memory_base = info.free_range.base;
+  boot.memory_base = aarch64::PhysToVirt(info.free_range.base);  // the direct map
   boot.memory_bytes = info.free_range.size;
   kernel::EarlyInit(boot);
   kernel::InitThisCpu(0);

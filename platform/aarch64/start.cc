@@ -11,6 +11,7 @@
 #include "platform/aarch64/cmdline.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/cpu_local.h"
+#include "platform/aarch64/direct_map.h"
 #include "platform/aarch64/entry_points.h"
 #include "platform/aarch64/fatal.h"
 #include "platform/aarch64/fdt.h"
@@ -200,8 +201,9 @@ uint32_t StartSecondaries(BootInfo& info, uint64_t boot_mpidr) {
     local.fatal_depth = 0;
     local.online.Store(0, std::memory_order_relaxed);
     CleanToPoC(&local, sizeof(local));  // read by the secondary's vectors before its MMU is on
-    const BootStatus on =
-        psci::CpuOn(mpidr, reinterpret_cast<uintptr_t>(&lichen_secondary_entry), online);
+    // The secondary starts with its MMU off: at the entry's physical address.
+    const BootStatus on = psci::CpuOn(
+        mpidr, VirtToPhys(reinterpret_cast<uintptr_t>(&lichen_secondary_entry)), online);
     if (!on.ok()) {
       console::Print("lichen: warning: CPU with mpidr {:#x} did not start: {}", mpidr,
                      on.message());
@@ -271,14 +273,28 @@ extern "C" void LichenBootEarly(uint64_t dtb_hint, uint64_t entry_el) {
   }
 }
 
-// Boot CPU, MMU and caches on.
+namespace {
+
+// A status made before the MMU was on points at its message's physical address.
+BootStatus RebasedStatus(const BootStatus& status) {
+  return status.ok() ? status : BootStatus::Error(Rebased(status.message()), status.detail());
+}
+
+}  // namespace
+
+// Boot CPU, MMU and caches on, at the linked addresses, TTBR0 empty.
 extern "C" [[noreturn]] void LichenBootMain() {
+  // The pointers LichenBootEarly stored were physical, and the identity map is gone.
+  g_dtb_source = Rebased(g_dtb_source);
+  g_dt_status = RebasedStatus(g_dt_status);
+  g_mmu_status = RebasedStatus(g_mmu_status);
   RunStaticConstructors();
   lichen::SetPanicHandler(&PanicHandler);
   lichen::BootInfo& info = g_info;
   // The fallback page tables (any boot error) map only QEMU's UART: the device tree's may be
   // unmapped then.
-  console::Init(g_dt_status.ok() && g_mmu_status.ok() ? info.uart_base : kQemuVirtUartBase);
+  console::Init(
+      PhysToVirt(g_dt_status.ok() && g_mmu_status.ok() ? info.uart_base : kQemuVirtUartBase));
   lichen::SetLogWriter(&console::LogWriter);
   UnmaskSError();
   console::Print("");
