@@ -11,6 +11,7 @@
 #include "platform/aarch64/fatal.h"
 #include "platform/aarch64/gic.h"
 #include "platform/aarch64/image.h"
+#include "platform/aarch64/kstack.h"
 #include "platform/aarch64/mmu.h"
 #include "platform/aarch64/psci.h"
 #include "platform/aarch64/sysreg.h"
@@ -143,8 +144,26 @@ const char* KindName(ExceptionKind kind) {
   return "exception";
 }
 
+const char* TaskName() {
+  const char* name = CurrentTaskName();
+  return name != nullptr ? name : "?";
+}
+
+bool Mapped(uint64_t va) {
+  return (TranslateKernelRead(va) & kParFault) == 0;
+}
+
 // Which guard page (if any) holds `addr`: writes a description into `line`.
 bool DescribeGuard(uint64_t addr, console::LineBuffer& line) {
+  // A task stack's guard: unmapped, in the stack region, with the stack's lowest page just
+  // above it. The overflowing task is the one this CPU runs.
+  if (InTaskStackRegion(addr) && !Mapped(addr) && InTaskStackRegion(addr + LICHEN_PAGE_SIZE) &&
+      Mapped(addr + LICHEN_PAGE_SIZE)) {
+    Format(line,
+           "    {:#x} is in the guard page below the kernel stack of task \"{}\": stack overflow",
+           addr, TaskName());
+    return true;
+  }
   for (uint32_t cpu = 0; cpu < LICHEN_AARCH64_MAX_CPUS; ++cpu) {
     if (addr - BootStackGuard(cpu) < LICHEN_PAGE_SIZE) {
       Format(line, "    FAR is in the guard page below cpu{}'s boot stack: stack overflow", cpu);
@@ -173,11 +192,6 @@ Atomic<FatalReportHook> g_fatal_report_hook{nullptr};
 
 void RunFatalReportHook() {
   if (FatalReportHook hook = g_fatal_report_hook.Load(std::memory_order_acquire)) hook();
-}
-
-const char* TaskName() {
-  const char* name = CurrentTaskName();
-  return name != nullptr ? name : "?";
 }
 
 // The full report of a fatal exception (first fault on this CPU).

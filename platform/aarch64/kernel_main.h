@@ -26,6 +26,7 @@ enum class InitMode : uint8_t {
   kKtests,         // `ktests`: the in-kernel tests, ending in the KTESTS line
   kBenchParallel,  // `bench=parallel`: the speedup benchmark's fixed parallel work
   kWorkload,       // `workload=<name>`: one workload of workloads/workloads.h (./lichen trace)
+  kStackOverflow,  // `overflow-task`: a task overflows its kernel stack (the guard's report)
 };
 
 // The kernel command line (/chosen/bootargs), parsed. Words that are not listed here are
@@ -37,6 +38,8 @@ enum class InitMode : uint8_t {
 //   bench=parallel                                    the parallel benchmark
 //   seed=<n>  scale=<n>                               workload seed and size (default 1, 1)
 //   workload=<name>                                   run that one workload (trace_dump.cc)
+//   overflow-task                                     a task recurses off its kernel stack:
+//                                                     the fatal report must name it
 //   trace=<file>  ftrace=<file>                       at the end, write the trace rings to
 //                                                     the host file (semihosting): Trace
 //                                                     Event JSON, ftrace text

@@ -54,6 +54,33 @@ BootStatus ParseBool(std::string_view value, bool& out, const char* error) {
   return BootStatus::Ok();
 }
 
+// Recurses `depth` levels, each keeping a frame (the array and the addition after the call
+// stop the compiler from turning it into a loop).
+[[gnu::noinline]] uint64_t Recurse(volatile uint64_t* outer, uint64_t depth) {
+  volatile uint64_t frame[32];
+  frame[0] = outer != nullptr ? outer[0] + 1 : 0;
+  if (depth == 0) return frame[0];
+  return Recurse(frame, depth - 1) + frame[0];
+}
+
+void OverflowTask(void* /*arg*/) {
+  console::Print("lichen: task \"overflower\" recursing off its kernel stack");
+  // Far deeper than any stack: 2^64 levels of 256+ bytes.
+  (void)Recurse(nullptr, ~uint64_t{0});
+}
+
+// A task overflows its stack: ends in the fatal report (exit status 2), never returns.
+bool RunStackOverflow() {
+  sched::SpawnOptions options;
+  options.name = "overflower";
+  options.entry = &OverflowTask;
+  const Result<Task*> task = sched::Spawn(options);
+  if (!task.ok()) return false;
+  sched::Join(task.value());
+  console::Print("lichen: the overflowing task returned");
+  return false;
+}
+
 // The init task: runs the program the command line chose, then ends the machine.
 void InitTask(void* /*arg*/) {
   const KernelOptions& options = g_options;
@@ -70,6 +97,9 @@ void InitTask(void* /*arg*/) {
       break;
     case InitMode::kWorkload:
       ok = RunOneWorkload(options);
+      break;
+    case InitMode::kStackOverflow:
+      ok = RunStackOverflow();
       break;
   }
   ok = DumpTraces(options) && ok;
@@ -121,6 +151,7 @@ BootStatus ParseKernelOptions(std::string_view cmdline, KernelOptions& options) 
     options.mode = InitMode::kWorkload;
     options.workload = *v;
   }
+  if (CmdlineOption(cmdline, "overflow-task")) options.mode = InitMode::kStackOverflow;
   if (auto v = CmdlineOption(cmdline, "trace")) options.trace_file = *v;
   if (auto v = CmdlineOption(cmdline, "ftrace")) options.ftrace_file = *v;
   if (auto v = CmdlineOption(cmdline, "seed")) {
