@@ -48,6 +48,29 @@
 #define LICHEN_EXC_LOWER_A64 4  // from EL0 in AArch64 (no user space yet)
 #define LICHEN_EXC_LOWER_A32 5  // from EL0 in AArch32
 
+// --- Entry from EL0 (vectors.S, el0.h) -----------------------------------------------------------
+
+// The frame an exception from EL0 leaves at the top of the task's kernel stack (SP_EL1 is the
+// stack's top while EL0 runs): ESR and FAR, then the user registers (UserRegs: x0-x30, sp,
+// pc, pstate), which end exactly at the top.
+#define LICHEN_EL0_FRAME_SIZE 288
+#define LICHEN_EL0_FRAME_REGS 16  // offset of the user registers in the frame
+#define LICHEN_EL0_REGS_SP 248    // offsets inside the user registers
+#define LICHEN_EL0_REGS_PC 256
+#define LICHEN_EL0_REGS_PSTATE 264
+// What of a saved PSTATE may go back to EL0: NZCV only (EL0t, nothing masked), so a forged
+// pstate (sigreturn) can never return into EL1.
+#define LICHEN_EL0_PSTATE_MASK 0xf0000000
+
+// The FP/SIMD and thread state of a user thread (platform::UserExtState, el0.h): V0-V31, then
+// FPCR, FPSR, TPIDR_EL0 and padding.
+#define LICHEN_EXT_STATE_SIZE 544
+#define LICHEN_EXT_FPCR 512
+#define LICHEN_EXT_TPIDR 528
+
+// CPACR_EL1.FPEN = 0b11: FP/SIMD instructions trap at neither EL0 nor EL1.
+#define LICHEN_CPACR_EL1_FPEN 0x300000
+
 // --- Context switch frame (context.S) ----------------------------------------------------------
 
 // x19-x28, x29 (fp), x30 (lr): 12 registers, 96 bytes, a multiple of 16.
@@ -93,9 +116,11 @@
 
 // SCTLR_EL1 with the MMU off: only the bits that are RES1 in Armv8.0 (11, 20, 22, 23, 28, 29).
 #define LICHEN_SCTLR_EL1_RES1 0x30d00800
-// SCTLR_EL1 with the MMU on: RES1 | M (0) | C (2) | SA (3) | SA0 (4) | I (12) | WXN (19).
-// Little-endian (EE = E0E = 0), no alignment faults for normal memory (A = 0).
-#define LICHEN_SCTLR_EL1_MMU_ON 0x30d8181d
+// SCTLR_EL1 with the MMU on: RES1 | M (0) | C (2) | SA (3) | SA0 (4) | I (12) | WXN (19), and
+// for EL0 what Linux gives it: DZE (14, DC ZVA), UCT (15, CTR_EL0 reads), nTWI (16) and nTWE
+// (18, WFI/WFE not trapped). Little-endian (EE = E0E = 0), no alignment faults for normal
+// memory (A = 0), UMA = 0 (EL0 cannot mask interrupts).
+#define LICHEN_SCTLR_EL1_MMU_ON 0x30ddd81d
 
 // HCR_EL2 when dropping to EL1: RW (bit 31) = EL1 is AArch64; nothing trapped, no stage 2,
 // physical IRQs/FIQs/SErrors go to EL1 (IMO = FMO = AMO = 0).

@@ -221,6 +221,8 @@ lichen_enable_mmu:
   b.eq lichen_early_fail
   ldr x10, =LICHEN_MAIR_EL1
   msr mair_el1, x10
+  mov x10, #LICHEN_CPACR_EL1_FPEN   // user threads use FP/SIMD; el0 saves it at EL1
+  msr cpacr_el1, x10
   ldr x11, =LICHEN_TCR_EL1_BASE
   and x10, x9, #0xf             // PARange
   cmp x10, #5
