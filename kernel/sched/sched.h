@@ -87,6 +87,16 @@ bool Wake(Task* task);
 // simulator fails a run in which the task sleeps while the flag is set (a lost wakeup).
 void DebugNoteWaitFlag(Task& task, const Atomic<bool>* flag);
 
+// ---- User space ------------------------------------------------------------------------------
+
+// Called on every context switch where `prev` or `next` has Task::user set, on the switching
+// CPU with IRQs masked, after the switch is decided and before SwitchContext: the process
+// layer switches the CPU's address space and user register state there (kernel/proc). It must
+// not sleep or take a lock that is held across a sleep.
+using SwitchHook = void (*)(Task* prev, Task* next);
+// Installs the hook (once, at boot, before any user task exists); nullptr removes it.
+void SetSwitchHook(SwitchHook hook);
+
 // ---- Called by the core itself (interrupt paths, idle, boot) ---------------------------------
 
 // Reschedules this CPU now: picks the next task by EEVDF and switches to it.

@@ -21,6 +21,9 @@ namespace lichen::sched {
 
 namespace {
 
+// The process layer's switch hook (sched.h). Written once at boot, before user tasks exist.
+Atomic<SwitchHook> g_switch_hook{nullptr};
+
 // What ScheduleLocked decided about the task it switches away from, for the commit and for
 // FinishSwitch.
 struct SettledPrev {
@@ -166,6 +169,12 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
     LICHEN_ASSERT(!AnyPerCpuBorrowedHere(), "per-CPU state borrowed across a context switch");
     lockdep::SwitchTask(&next->held_locks);
   }
+  // After CommitSwitch and outside the CPU's borrow: the hook reaches the address-space layer,
+  // which has per-CPU state of its own (the active ASID).
+  if (prev->user != nullptr || next->user != nullptr) {
+    SwitchHook hook = g_switch_hook.Load(std::memory_order_acquire);
+    if (hook != nullptr) hook(prev, next);
+  }
   platform::SwitchContext(prev->context, next->context);
   // Back in `prev`, maybe much later and on another CPU.
   FinishSwitch(irqs_off);
@@ -225,6 +234,10 @@ void FinishSwitch(IrqsOff irqs_off) {
     from->exit_done = true;
     if (from->joiner != nullptr) Wake(from->joiner);
   }
+}
+
+void SetSwitchHook(SwitchHook hook) {
+  g_switch_hook.Store(hook, std::memory_order_release);
 }
 
 // ---- Asking for a switch --------------------------------------------------------------------

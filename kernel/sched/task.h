@@ -135,6 +135,12 @@ struct Task {
   Atomic<int32_t> published_nice{0};
   Atomic<uint64_t> published_switches{0};
 
+  // ---- User space ----
+  // The user thread this task runs (kernel/proc's proc::Thread), or null for a kernel task.
+  // Opaque to the scheduler: it only calls the switch hook (sched::SetSwitchHook) when prev
+  // or next has one. Set before the task is spawned, never changed.
+  void* user = nullptr;
+
   // ---- Debug: detects a task queued or running on two CPUs at once ----
   Atomic<uint32_t> debug_queued_on{kNotOnCpu};
   Atomic<uint32_t> debug_running_on{kNotOnCpu};
