@@ -36,6 +36,12 @@ inline constexpr size_t kUserExtStateAlign = 16;
 // (Linux's initial state), TPIDR_EL0 = `tls`. Does not load it onto the CPU.
 void InitUserExtState(void* ext, uint64_t tls);
 
+// clone(2): initializes a new thread's UserExtState at `child_ext` as a copy of the calling
+// thread's live one (its FP/SIMD registers, FPCR/FPSR and TPIDR_EL0, as Linux's copy_thread
+// does), then, when `set_tls` (CLONE_SETTLS), with TPIDR_EL0 = `tls`. Called by the parent
+// in a syscall, with its state live on this CPU; changes nothing of the parent's.
+void CloneUserExtState(void* child_ext, bool set_tls, uint64_t tls);
+
 // Context switch of user state on this CPU, IRQs masked, called by the scheduler's switch
 // hook before SwitchContext: saves this CPU's live user state into `prev_ext` and loads
 // `next_ext`. Either may be null (a kernel task on that side): nothing is saved, or nothing

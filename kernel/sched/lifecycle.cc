@@ -79,6 +79,7 @@ Result<Task*> Spawn(const SpawnOptions& options) {
   task->arg = options.arg;
   task->affinity_bits.Store(options.affinity.bits(), std::memory_order_relaxed);
   task->detached = options.detached;
+  task->user = options.user;
   task->stack = reinterpret_cast<void*>(stack.value());
   task->stack_size = size_t{4096} << StackOrder(stack_size);
   task->se.id = task->id;

@@ -27,6 +27,7 @@ struct SpawnOptions {
   CpuMask affinity = CpuMask::FirstN(kMaxCpus);
   bool detached = false;  // nobody will Join(); freed when it exits
   size_t stack_size = 0;  // 0: kDefaultStackSize
+  void* user = nullptr;   // Task::user: set before the task can first be switched in
 };
 
 inline constexpr size_t kDefaultStackSize = 16 * 1024;
