@@ -30,6 +30,10 @@ enum class LockRank : uint8_t {
   // Spinlocks, outermost first. Each line says what the lock's holder goes on to take.
   kMutexState,  // a Mutex's own state; wakes the next owner (sched::Wake) under it
   kWaitQueue,   // a WaitQueue's waiters; wakes them under it
+  // Processes (kernel/proc): the table of all processes, then one process's threads, files
+  // and signal state. Wake and interrupt tasks under them, take nothing else.
+  kProcessTable,
+  kProcess,
   // The futex buckets (kernel/futex), one rank each, so that requeue and wake-op may hold
   // two: always in bucket order. Wake their waiters under them.
   kFutexBucket,
@@ -62,6 +66,10 @@ constexpr const char* RankName(LockRank rank) {
       return "MutexState";
     case LockRank::kWaitQueue:
       return "WaitQueue";
+    case LockRank::kProcessTable:
+      return "ProcessTable";
+    case LockRank::kProcess:
+      return "Process";
     case LockRank::kFutexBucket:
     case LockRank::kFutexBucketLast:
       return "FutexBucket";

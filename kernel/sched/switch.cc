@@ -115,6 +115,15 @@ void CommitSwitch(CpuLocal& cpu, Task* prev, Task* next, const SettledPrev& sett
     next->state.CompareExchange(runnable, TaskState::kRunning, std::memory_order_relaxed,
                                 std::memory_order_relaxed);
     next->published_switches.FetchAdd(1, std::memory_order_relaxed);
+    // A slice asked for with SetSliceNs: current is the one place it may change. Only user
+    // threads ask (sched_setattr), and kernel tasks skip the load, which in the simulator is
+    // an interleaving point: their runs, and so their seeds' fingerprints, stay as they were.
+    if (next->user != nullptr) {
+      const uint64_t want_slice = next->requested_slice_ns.Load(std::memory_order_relaxed);
+      if (want_slice != (next->se.custom_slice ? next->se.slice_ns : 0)) {
+        next->se.SetSliceNs(want_slice);
+      }
+    }
     RecordWakeLatency(*next, now);
   }
   if constexpr (kDebugChecks) {

@@ -129,6 +129,10 @@ struct Task {
   // when it next holds the task: at once if the task is queued or running, at its next
   // enqueue if it sleeps.
   Atomic<int32_t> requested_nice{0};
+  // Slice asked for by sched::SetSliceNs (clamped; 0: the base slice). The task's CPU applies
+  // it when the task next becomes current (an entity waiting in a queue's tree cannot change
+  // its slice).
+  Atomic<uint64_t> requested_slice_ns{0};
 
   // ---- Published for the registry and diagnostics (owner writes, anyone reads) ----
   Atomic<uint64_t> published_runtime_ns{0};
