@@ -34,6 +34,7 @@ enum class LockRank : uint8_t {
   // and signal state. Wake and interrupt tasks under them, take nothing else.
   kProcessTable,
   kProcess,
+  kRandom,  // the kernel's random generator (kernel/proc/random.cc); takes nothing
   // The futex buckets (kernel/futex), one rank each, so that requeue and wake-op may hold
   // two: always in bucket order. Wake their waiters under them.
   kFutexBucket,
@@ -70,6 +71,8 @@ constexpr const char* RankName(LockRank rank) {
       return "ProcessTable";
     case LockRank::kProcess:
       return "Process";
+    case LockRank::kRandom:
+      return "Random";
     case LockRank::kFutexBucket:
     case LockRank::kFutexBucketLast:
       return "FutexBucket";
