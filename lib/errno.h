@@ -12,13 +12,17 @@
 namespace lichen {
 
 enum class Errno : int32_t {
-  kPerm = 1,        // EPERM
-  kIntr = 4,        // EINTR: interrupted (a signal, later; sched::Interrupt now)
-  kAgain = 11,      // EAGAIN (== EWOULDBLOCK): the futex word was not the expected value
-  kFault = 14,      // EFAULT: a bad user pointer
-  kInval = 22,      // EINVAL
-  kNoSys = 38,      // ENOSYS: no such operation
-  kTimedOut = 110,  // ETIMEDOUT
+  kPerm = 1,          // EPERM
+  kIntr = 4,          // EINTR: interrupted (a signal, later; sched::Interrupt now)
+  kBadF = 9,          // EBADF: not an open file descriptor
+  kAgain = 11,        // EAGAIN (== EWOULDBLOCK): the futex word was not the expected value
+  kNoMem = 12,        // ENOMEM: out of memory, or no room in the address space (mmap)
+  kFault = 14,        // EFAULT: a bad user pointer
+  kExist = 17,        // EEXIST: MAP_FIXED_NOREPLACE over a mapping
+  kInval = 22,        // EINVAL
+  kNameTooLong = 36,  // ENAMETOOLONG: a user string longer than its bound
+  kNoSys = 38,        // ENOSYS: no such operation
+  kTimedOut = 110,    // ETIMEDOUT
 };
 
 // The syscall return value for `e`: -errno.
