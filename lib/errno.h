@@ -22,10 +22,10 @@ enum class Errno : int32_t {
   kBadF = 9,          // EBADF: not an open file descriptor
   kChild = 10,        // ECHILD: no child to wait for
   kAgain = 11,        // EAGAIN (== EWOULDBLOCK): the futex word was not the expected value
-  kNoMem = 12,        // ENOMEM
+  kNoMem = 12,        // ENOMEM: out of memory, or no room in the address space (mmap)
   kAcces = 13,        // EACCES
   kFault = 14,        // EFAULT: a bad user pointer
-  kExist = 17,        // EEXIST
+  kExist = 17,        // EEXIST: a file that exists; MAP_FIXED_NOREPLACE over a mapping
   kNotDir = 20,       // ENOTDIR
   kIsDir = 21,        // EISDIR
   kInval = 22,        // EINVAL
@@ -34,7 +34,7 @@ enum class Errno : int32_t {
   kSPipe = 29,        // ESPIPE: not seekable
   kRoFs = 30,         // EROFS: read-only file system
   kRange = 34,        // ERANGE
-  kNameTooLong = 36,  // ENAMETOOLONG
+  kNameTooLong = 36,  // ENAMETOOLONG: a user string longer than its bound
   kNoSys = 38,        // ENOSYS: no such operation
   kLoop = 40,         // ELOOP: too many symbolic links
   kOverflow = 75,     // EOVERFLOW
