@@ -76,6 +76,14 @@ struct Faults {
   // timeout argument for every op, so a wake op whose fourth argument is garbage (or val2)
   // fails with EFAULT and wakes nobody.
   bool futex_reads_timeout_for_wake = false;
+
+  // Seed bug "AlreadyMapped" (tests/vm): a fault that finds its page already mapped (another
+  // thread on another CPU faulted it in first) fails with SEGV_MAPERR instead of succeeding.
+  bool vm_already_mapped_is_an_error = false;
+  // Fault racing munmap (tests/vm): the fault handler drops the address space's lock while it
+  // allocates and fills the page and installs it without looking again whether the region is
+  // still there, so a page can stay mapped in a range munmap has already emptied.
+  bool vm_fault_drops_lock_to_fill = false;
 };
 extern Faults g_faults;
 #define LICHEN_FAULT(name) (::lichen::g_faults.name)

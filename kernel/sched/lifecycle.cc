@@ -74,6 +74,7 @@ Result<Task*> Spawn(const SpawnOptions& options) {
   task->arg = options.arg;
   task->affinity_bits.Store(options.affinity.bits(), std::memory_order_relaxed);
   task->detached = options.detached;
+  task->user = options.user;
   task->stack = stack.value();
   task->stack_size = stack_size;
   task->se.id = task->id;
@@ -81,6 +82,8 @@ Result<Task*> Spawn(const SpawnOptions& options) {
   task->requested_nice.Store(task->se.nice, std::memory_order_relaxed);
   task->published_nice.Store(task->se.nice, std::memory_order_relaxed);
   if (options.slice_ns != 0) task->se.SetSliceNs(options.slice_ns);
+  task->requested_slice_ns.Store(task->se.custom_slice ? task->se.slice_ns : 0,
+                                 std::memory_order_relaxed);
   platform::InitContext(task->context, task->stack, task->stack_size, &TaskTrampoline, task);
   task->state.Store(TaskState::kRunnable, std::memory_order_relaxed);
   {
