@@ -36,7 +36,7 @@ namespace lichen::aarch64 {
 
 // Pages in the static table pools (roots included): the kernel's, and the identity map's (one
 // table per level).
-inline constexpr uint32_t kPageTablePoolPages = 32;
+inline constexpr uint32_t kPageTablePoolPages = 24;
 inline constexpr uint32_t kIdentityPoolPages = 4;
 
 // The PL011 of QEMU virt, mapped when the device tree could not be read so that the boot
