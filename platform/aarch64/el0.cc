@@ -21,6 +21,7 @@ Atomic<const El0Handlers*> g_handlers{nullptr};
 
 // ESR_EL1 exception classes from a lower EL (Arm ARM, ESR_ELx.EC).
 constexpr uint64_t kEcUnknown = 0x00;
+constexpr uint64_t kEcIllegalState = 0x0e;
 constexpr uint64_t kEcSvc64 = 0x15;
 constexpr uint64_t kEcInstructionAbortLower = 0x20;
 constexpr uint64_t kEcPcAlignment = 0x22;
@@ -71,6 +72,8 @@ const char* El0FaultKindName(El0FaultKind kind) {
   switch (kind) {
     case El0FaultKind::kUndefined:
       return "undefined instruction";
+    case El0FaultKind::kIllegalState:
+      return "illegal execution state";
     case El0FaultKind::kPcAlignment:
       return "PC alignment";
     case El0FaultKind::kSpAlignment:
@@ -156,6 +159,9 @@ extern "C" void LichenHandleEl0Sync(El0Frame* frame) {
     case kEcWatchpointLower:
     case kEcBrk:
       Fault(*frame, El0FaultKind::kBreakpoint, ec == kEcWatchpointLower ? frame->far : regs.pc);
+      break;
+    case kEcIllegalState:
+      Fault(*frame, El0FaultKind::kIllegalState, regs.pc);
       break;
     case kEcUnknown:
     default:

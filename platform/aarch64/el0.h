@@ -13,17 +13,14 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernel/user/regs.h"
 #include "platform/aarch64/asm_defs.h"
 
 namespace lichen::aarch64 {
 
-// The user registers (the layout of the core's UserRegs, kernel/user/regs.h).
-struct El0Regs {
-  uint64_t x[31];
-  uint64_t sp;      // SP_EL0
-  uint64_t pc;      // ELR_EL1: where EL0 resumes
-  uint64_t pstate;  // SPSR_EL1: only NZCV goes back to EL0
-};
+// The user registers: the core's UserRegs (x0-x30, SP_EL0, ELR_EL1 as pc, SPSR_EL1 as pstate,
+// of which only NZCV goes back to EL0).
+using El0Regs = UserRegs;
 
 struct El0Frame {
   uint64_t esr;  // ESR_EL1 of a synchronous exception (0 for an IRQ)
@@ -39,7 +36,8 @@ static_assert(offsetof(El0Regs, pstate) == LICHEN_EL0_REGS_PSTATE, "asm_defs.h: 
 
 // Why user code faulted, other than a page fault (the handler turns it into a signal).
 enum class El0FaultKind : uint8_t {
-  kUndefined,      // undefined or trapped instruction (EC 0x00, 0x0e, 0x18...)
+  kUndefined,      // undefined or trapped instruction (EC 0x00, 0x18...)
+  kIllegalState,   // EC 0x0e: illegal execution state
   kPcAlignment,    // EC 0x22
   kSpAlignment,    // EC 0x26
   kDataAlignment,  // alignment fault on a data access (DFSC 0x21)
@@ -68,6 +66,9 @@ const El0Handlers* SetEl0Handlers(const El0Handlers* handlers);
 // from EL0 will put its frame) and returns from it. The current user translation (TTBR0) and
 // FP/SIMD state are the caller's business. Never returns.
 [[noreturn]] void EnterEl0(const El0Regs& regs, uintptr_t kernel_stack_top);
+
+// lichen.elf (user.cc): makes the core's user entry points (kernel/user/entry.h) the handlers.
+void InstallCoreEl0Handlers();
 
 // A user thread's FP/SIMD and thread-pointer state, saved while another user thread runs.
 struct alignas(16) UserExtState {
