@@ -38,6 +38,18 @@
   .global _start
   .type _start, %function
 _start:
+  // The arm64 Linux Image header (Documentation/arch/arm64/booting.rst), so that the raw
+  // lichen.bin boots as a Linux Image: only then does QEMU pass -initrd to the kernel (through
+  // /chosen). An ELF load enters here too; the first word branches over the header.
+  b lichen_boot_start           // code0
+  .long 0                       // code1
+  .quad 0x200000                // text_offset: 2 MiB above a 2 MiB-aligned RAM base
+  .quad lichen_image_size       // image_size: load address to the end of .bss (linker.ld)
+  .quad 0x2                     // flags: little-endian, 4 KiB pages, base near the RAM start
+  .quad 0, 0, 0                 // res2-res4
+  .ascii "ARM\x64"              // magic
+  .long 0                       // res5: no PE header
+lichen_boot_start:
   msr daifset, #0xf             // everything masked until the kernel is ready for it
   mov x19, x0                   // x19: DTB address hint (0 when the loader gave none)
   mrs x20, CurrentEL

@@ -14,6 +14,8 @@
 #include "kernel/base/platform.h"
 #include "kernel/base/version.h"
 #include "kernel/kernel.h"
+#include "kernel/proc/loader.h"
+#include "kernel/proc/process.h"
 #include "kernel/sched/cpu.h"
 #include "kernel/sched/sched.h"
 #include "lib/assert.h"
@@ -22,6 +24,7 @@
 #include "platform/aarch64/cmdline.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/direct_map.h"
+#include "platform/aarch64/el0.h"
 #include "platform/aarch64/entry_points.h"
 #include "platform/aarch64/fatal.h"
 #include "platform/aarch64/kernel_main.h"
@@ -81,9 +84,59 @@ bool RunStackOverflow() {
   return false;
 }
 
+// Most arguments init gets after "--", and the bytes of their strings (with NULs).
+constexpr size_t kMaxInitArgs = 32;
+
+// init=PATH: process 1 from the initramfs, with argv {PATH, the words after "--"} and Linux's
+// environment for init. proc powers the machine off with its status when the last process has
+// exited; a program that cannot be started is a boot error.
+void StartUserInit(const KernelOptions& options) {
+  const BootInfo& info = TheBootInfo();
+  if (info.initrd.size == 0) {
+    FatalStatus("init", BootStatus::Error("init= needs an initramfs (QEMU -initrd): none found"),
+                ExitCode::kBootError);
+  }
+  std::string_view words[kMaxInitArgs];
+  const size_t count = CmdlineInitArgs(info.cmdline, words, kMaxInitArgs);
+  if (count > kMaxInitArgs) {
+    FatalStatus("init", BootStatus::Error("too many arguments after --", count),
+                ExitCode::kBootError);
+  }
+  // Every string of the command line fits in its own length plus a NUL each.
+  static char strings[BootInfo::kCmdlineMax + kMaxInitArgs + 2];
+  static const char* argv[kMaxInitArgs + 2];
+  size_t used = 0;
+  auto copy = [&](std::string_view word) {
+    char* s = &strings[used];
+    for (char c : word)
+      strings[used++] = c;
+    strings[used++] = '\0';
+    return s;
+  };
+  argv[0] = copy(options.init_path);
+  for (size_t i = 0; i < count; ++i)
+    argv[i + 1] = copy(words[i]);
+  argv[count + 1] = nullptr;
+  static const char* const envp[] = {"HOME=/", "TERM=linux", nullptr};
+  console::Print("lichen: init {} with {} argument{}, initramfs {:#x}-{:#x} ({} KiB)", argv[0],
+                 count, count == 1 ? "" : "s", info.initrd.base, info.initrd.end(),
+                 info.initrd.size >> 10);
+  const Result<void> started =
+      proc::StartInit(reinterpret_cast<const void*>(PhysToVirt(info.initrd.base)), info.initrd.size,
+                      argv[0], argv, envp);
+  if (!started.ok()) {
+    console::Print("lichen: cannot start init {}: {}", argv[0], started.error());
+    FatalStatus("init", BootStatus::Error("process 1 could not be started"), ExitCode::kBootError);
+  }
+}
+
 // The init task: runs the program the command line chose, then ends the machine.
 void InitTask(void* /*arg*/) {
   const KernelOptions& options = g_options;
+  if (options.mode == InitMode::kUserInit) {
+    StartUserInit(options);
+    return;  // the task ends; process 1 lives on, and its exit powers the machine off
+  }
   bool ok = false;
   switch (options.mode) {
     case InitMode::kKtests:
@@ -101,6 +154,8 @@ void InitTask(void* /*arg*/) {
     case InitMode::kStackOverflow:
       ok = RunStackOverflow();
       break;
+    case InitMode::kUserInit:
+      break;  // handled above
   }
   ok = DumpTraces(options) && ok;
   console::Print("lichen: init finished ({}): powering off", ok ? "success" : "FAILURE");
@@ -152,6 +207,13 @@ BootStatus ParseKernelOptions(std::string_view cmdline, KernelOptions& options) 
     options.workload = *v;
   }
   if (CmdlineOption(cmdline, "overflow-task")) options.mode = InitMode::kStackOverflow;
+  if (auto v = CmdlineOption(cmdline, "init")) {
+    if (v->empty() || (*v)[0] != '/') return BootStatus::Error("init= needs an absolute path");
+    if (options.mode != InitMode::kDemonstration)
+      return BootStatus::Error("init= excludes ktests, bench=, workload= and overflow-task");
+    options.mode = InitMode::kUserInit;
+    options.init_path = *v;
+  }
   if (auto v = CmdlineOption(cmdline, "trace")) options.trace_file = *v;
   if (auto v = CmdlineOption(cmdline, "ftrace")) options.ftrace_file = *v;
   if (auto v = CmdlineOption(cmdline, "seed")) {
@@ -190,6 +252,12 @@ void KernelMain(const BootInfo& info) {
   boot.memory_bytes = info.free_range.size;
   kernel::EarlyInit(boot);
   kernel::InitThisCpu(0);
+  if (options.mode == InitMode::kUserInit) {
+    // User space: the scheduler's switch hook moves address spaces and FP state, and the EL0
+    // vectors call the core's entry points.
+    proc::Init();
+    InstallCoreEl0Handlers();
+  }
   // From now on a panic also shows what every CPU was doing (lock-free: the panicking CPU may
   // hold any lock).
   SetFatalReportHook([] {
