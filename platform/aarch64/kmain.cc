@@ -14,6 +14,7 @@
 #include "kernel/base/platform.h"
 #include "kernel/base/version.h"
 #include "kernel/kernel.h"
+#include "kernel/mm/kmem.h"
 #include "kernel/proc/loader.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/cpu.h"
@@ -251,6 +252,17 @@ void KernelMain(const BootInfo& info) {
   boot.memory_base = aarch64::PhysToVirt(info.free_range.base);  // the direct map
   boot.memory_bytes = info.free_range.size;
   kernel::EarlyInit(boot);
+  uint64_t high_kib = 0;
+  if (info.free_range_high.size != 0) {
+    // The RAM above the initrd and the DTB: a second region of the page allocator.
+    const Result<size_t> added =
+        mm::Pages().AddRegion(PhysToVirt(info.free_range_high.base), info.free_range_high.size);
+    if (added.ok()) {
+      high_kib = info.free_range_high.size >> 10;
+    } else {
+      Print("lichen: warning: the RAM above the initrd is not used: {}", added.error());
+    }
+  }
   kernel::InitThisCpu(0);
   if (options.mode == InitMode::kUserInit) {
     // User space: the scheduler's switch hook moves address spaces and FP state, and the EL0
@@ -279,7 +291,7 @@ void KernelMain(const BootInfo& info) {
   Print(
       "lichen: core up: {} CPU{}, {} KiB for the page allocator, placement {}, steal {}, "
       "balance {}; Burn: {} loop iterations per ms",
-      info.cpu_count, info.cpu_count == 1 ? "" : "s", info.free_range.size >> 10,
+      info.cpu_count, info.cpu_count == 1 ? "" : "s", (info.free_range.size >> 10) + high_kib,
       sched::PlacementName(options.sched.placement), options.sched.steal ? "on" : "off",
       options.sched.periodic_balance ? "on" : "off", rate);
 

@@ -102,6 +102,36 @@ BootStatus ComputeFreeRange(BootInfo& info) {
   clip(MemRange{info.dtb_address, info.dtb_size});
   clip(info.initrd);
   info.free_range = base < end ? MemRange{base, end - base} : MemRange{base, 0};
+  // Above the obstacle that ended the free range: the largest gap between the obstacles up to
+  // the end of the RAM range. Each round steps over whatever covers `cur`, then takes the gap
+  // up to the next obstacle; every round moves past one obstacle, so there are few.
+  const uint64_t ram_end = AlignDown(ram->end());
+  auto obstacles = [&](auto&& visit) {
+    for (uint32_t i = 0; i < info.reserved_count; ++i)
+      visit(info.reserved[i]);
+    visit(MemRange{info.dtb_address, info.dtb_size});
+    visit(info.initrd);
+  };
+  info.free_range_high = MemRange{};
+  uint64_t cur = end;
+  for (uint32_t round = 0; round < BootInfo::kMaxReserved + 3 && cur < ram_end; ++round) {
+    for (bool moved = true; moved;) {
+      moved = false;
+      obstacles([&](const MemRange& r) {
+        if (r.size != 0 && r.base <= cur && cur < r.end()) {
+          cur = AlignUp(r.end());
+          moved = true;
+        }
+      });
+    }
+    uint64_t gap_end = ram_end;
+    obstacles([&](const MemRange& r) {
+      if (r.size != 0 && r.base >= cur && r.base < gap_end) gap_end = AlignDown(r.base);
+    });
+    if (cur < gap_end && gap_end - cur > info.free_range_high.size)
+      info.free_range_high = MemRange{cur, gap_end - cur};
+    cur = gap_end;
+  }
   if (info.free_range.size < kMinFreeRam) {
     return BootStatus::Error("less than 1 MiB of free RAM after the kernel image (bytes)",
                              info.free_range.size);
@@ -156,6 +186,14 @@ void PrintBootInfo(const BootInfo& info) {
   console::Print("lichen: kernel image {:#x}-{:#x}, free RAM {:#x}-{:#x} ({} KiB)",
                  info.kernel_image.base, info.kernel_image.end(), info.free_range.base,
                  info.free_range.end(), info.free_range.size >> 10);
+  if (info.initrd.size != 0) {
+    console::Print("lichen: initrd {:#x}-{:#x} ({} KiB)", info.initrd.base, info.initrd.end(),
+                   info.initrd.size >> 10);
+  }
+  if (info.free_range_high.size != 0) {
+    console::Print("lichen: free RAM above it {:#x}-{:#x} ({} KiB)", info.free_range_high.base,
+                   info.free_range_high.end(), info.free_range_high.size >> 10);
+  }
   console::LineBuffer line;
   Format(line, "lichen: GICv3 distributor {:#x}, redistributors", info.gicd_base);
   for (uint32_t i = 0; i < info.gicr_region_count; ++i) {
