@@ -2,9 +2,11 @@
 
 #include <new>
 
+#include "kernel/base/debug.h"
 #include "kernel/base/platform_mmu.h"
 #include "kernel/vm/address_space.h"
 #include "lib/assert.h"
+#include "lib/sim_reset.h"
 
 namespace lichen::vm {
 
@@ -57,9 +59,10 @@ void AsidAllocator::Rollover() {
     uint64_t id = active_[cpu].Exchange(0, std::memory_order_seq_cst);
     // 0: the CPU has not switched since the last rollover; what it runs is what it reserved.
     if (id == 0) id = reserved_[cpu];
+    if (LICHEN_FAULT(vm_asid_rollover_forgets_active)) id = 0;
     TestAndSet(AsidOf(id));
     reserved_[cpu] = id;
-    flush_pending_[cpu] = true;
+    flush_pending_[cpu] = !LICHEN_FAULT(vm_asid_rollover_skips_flush);
   }
   rollovers_.FetchAdd(1, std::memory_order_relaxed);
 }
@@ -136,6 +139,17 @@ SpinLock g_asids_init_lock(g_asid_class);
 // Per CPU: the space it has active, holding one reference. Only its CPU touches its entry,
 // with IRQs masked.
 PerCpuArray<AddressSpace*> g_active;
+
+#if defined(LICHEN_HOST)
+// Each simulated boot reads AsidBits again and starts with no space active anywhere (the
+// spaces of the previous boot died with its memory).
+void ResetAsids() {
+  g_asids.Store(nullptr, std::memory_order_relaxed);
+  for (uint32_t cpu = 0; cpu < PerCpuArray<AddressSpace*>::Size(); ++cpu)
+    g_active[cpu] = nullptr;
+}
+const ResetRegistrar g_reset_asids("vm.asid", ResetStage::kAny, &ResetAsids);
+#endif
 
 }  // namespace
 
