@@ -5,6 +5,7 @@
 
 #include "kernel/base/debug.h"
 #include "kernel/mm/kmem.h"
+#include "kernel/vm/asid.h"
 #include "lib/assert.h"
 #include "lib/errno.h"
 #include "lib/log.h"
@@ -406,7 +407,7 @@ uint32_t AddressSpace::AsidForFlush() const {
   // flushed by the ASID read here.
   ThreadFence(std::memory_order_seq_cst);
   const uint64_t id = context_id_.Load(std::memory_order_seq_cst);
-  return static_cast<uint32_t>(id & 0xffff);
+  return id == 0 ? 0 : Asids().AsidOf(id);
 }
 
 void AddressSpace::DrainFreed(FreeBatch& batch) {
