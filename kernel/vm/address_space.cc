@@ -59,6 +59,20 @@ bool Allows(PageProt prot, Access access) {
 
 }  // namespace
 
+bool EntryPermits(uint64_t e, Access access) {
+  if (!platform::EntryValid(e)) return false;
+  const PageProt prot = platform::EntryProt(e);
+  switch (access) {
+    case Access::kRead:
+      return prot.read;
+    case Access::kWrite:
+      return prot.write;
+    case Access::kExec:
+      return prot.exec;
+  }
+  return false;
+}
+
 const char* FaultResultName(FaultResult result) {
   switch (result) {
     case FaultResult::kOk:
@@ -492,9 +506,9 @@ void AddressSpace::ReprotectRange(uintptr_t start, uintptr_t end, PageProt prot)
       continue;
     }
     const uint64_t e = slot->Load(std::memory_order_relaxed);
-    if (platform::EntryValid(e) && !(platform::EntryProt(e) == prot)) {
-      slot->Store(platform::EncodeUserPage(platform::EntryAddress(e), prot),
-                  std::memory_order_release);
+    const uint64_t want = platform::EncodeUserPage(platform::EntryAddress(e), prot);
+    if (platform::EntryValid(e) && e != want) {
+      slot->Store(want, std::memory_order_release);
       ++changed;
       one_va = va;
     }
@@ -528,6 +542,10 @@ FaultResult AddressSpace::FaultLocked(uintptr_t addr, Access access) {
     // Another thread mapped it first (or a stale TLB entry faulted): the seed's
     // "AlreadyMapped" error turned this into SIGSEGV.
     if (LICHEN_FAULT(vm_already_mapped_is_an_error)) return FaultResult::kSegvMapErr;
+    // The region allows the access but the entry, as the machine reads it, does not (a
+    // platform without execute-only pages readable, say): returning kOk would fault again
+    // forever.
+    if (!EntryPermits(e, access)) return FaultResult::kSegvAccErr;
     return FaultResult::kOk;
   }
   Result<uintptr_t> page = mm::Pages().AllocPages(0);

@@ -116,6 +116,11 @@ enum class FaultResult : uint8_t { kOk, kSegvMapErr, kSegvAccErr, kNoMemory };
 
 const char* FaultResultName(FaultResult result);
 
+// True when the page entry `e` is valid and lets user code make `access`, as the platform
+// decodes it (platform::EntryProt): what the hardware would allow, which the fault handler and
+// the user copies both go by.
+bool EntryPermits(uint64_t e, Access access);
+
 class AddressSpace;
 
 // Resolves a user fault at `addr` (any byte of the page) for `access`: maps the page (zero or

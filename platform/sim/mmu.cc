@@ -79,7 +79,9 @@ uint64_t EncodeTableEntry(uintptr_t next_table_pa) {
 uint64_t EncodeUserPage(uintptr_t page_pa, PageProt prot) {
   LICHEN_ASSERT((page_pa & ~kAddressMask) == 0, "page address {:#x} unaligned or too high",
                 page_pa);
-  return page_pa | kValid | kPage | (prot.read ? kRead : 0) | (prot.write ? kWrite : 0) |
+  // As arm64 under Linux 6.1: no write-only and no execute-only pages, any permission reads.
+  const bool read = prot.read || prot.write || prot.exec;
+  return page_pa | kValid | kPage | (read ? kRead : 0) | (prot.write ? kWrite : 0) |
          (prot.exec ? kExec : 0);
 }
 

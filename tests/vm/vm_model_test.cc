@@ -404,7 +404,7 @@ std::string RunOne(uint64_t seed, int ops) {
                     " resident, the model says otherwise";
         }
         if (failure.empty() && present &&
-            !(prot == PageProt{(page.prot & 1) != 0, (page.prot & 2) != 0, (page.prot & 4) != 0})) {
+            !(prot == PageProt{page.prot != 0, (page.prot & 2) != 0, (page.prot & 4) != 0})) {
           failure = "after " + what + ": page " + Hex(va) + "'s entry has stale permissions";
         }
         resident += page.resident ? 1 : 0;
