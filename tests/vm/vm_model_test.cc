@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -211,6 +212,44 @@ struct Model {
     return vm::FaultResult::kOk;
   }
 
+  // StrncpyFromUser: pages in order up to the NUL or `cap` bytes.
+  int64_t Strncpy(uintptr_t addr, size_t cap, char* out) {
+    if (cap == 0) return E(Errno::kInval);
+    if (addr < 4096 || addr >= kTop) return E(Errno::kFault);
+    for (size_t done = 0; done < cap;) {
+      const uintptr_t at = addr + done;
+      const uintptr_t va = at & ~(kPageSize - 1);
+      const size_t chunk = std::min<size_t>(cap - done, va + kPageSize - at);
+      auto it = pages.find(va);
+      if (it == pages.end() || !Readable(it->second.prot)) return E(Errno::kFault);
+      Materialize(va, it->second);
+      for (size_t i = 0; i < chunk; ++i) {
+        out[done + i] = static_cast<char>(it->second.data[at - va + i]);
+        if (out[done + i] == 0) return static_cast<int64_t>(done + i);
+      }
+      done += chunk;
+    }
+    return E(Errno::kNameTooLong);
+  }
+
+  // The futex word operations: a resident page only (no fault-in), aligned words only.
+  int64_t Word(uintptr_t addr, bool add, uint32_t operand, uint32_t* old) {
+    if (addr % 4 != 0 || addr < 4096 || addr >= kTop) return E(Errno::kFault);
+    const uintptr_t va = addr & ~(kPageSize - 1);
+    auto it = pages.find(va);
+    if (it == pages.end() || !it->second.resident) return E(Errno::kFault);
+    if (add ? (it->second.prot & 2) == 0 : !Readable(it->second.prot)) return E(Errno::kFault);
+    uint8_t* p = &it->second.data[addr - va];
+    uint32_t v;
+    memcpy(&v, p, 4);
+    *old = v;
+    if (add) {
+      v += operand;
+      memcpy(p, &v, 4);
+    }
+    return 0;
+  }
+
   // A copy of n bytes at `addr`: pages in order, stopping at the first inaccessible one
   // (what came before it is done). `write` given: copied in; `read` given: copied out.
   int64_t Copy(uintptr_t addr, size_t n, const uint8_t* write, uint8_t* read) {
@@ -356,7 +395,7 @@ std::string RunOne(uint64_t seed, int ops) {
         got = vm::CopyToUser(*as, addr, bytes.data(), n);
         want = model.Copy(addr, n, bytes.data(), nullptr);
         what = "CopyToUser(" + Hex(addr) + ", " + Hex(n) + ")";
-      } else {
+      } else if (kind < 88) {
         const uintptr_t addr = addr_in_window() + rng.Below(kPageSize);
         const size_t n = rng.Below(3 * kPageSize);
         std::vector<uint8_t> mine(n, 0xee), theirs(n, 0xee);
@@ -371,6 +410,48 @@ std::string RunOne(uint64_t seed, int ops) {
               break;
             }
           }
+        }
+      } else if (kind < 93) {
+        const uintptr_t addr = addr_in_window() + rng.Below(kPageSize);
+        const size_t cap = rng.Below(4) == 0 ? rng.Below(64) : rng.Below(2 * kPageSize);
+        std::vector<char> mine(cap + 1, 'x'), theirs(cap + 1, 'x');
+        got = vm::StrncpyFromUser(*as, mine.data(), addr, cap);
+        want = model.Strncpy(addr, cap, theirs.data());
+        what = "StrncpyFromUser(" + Hex(addr) + ", " + Hex(cap) + ")";
+        if (got >= 0 && got == want && memcmp(mine.data(), theirs.data(), got + 1) != 0) {
+          failure = what + ": the string differs from the model's";
+        }
+      } else if (kind < 96) {
+        const uintptr_t addr = addr_in_window() + rng.Below(kPageSize);
+        const size_t n = rng.Below(2 * kPageSize);
+        const std::vector<uint8_t> zeros(n, 0);
+        got = vm::ClearUser(*as, addr, n);
+        want = model.Copy(addr, n, zeros.data(), nullptr);
+        what = "ClearUser(" + Hex(addr) + ", " + Hex(n) + ")";
+      } else {
+        // The futex word operations: no fault-in, so EFAULT unless the page is resident.
+        const uintptr_t addr = addr_in_window() + 4 * rng.Below(kPageSize / 4) +
+                               (rng.Below(16) == 0 ? 1 + rng.Below(3) : 0);
+        const uint64_t op = rng.Below(3);
+        uint32_t mine = 0, theirs = 0;
+        if (op == 0) {
+          got = vm::LoadWordNoFault(*as, addr, &mine);
+          want = model.Word(addr, false, 0, &theirs);
+          what = "LoadWordNoFault(" + Hex(addr) + ")";
+        } else if (op == 1) {
+          const uint32_t add = static_cast<uint32_t>(rng.Next());
+          got = vm::FetchOpWordNoFault(
+              *as, addr, [](uint32_t v, uint32_t a) { return v + a; }, add, &mine);
+          want = model.Word(addr, true, add, &theirs);
+          what = "FetchOpWordNoFault(" + Hex(addr) + ", +" + Hex(add) + ")";
+        } else {
+          const auto access = static_cast<vm::Access>(rng.Below(2));
+          got = vm::FaultInWord(*as, addr, access);
+          want = model.Fault(addr, access) == vm::FaultResult::kOk ? 0 : E(Errno::kFault);
+          what = "FaultInWord(" + Hex(addr) + ", " + std::to_string(static_cast<int>(access)) + ")";
+        }
+        if (got == 0 && want == 0 && op < 2 && mine != theirs) {
+          failure = what + ": word " + Hex(mine) + ", model " + Hex(theirs);
         }
       }
       if (std::getenv("VM_TRACE") != nullptr) {
