@@ -91,6 +91,9 @@ struct Faults {
   // ASID rollover (tests/vm): the rollover marks no CPU flush-pending, so a CPU can start
   // using an ASID while its TLB still holds entries of the space that had it before.
   bool vm_asid_rollover_skips_flush = false;
+  // Address-space lifetime (tests/vm): vm::Activate takes no reference for the CPU, so the
+  // last thread's Put frees a space (its tables) while a CPU still runs on them.
+  bool vm_activate_takes_no_reference = false;
 };
 extern Faults g_faults;
 #define LICHEN_FAULT(name) (::lichen::g_faults.name)

@@ -168,8 +168,9 @@ AsidAllocator& Asids() {
 void Activate(AddressSpace* as) {
   const uint32_t cpu = platform::ThisCpu();
   AddressSpace* prev = g_active[cpu];
+  const bool counted = !LICHEN_FAULT(vm_activate_takes_no_reference);
   if (as != nullptr) {
-    if (as != prev) as->Get();
+    if (as != prev && counted) as->Get();
     const uint32_t asid = Asids().Acquire(as->context_id());
     platform::SetUserTranslation(as->root_pa(), asid);
   } else {
@@ -178,7 +179,7 @@ void Activate(AddressSpace* as) {
   g_active[cpu] = as;
   // After the switch: this CPU no longer walks prev's tables. The last reference may go here
   // (the process was reaped while this CPU still had its space active).
-  if (prev != nullptr && prev != as) prev->Put();
+  if (prev != nullptr && prev != as && counted) prev->Put();
 }
 
 AddressSpace* ActiveSpace() {

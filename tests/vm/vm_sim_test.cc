@@ -17,7 +17,9 @@
 #include "kernel/base/debug.h"
 #include "kernel/base/irq_state.h"
 #include "kernel/base/platform.h"
+#include "kernel/base/platform_mmu.h"
 #include "kernel/lock/spinlock.h"
+#include "kernel/mm/kmem.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sync/mutex.h"
 #include "kernel/vm/address_space.h"
@@ -287,6 +289,14 @@ constexpr uint32_t kSwitches = 60;
 // ASID, that no other CPU runs another space with the same ASID at the same time, and that
 // no (generation, ASID) was ever given to two spaces. The simulator's TLB model (mmu.h)
 // checks that no CPU starts using an ASID whose entries there belong to another space.
+// True when the page at `root` is no longer a page table. A root that is back in the page
+// allocator makes BlockContaining panic ("lies in a free block"), which fails the run too.
+bool RootFreed(uintptr_t root) {
+  const uintptr_t kva = platform::PhysToKernel(root);
+  const mm::PageBlock block = mm::Pages().BlockContaining(kva);
+  return block.base != kva || block.tag != platform::kPageTableTag;
+}
+
 LockClass g_ids_class("test.asid-ids", LockRank::kTestC);
 
 void AsidRollover(Rng& rng, uint32_t ncpus) {
@@ -328,7 +338,13 @@ void AsidRollover(Rng& rng, uint32_t ncpus) {
           slots[victim].as = fresh;
           slots[victim].serial = next_serial++;
         }
+        const uintptr_t old_root = old->root_pa();
         old->Put();
+        // A CPU still running the old space holds a reference: its tables are not freed.
+        for (uint32_t other = 1; other < ncpus; ++other) {
+          LICHEN_ASSERT(sim::CurrentTranslation(other).root != old_root || !RootFreed(old_root),
+                        "CPU {} runs a space whose root table was freed", other);
+        }
         continue;
       }
       AddressSpace* as = nullptr;
@@ -341,6 +357,11 @@ void AsidRollover(Rng& rng, uint32_t ncpus) {
       }
       {
         IrqGuard irqs;
+        // The space this CPU still runs has not been freed under it (its root table is not
+        // back in the page allocator, which poisons freed pages under ASan).
+        const uintptr_t root = sim::CurrentTranslation(cpu).root;
+        LICHEN_ASSERT(root == 0 || !RootFreed(root),
+                      "CPU {} runs a space whose root table was freed", cpu);
         running[cpu].Store(0, std::memory_order_seq_cst);
         vm::Activate(as);
         if (as != nullptr) {
@@ -407,6 +428,22 @@ TEST_F(VmAsid, RolloverThatForgetsActiveAsidsIsCaught) {
       AsidRollover(rng, 4);
     });
   });
+}
+
+// A CPU that runs a space without holding a reference: the space's last Put frees its tables
+// while the CPU still has them as its translation.
+TEST_F(VmAsid, ActivateWithoutAReferenceIsCaughtRunningAFreedSpace) {
+  test::FaultScope fault(&Faults::vm_activate_takes_no_reference);
+  test::ExpectCaughtWithin(40,
+                           {{sim::Failure::kPanic, "root table was freed"},
+                            {sim::Failure::kPanic, "lies in a free block"},
+                            {sim::Failure::kPanic, "not a live page table"}},
+                           [](uint64_t seed) {
+                             return RunSim(4, seed, [seed] {
+                               Rng rng(seed);
+                               AsidRollover(rng, 4);
+                             });
+                           });
 }
 
 // Rollover without the flush-pending marks: a CPU reuses an ASID with another space's TLB
