@@ -271,7 +271,7 @@ void UserTaskEntry(void* arg) {
   aarch64::EnterEl0(regs, top);
 }
 
-// Runs `tasks` (1 or 2) as user tasks pinned to CPU `cpu` and waits for them to end.
+// Starts `tasks` (1 or 2) as user tasks pinned to CPU `cpu` (JoinAll waits for them).
 void Run(UserTask* const* tasks, int count, uint32_t cpu) {
   for (int i = 0; i < count; ++i)
     g.tasks[i] = tasks[i];

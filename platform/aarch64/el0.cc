@@ -58,6 +58,7 @@ const El0Handlers& Handlers(const El0Frame& frame) {
     f.esr = frame.esr;
     f.far = frame.far;
     LichenHandleException(&f, LICHEN_EXC_LOWER_A64);
+    __builtin_unreachable();  // an exception from EL0 is never the recoverable case
   }
   return *h;
 }
