@@ -21,6 +21,14 @@ int main(int argc, char** argv) {
   } else if (strcmp(mode, "ill") == 0) {
     __asm__ volatile(".word 0");  // udf #0: SIGILL, exit status 128 + 4
   }
+  // The virtual counter and its frequency, read directly as Linux lets EL0 do.
+  unsigned long freq, c0, c1;
+  __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(freq));
+  __asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(c0));
+  for (volatile int i = 0; i < 100000; ++i) {
+  }
+  __asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(c1));
+  printf("smoke: counter %s\n", freq != 0 && c1 > c0 ? "ok" : "BROKEN");
   double v = 1.5 * argc;
   pthread_t t;
   if (pthread_create(&t, NULL, Worker, &v) != 0) {
