@@ -79,6 +79,11 @@ void SetNice(Task* task, int nice) {
   PushRequestsToOwner(*task);
 }
 
+void SetSliceNs(Task* task, uint64_t slice_ns) {
+  task->requested_slice_ns.Store(slice_ns == 0 ? 0 : ClampSliceNs(slice_ns),
+                                 std::memory_order_relaxed);
+}
+
 Result<void> SetAffinity(Task* task, CpuMask affinity) {
   if ((affinity & OnlineCpus()).Empty() || task->is_idle) return Error::kInvalidArgument;
   task->affinity_bits.Store(affinity.bits(), std::memory_order_release);
