@@ -268,3 +268,66 @@ TEST(ProcSim, AFaultOrAFatalSignalEndsTheProcessWithKilledBySignal) {
 
 }  // namespace
 }  // namespace lichen::test
+
+namespace lichen::test {
+namespace {
+
+// ---- The robust list: a lock held by a thread that exits is handed over as OWNER_DIED -------
+
+constexpr uint32_t kFutexWaitersBit = 0x80000000;
+constexpr uint32_t kFutexOwnerDiedBit = 0x40000000;
+
+struct RobustShared {
+  uint64_t page = 0;  // +0 the list head, +64 the entry (+72 its lock word), +128 "locked"
+};
+RobustShared g_robust;
+
+void RobustOwner(UserRegs& regs) {
+  const uint64_t head = g_robust.page;
+  const uint64_t entry = head + 64;
+  const uint32_t tid = static_cast<uint32_t>(sim::UserSyscall(regs, sys::kGettid));
+  // A PTHREAD_MUTEX_ROBUST lock taken: the word holds our tid (and a waiter's bit), the entry
+  // is on our robust list (futex_offset 8: the word follows the entry's link).
+  sim::UserStore64(regs, entry, head);
+  sim::UserWord(regs, entry + 8).Store(tid | kFutexWaitersBit, std::memory_order_seq_cst);
+  sim::UserStore64(regs, head, entry);
+  sim::UserStore64(regs, head + 8, 8);
+  sim::UserStore64(regs, head + 16, 0);
+  LICHEN_ASSERT(sim::UserSyscall(regs, sys::kSetRobustList, head, 24) == 0, "set_robust_list");
+  sim::UserWord(regs, head + 128).Store(1, std::memory_order_seq_cst);
+  sim::UserSyscall(regs, sys::kFutex, head + 128, futex::kWake, 1);
+  sim::UserRun(regs, 5 * kUs);
+  sim::UserSyscall(regs, sys::kExit, 0);  // dies holding the lock
+}
+
+void RobustMain(UserRegs& regs) {
+  g_robust.page = MapAnon(regs, 4096);
+  const uint64_t stack = MapAnon(regs, 16384);
+  LICHEN_ASSERT(CloneThread(regs, &RobustOwner, 0, stack + 16384, 0, 0) > 0, "clone");
+  const uint64_t word = g_robust.page + 64 + 8;
+  while (sim::UserWord(regs, g_robust.page + 128).Load(std::memory_order_seq_cst) == 0) {
+    sim::UserSyscall(regs, sys::kFutex, g_robust.page + 128, futex::kWait, 0);
+  }
+  // Wait for the lock as a robust mutex's waiter does, until the kernel marks the owner dead.
+  for (;;) {
+    const uint32_t seen = sim::UserWord(regs, word).Load(std::memory_order_seq_cst);
+    if ((seen & kFutexOwnerDiedBit) != 0) {
+      LICHEN_ASSERT(seen == (kFutexWaitersBit | kFutexOwnerDiedBit), "word {:#x}", seen);
+      break;
+    }
+    const int64_t r = sim::UserSyscall(regs, sys::kFutex, word, futex::kWait, seen);
+    LICHEN_ASSERT(r == 0 || r == E(Errno::kAgain), "robust wait returned {}", r);
+  }
+  sim::UserSyscall(regs, sys::kExitGroup, 0);
+}
+
+TEST(ProcSim, ALockHeldByAnExitingThreadIsMarkedOwnerDiedAndItsWaiterWoken) {
+  RunProcSeeds("proc-robust", 20, {1, 2}, [](uint64_t, uint32_t) {
+    proc::Process* p = StartProcess(&RobustMain);
+    const int status = proc::WaitExit(p);
+    LICHEN_ASSERT(status == proc::ExitedStatus(0), "status {:#x}", status);
+  });
+}
+
+}  // namespace
+}  // namespace lichen::test
