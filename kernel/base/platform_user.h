@@ -26,6 +26,14 @@ inline constexpr size_t kUserExtStateSize = 32 * 16 + 3 * 8 + 8;
 #endif
 inline constexpr size_t kUserExtStateAlign = 16;
 
+// The kernel stack of a user thread's task. In the simulator the host function that plays
+// the thread's user code runs on it too (and sanitizers grow every frame), so it is larger.
+#if defined(LICHEN_HOST)
+inline constexpr size_t kUserThreadKernelStackSize = 256 * 1024;
+#else
+inline constexpr size_t kUserThreadKernelStackSize = 16 * 1024;
+#endif
+
 // The first entry of a new user thread into EL0 with `regs` (pc, sp, x0.., pstate). Called
 // by the thread's own task, in task context with IRQs unmasked, once its UserExtState is
 // this CPU's (the switch hook ran when the task was switched in). Never returns: the thread

@@ -133,6 +133,8 @@ void ExitThread(int code) {
   LICHEN_ASSERT(!t->exiting, "thread {} exits twice", t->tid);
   t->exiting = true;
   Process* p = t->process;
+  LICHEN_LOG_DEBUG("process {} thread {} exits ({})", p->pid, t->tid,
+                   t->killed.Load(std::memory_order_relaxed) ? "killed" : "exit");
   // As Linux's exit_mm: the robust list first, then clear_child_tid (a joiner that wakes may
   // free the thread's stack, where glibc keeps the robust list head).
   ExitRobustList(*t);
@@ -189,6 +191,9 @@ void KillProcess(Process* p, int status) {
       Task* task = t->task.Load(std::memory_order_seq_cst);
       if (task == nullptr) continue;  // not started: it sees the flag when it does
       sched::Interrupt(task);
+      LICHEN_LOG_DEBUG("kill process {}: thread {} is {} on CPU {}", p->pid, t->tid,
+                       TaskStateName(task->state.Load(std::memory_order_relaxed)),
+                       task->cpu.Load(std::memory_order_relaxed));
       if (task->state.Load(std::memory_order_seq_cst) == TaskState::kRunning) {
         running.Set(task->cpu.Load(std::memory_order_relaxed));
       }

@@ -202,6 +202,7 @@ Result<uint32_t> SpawnThread(Process* process, const ThreadStart& start) {
   options.nice = start.nice;
   options.affinity = start.affinity;
   options.user = t;
+  options.stack_size = platform::kUserThreadKernelStackSize;
   // Each thread's task is joined when it is reaped (process.h): not detached.
   Result<Task*> task = sched::Spawn(options);
   if (!task.ok()) {

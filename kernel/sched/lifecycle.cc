@@ -82,8 +82,12 @@ Result<Task*> Spawn(const SpawnOptions& options) {
   task->requested_nice.Store(task->se.nice, std::memory_order_relaxed);
   task->published_nice.Store(task->se.nice, std::memory_order_relaxed);
   if (options.slice_ns != 0) task->se.SetSliceNs(options.slice_ns);
-  task->requested_slice_ns.Store(task->se.custom_slice ? task->se.slice_ns : 0,
-                                 std::memory_order_relaxed);
+  // A user task's slice request starts at 0 (the base slice) and CommitSwitch compares it with
+  // the entity's: a user task spawned with its own slice would lose it at its first switch.
+  // (Stored only then, so that other spawns keep their simulator interleavings.)
+  if (options.user != nullptr && options.slice_ns != 0) {
+    task->requested_slice_ns.Store(task->se.slice_ns, std::memory_order_relaxed);
+  }
   platform::InitContext(task->context, task->stack, task->stack_size, &TaskTrampoline, task);
   task->state.Store(TaskState::kRunnable, std::memory_order_relaxed);
   {

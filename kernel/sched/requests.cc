@@ -80,8 +80,13 @@ void SetNice(Task* task, int nice) {
 }
 
 void SetSliceNs(Task* task, uint64_t slice_ns) {
-  task->requested_slice_ns.Store(slice_ns == 0 ? 0 : ClampSliceNs(slice_ns),
-                                 std::memory_order_relaxed);
+  const uint64_t want = slice_ns == 0 ? 0 : ClampSliceNs(slice_ns);
+  task->requested_slice_ns.Store(want, std::memory_order_relaxed);
+  // The calling task is current on this CPU: it may change its own slice at once (a task
+  // alone on its CPU might not be switched in again for a long time).
+  IrqGuard guard;
+  auto cpu = ThisCpuLocal(guard.token());
+  if (cpu->current == task) task->se.SetSliceNs(want);
 }
 
 Result<void> SetAffinity(Task* task, CpuMask affinity) {

@@ -67,8 +67,9 @@ void SetNice(Task* task, int nice);
 
 // Sets a task's requested slice (sched_setattr's sched_runtime, as Linux 6.12 uses it for
 // fair tasks), clamped to the EEVDF bounds; 0 goes back to the base slice. It takes effect
-// when the task next becomes current on its CPU, at its next deadline. For user threads
-// (Task::user set): kernel tasks choose their slice at Spawn.
+// at once for the calling task, otherwise when the task next becomes current on its CPU; the
+// entity uses it from its next deadline. For user threads (Task::user set): kernel tasks
+// choose their slice at Spawn.
 void SetSliceNs(Task* task, uint64_t slice_ns);
 
 // Restricts a task to `affinity`. A queued task that may no longer stay on its CPU moves at
