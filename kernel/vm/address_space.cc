@@ -8,7 +8,6 @@
 #include "kernel/vm/asid.h"
 #include "lib/assert.h"
 #include "lib/errno.h"
-#include "lib/log.h"
 
 namespace lichen::vm {
 
@@ -94,12 +93,12 @@ struct AddressSpace::Table {
 };
 static_assert(sizeof(Atomic<uint64_t>) == sizeof(uint64_t));
 
-// The pages (and tables) whose entries were cleared, kept until the TLBs are flushed: a page
-// is freed only after no CPU can reach it through a stale TLB entry. Kernel-side storage:
-// writing a link into the page itself would race with user code still using the stale entry.
 // Above this many pages one flush of the whole ASID is cheaper than one per page.
 constexpr size_t kPageFlushLimit = 32;
 
+// The pages (and tables) whose entries were cleared, kept until the TLBs are flushed: a page
+// is freed only after no CPU can reach it through a stale TLB entry. Kernel-side storage:
+// writing a link into the page itself would race with user code still using the stale entry.
 struct AddressSpace::FreeBatch {
   static constexpr size_t kMax = 32;  // on the kernel stack: 768 bytes
   struct Item {

@@ -83,11 +83,11 @@ int64_t ClearUser(AddressSpace& as, uintptr_t dst, size_t n) {
 int64_t StrncpyFromUser(AddressSpace& as, char* dst, uintptr_t src, size_t cap) {
   if (cap == 0) return SyscallError(Errno::kInval);
   if (src < platform::kUserVaBottom || src >= platform::kUserVaTop) return kEFault;
-  // Never read past the end of user space: a string running into it is a bad pointer there.
   LockGuard<Mutex> guard(as.lock());
   size_t done = 0;
   while (done < cap) {
     const uintptr_t at = src + done;
+    // A string running into the end of user space is a bad pointer there, as a missing page.
     if (at >= platform::kUserVaTop) return kEFault;
     const size_t in_page = kPageSize - (at & kPageMask);
     const size_t chunk = cap - done < in_page ? cap - done : in_page;
