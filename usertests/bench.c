@@ -38,13 +38,15 @@ static void bench_syscalls(void) {
   enum { kCalls = 20000 };
   for (int r = 0; r < kReps; r++) {
     int64_t t0 = ut_now_ns();
-    for (int i = 0; i < kCalls; i++) syscall(SYS_getppid);
+    for (int i = 0; i < kCalls; i++)
+      syscall(SYS_getppid);
     v[r] = (ut_now_ns() - t0) * 1000 / kCalls;  // picoseconds, for three decimals of ns
   }
   report("null_syscall_getppid", v, "ns", 1000);
   for (int r = 0; r < kReps; r++) {
     int64_t t0 = ut_now_ns();
-    for (int i = 0; i < kCalls; i++) sched_yield();
+    for (int i = 0; i < kCalls; i++)
+      sched_yield();
     v[r] = (ut_now_ns() - t0) * 1000 / kCalls;
   }
   report("sched_yield_alone", v, "ns", 1000);
@@ -88,7 +90,8 @@ static void bench_pingpong(const char* name, int cpu_a, int cpu_b) {
     int64_t t0 = ut_now_ns();
     pp_loop(0);
     v[r] = (ut_now_ns() - t0) / kRoundTrips;
-    while (__atomic_load_n(&pp_word, __ATOMIC_ACQUIRE) != 0) sched_yield();
+    while (__atomic_load_n(&pp_word, __ATOMIC_ACQUIRE) != 0)
+      sched_yield();
   }
   pthread_join(t, NULL);
   ut_unpin_self();
@@ -104,7 +107,8 @@ static int cv_turn;
 static void cv_loop(int me) {
   for (int i = 0; i < kRoundTrips; i++) {
     pthread_mutex_lock(&cv_m);
-    while (cv_turn != me) pthread_cond_wait(&cv_c, &cv_m);
+    while (cv_turn != me)
+      pthread_cond_wait(&cv_c, &cv_m);
     cv_turn = 1 - me;
     pthread_cond_signal(&cv_c);
     pthread_mutex_unlock(&cv_m);
@@ -133,7 +137,8 @@ static void bench_condvar(void) {
     cv_loop(0);
     v[r] = (ut_now_ns() - t0) / kRoundTrips;
     pthread_mutex_lock(&cv_m);
-    while (cv_turn != 0) pthread_cond_wait(&cv_c, &cv_m);
+    while (cv_turn != 0)
+      pthread_cond_wait(&cv_c, &cv_m);
     pthread_mutex_unlock(&cv_m);
   }
   pthread_join(t, NULL);
@@ -143,7 +148,9 @@ static void bench_condvar(void) {
 
 // --- thread create + join, page faults --------------------------------------------------------
 
-static void* nothing(void* p) { return p; }
+static void* nothing(void* p) {
+  return p;
+}
 
 static void bench_threads(void) {
   int64_t v[kReps];
@@ -164,10 +171,11 @@ static void bench_page_faults(void) {
   int64_t v[kReps];
   enum { kPages = 2048 };
   for (int r = 0; r < kReps; r++) {
-    char* m = mmap(NULL, (size_t)kPages * 4096, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char* m = mmap(NULL, (size_t)kPages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
     int64_t t0 = ut_now_ns();
-    for (int i = 0; i < kPages; i++) m[(size_t)i * 4096] = 1;
+    for (int i = 0; i < kPages; i++)
+      m[(size_t)i * 4096] = 1;
     v[r] = (ut_now_ns() - t0) * 1000 / kPages;
     munmap(m, (size_t)kPages * 4096);
   }

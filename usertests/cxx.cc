@@ -38,7 +38,8 @@ bool MutexCounter() {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   return UT_EXPECT(counter == 32 * 500, "counter %ld", counter);
 }
 
@@ -73,13 +74,15 @@ bool ProducerConsumer() {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   return UT_EXPECT(consumed == kItems && sum == (long)kItems * (kItems - 1) / 2,
                    "consumed %d sum %ld", consumed, sum);
 }
 
 bool FuturesAndExceptions() {
-  auto square = std::async(std::launch::async, [](int x) { return x * x; }, 12);
+  auto square = std::async(
+      std::launch::async, [](int x) { return x * x; }, 12);
   if (!UT_EXPECT(square.get() == 144)) return false;
   // An exception thrown in one thread and rethrown in another: unwinding in a static binary.
   std::promise<int> promise;
@@ -112,7 +115,8 @@ bool ThreadLocals() {
       if (per_thread.id == id) distinct.fetch_add(1);
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   return UT_EXPECT(distinct.load() == 16) &&
          UT_EXPECT(constructed.load() - before_c == 16, "constructed %d",
                    constructed.load() - before_c) &&

@@ -25,8 +25,8 @@ static const int64_t kBackstopNs = 30LL * 1000000000;  // "promptly" is far shor
 
 static _Atomic int64_t exit_called_at;  // when exit_group was called, 0 before
 static atomic_long spinners_running;
-static volatile uint32_t never_word;     // nobody ever wakes it
-static volatile uint32_t waiters_word;   // same
+static volatile uint32_t never_word;    // nobody ever wakes it
+static volatile uint32_t waiters_word;  // same
 
 static void survived(const char* who, int status) {
   ut_printf("case exit_group: FAIL: a %s ran on after exit_group", who);
@@ -94,7 +94,8 @@ int case_exit_group(void) {
   }
   UT_CHECK(pthread_create(&t, NULL, joiner, &spinners[0]) == 0);
   // Everyone in place: spinners counted in, futex waiters asleep in the kernel.
-  while (atomic_load(&spinners_running) < n) sched_yield();
+  while (atomic_load(&spinners_running) < n)
+    sched_yield();
   UT_CHECK(ut_futex_settle(&waiters_word, n));
   ut_sleep_ns(5000000);  // the sleepers are asleep by now (nothing depends on it)
   UT_CHECK(pthread_create(&t, NULL, exiter, (void*)(intptr_t)ut_cpus[n - 1]) == 0);

@@ -137,7 +137,8 @@ int case_futex_wake(void) {
   UT_CHECK(ut_futex_settle(&wake_word, kWakeWaiters - 4));
   UT_CHECK(ut_futex(&wake_word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0) == kWakeWaiters - 4);
   UT_CHECK(ut_futex(&wake_word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0) == 0);
-  for (int i = 0; i < kWakeWaiters; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < kWakeWaiters; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   UT_CHECK(atomic_load(&wake_returned) == kWakeWaiters);
   return 0;
 }
@@ -201,7 +202,8 @@ int case_futex_requeue(void) {
   // The five moved ones sleep on B now: a waker of B finds them all.
   UT_CHECK(ut_futex_settle(&rq_b, kRequeueWaiters - 1));
   UT_CHECK(ut_futex(&rq_b, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0) == kRequeueWaiters - 1);
-  for (int i = 0; i < kRequeueWaiters; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < kRequeueWaiters; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   UT_CHECK(atomic_load(&wake_returned) == kRequeueWaiters);
   // Negative counts are invalid.
   UT_CHECK_ERR(ut_futex(&rq_a, FUTEX_CMP_REQUEUE_PRIVATE, 1, (void*)(intptr_t)-1, &rq_b, 0),
@@ -211,8 +213,9 @@ int case_futex_requeue(void) {
 
 // --- futex_wake_op: the operation on the second word and the conditional second wake -------
 
-#define OP(op, oparg, cmp, cmparg) \
-  ((uint32_t)((((op)&0xf) << 28) | (((cmp)&0xf) << 24) | (((oparg)&0xfff) << 12) | ((cmparg)&0xfff)))
+#define OP(op, oparg, cmp, cmparg)                                                 \
+  ((uint32_t)((((op)&0xf) << 28) | (((cmp)&0xf) << 24) | (((oparg)&0xfff) << 12) | \
+              ((cmparg)&0xfff)))
 
 static volatile uint32_t wo_a, wo_b;
 
@@ -242,10 +245,9 @@ int case_futex_wake_op(void) {
     int cmp, cmparg;
     bool second;
   } kCmps[] = {
-      {5, FUTEX_OP_CMP_EQ, 5, true},  {5, FUTEX_OP_CMP_EQ, 6, false},
-      {5, FUTEX_OP_CMP_NE, 6, true},  {5, FUTEX_OP_CMP_LT, 6, true},
-      {5, FUTEX_OP_CMP_LT, 5, false}, {5, FUTEX_OP_CMP_LE, 5, true},
-      {5, FUTEX_OP_CMP_GT, 4, true},  {5, FUTEX_OP_CMP_GE, 6, false},
+      {5, FUTEX_OP_CMP_EQ, 5, true}, {5, FUTEX_OP_CMP_EQ, 6, false}, {5, FUTEX_OP_CMP_NE, 6, true},
+      {5, FUTEX_OP_CMP_LT, 6, true}, {5, FUTEX_OP_CMP_LT, 5, false}, {5, FUTEX_OP_CMP_LE, 5, true},
+      {5, FUTEX_OP_CMP_GT, 4, true}, {5, FUTEX_OP_CMP_GE, 6, false},
   };
   for (size_t i = 0; i < sizeof(kCmps) / sizeof(kCmps[0]); i++) {
     wo_a = 0;
@@ -379,7 +381,7 @@ int case_futex_timeout_race(void) {
 
 // --- futex_pingpong: two threads on two CPUs hand a token back and forth -------------------
 
-enum { kFutexRounds = 2000 };
+enum { kFutexRounds = 1000 };
 static volatile uint32_t fpp_word;  // whose turn: 0 or 1
 
 static void* futex_pp_thread(void* p) {
@@ -404,7 +406,8 @@ int case_futex_pingpong(void) {
   for (int i = 0; i < 2; i++) {
     UT_CHECK(pthread_create(&t[i], NULL, futex_pp_thread, (void*)(intptr_t)i) == 0);
   }
-  for (int i = 0; i < 2; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < 2; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   UT_CHECK(fpp_word == 0);
   return 0;
 }

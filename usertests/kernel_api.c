@@ -71,9 +71,9 @@ int case_enosys(void) {
 // --- efault: bad pointers are errors, never crashes -----------------------------------------
 
 int case_efault(void) {
-  void* const low = (void*)1;                      // page 0: never mapped
-  void* const high = (void*)0xffff000000001000ULL;  // the kernel's half
-  void* const hole = (void*)0x0000700000000000ULL;  // user range, unmapped here
+  void* const low = (void*)1;                           // page 0: never mapped
+  void* const high = (void*)0xffff000000001000ULL;      // the kernel's half
+  void* const hole = (void*)0x0000700000000000ULL;      // user range, unmapped here
   UT_CHECK_ERR(syscall(SYS_write, 1, low, 5), EFAULT);  // write(1, (void*)1, 5)
   UT_CHECK_ERR(syscall(SYS_write, 1, high, 5), EFAULT);
   UT_CHECK_ERR(syscall(SYS_write, 1, hole, 5), EFAULT);
@@ -158,15 +158,14 @@ static void* monotonic_thread(void* arg) {
     // behind it. Alternate the C library's clock and the raw system call.
     int64_t seen = atomic_load_explicit(&mono_latest, memory_order_acquire);
     int64_t now = (i & 1) ? ut_now_ns() : ut_clock_ns(CLOCK_MONOTONIC);
-    UT_TCHECK(now >= seen, "CPU %d read %lld after another CPU published %lld", cpu,
-              (long long)now, (long long)seen);
+    UT_TCHECK(now >= seen, "CPU %d read %lld after another CPU published %lld", cpu, (long long)now,
+              (long long)seen);
     UT_TCHECK(now >= mine, "CPU %d went back from %lld to %lld", cpu, (long long)mine,
               (long long)now);
     mine = now;
     int64_t cur = atomic_load_explicit(&mono_latest, memory_order_relaxed);
-    while (cur < now && !atomic_compare_exchange_weak_explicit(&mono_latest, &cur, now,
-                                                                memory_order_release,
-                                                                memory_order_relaxed)) {
+    while (cur < now && !atomic_compare_exchange_weak_explicit(
+                            &mono_latest, &cur, now, memory_order_release, memory_order_relaxed)) {
     }
     if (i % 500 == 0) sched_yield();
   }
@@ -181,7 +180,8 @@ int case_monotonic(void) {
   for (int i = 0; i < n; i++) {
     UT_CHECK(pthread_create(&t[i], NULL, monotonic_thread, (void*)(intptr_t)ut_cpu(i)) == 0);
   }
-  for (int i = 0; i < n; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < n; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   return 0;
 }
 
@@ -248,6 +248,7 @@ int case_nanosleep(void) {
     UT_CHECK(pthread_create(&t[i], NULL, sleeper_thread, (void*)(intptr_t)(2000000 + i * 500000)) ==
              0);
   }
-  for (int i = 0; i < 8; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < 8; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   return 0;
 }

@@ -38,7 +38,7 @@ static void* map_anon(size_t len) {
 // --- first_touch: many threads fault the same fresh pages at once --------------------------
 // The seed's AlreadyMapped bug: two CPUs faulting one page, the second fault failed.
 
-enum { kTouchThreads = 8, kTouchPages = 256, kTouchRounds = 4 };
+enum { kTouchThreads = 8, kTouchPages = 128, kTouchRounds = 3 };
 static char* touch_area;
 static ut_barrier touch_barrier;
 
@@ -81,7 +81,8 @@ int case_first_touch(void) {
     }
     UT_CHECK(munmap(touch_area, (size_t)kTouchPages * kPage) == 0);
   }
-  for (int i = 0; i < kTouchThreads; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < kTouchThreads; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   return 0;
 }
 
@@ -91,7 +92,8 @@ int case_mmap_semantics(void) {
   // Fresh anonymous memory is page-aligned, zero and writable.
   char* a = map_anon(4 * kPage);
   UT_CHECK(a != MAP_FAILED && ((uintptr_t)a & (kPage - 1)) == 0);
-  for (int i = 0; i < 4 * kPage; i++) UT_CHECK(a[i] == 0, "byte %d", i);
+  for (int i = 0; i < 4 * kPage; i++)
+    UT_CHECK(a[i] == 0, "byte %d", i);
   memset(a, 0x11, 4 * kPage);
 
   // Malformed calls.
@@ -148,7 +150,8 @@ int case_mmap_semantics(void) {
   size_t big = 64u << 20;
   char* d = map_anon(big);
   UT_CHECK(d != MAP_FAILED);
-  for (size_t off = 0; off < big; off += big / 16) d[off] = 1;
+  for (size_t off = 0; off < big; off += big / 16)
+    d[off] = 1;
   UT_CHECK(d[big / 2] == 1 && d[big - 1] == 0);
   UT_CHECK(munmap(d, big) == 0);
 
@@ -168,7 +171,7 @@ int case_mmap_semantics(void) {
 
 // --- mmap_churn: map, protect, punch and unmap in four threads at once ---------------------
 
-enum { kChurnThreads = 4, kChurnIterations = 150 };
+enum { kChurnThreads = 4, kChurnIterations = 60 };
 
 static void* churn_thread(void* p) {
   int t = (int)(intptr_t)p;
@@ -190,9 +193,11 @@ static void* churn_thread(void* p) {
     UT_TCHECK(*(uint64_t*)m == ((uint64_t)t << 32 | (uint64_t)it << 8));
     UT_TCHECK(mprotect(m, kPage, PROT_READ | PROT_WRITE) == 0);
     UT_TCHECK(probe_write(m));
+    // Only this thread's own mappings are probed: a page it unmaps may be another thread's
+    // fresh mapping a moment later.
     if (n >= 3) {
       UT_TCHECK(munmap(m + kPage, kPage) == 0);
-      UT_TCHECK(!probe_read(m + kPage) && probe_read(m + 2 * kPage));
+      UT_TCHECK(probe_read(m + 2 * kPage));
     }
     if (it % 16 == 0 && n >= 2) {
       UT_TCHECK(madvise(m + (size_t)(n - 1) * kPage, kPage, MADV_DONTNEED) == 0);
@@ -203,8 +208,12 @@ static void* churn_thread(void* p) {
       if (i == n - 1 && it % 16 == 0) continue;
       UT_TCHECK(w[0] == ((uint64_t)t << 32 | (uint64_t)it << 8 | (uint64_t)i));
     }
-    UT_TCHECK(munmap(m, len) == 0);
-    UT_TCHECK(!probe_read(m));
+    // Around the hole, which may hold another thread's mapping by now.
+    if (n >= 3) {
+      UT_TCHECK(munmap(m, kPage) == 0 && munmap(m + 2 * kPage, len - 2 * kPage) == 0);
+    } else {
+      UT_TCHECK(munmap(m, len) == 0);
+    }
   }
   return NULL;
 }
@@ -214,7 +223,8 @@ int case_mmap_churn(void) {
   for (int i = 0; i < kChurnThreads; i++) {
     UT_CHECK(pthread_create(&t[i], NULL, churn_thread, (void*)(intptr_t)i) == 0);
   }
-  for (int i = 0; i < kChurnThreads; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < kChurnThreads; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   return 0;
 }
 
@@ -224,7 +234,7 @@ int case_mmap_churn(void) {
 // that raced munmap and left its page mapped would show up in the next fresh mapping as the
 // previous generation's stamp instead of zero.
 
-enum { kRacePages = 4, kRaceGenerations = 1500, kRaceProbers = 3 };
+enum { kRacePages = 4, kRaceGenerations = 300, kRaceProbers = 2 };
 static char* race_area;
 static volatile int race_stop;
 static atomic_long race_hits, race_misses;
@@ -279,7 +289,8 @@ int case_munmap_race(void) {
     if (g % 64 == 0) sched_yield();
   }
   __atomic_store_n(&race_stop, 1, __ATOMIC_RELEASE);
-  for (int i = 0; i < kRaceProbers; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < kRaceProbers; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   UT_CHECK(ut_unpin_self());
   ut_printf("# munmap_race: %ld reads of mapped pages, %ld of unmapped ones",
             atomic_load(&race_hits), atomic_load(&race_misses));

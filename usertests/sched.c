@@ -28,7 +28,8 @@ static void* handoff_thread(void* p) {
   int me = (int)(intptr_t)p;
   UT_TCHECK(ut_pin_self(ut_cpu(0)));
   for (int i = 0; i < kHandoffs; i++) {
-    while (__atomic_load_n(&handoff_turn, __ATOMIC_ACQUIRE) != me) sched_yield();
+    while (__atomic_load_n(&handoff_turn, __ATOMIC_ACQUIRE) != me)
+      sched_yield();
     __atomic_store_n(&handoff_turn, 1 - me, __ATOMIC_RELEASE);
   }
   return NULL;
@@ -40,14 +41,16 @@ int case_sched_yield(void) {
   for (int i = 0; i < kYielders; i++) {
     UT_CHECK(pthread_create(&t[i], NULL, yield_thread, NULL) == 0);
   }
-  for (int i = 0; i < kYielders; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < kYielders; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   UT_CHECK(atomic_load(&yields_done) == (long)kYielders * kYields);
   handoff_turn = 0;
   pthread_t h[2];
   for (int i = 0; i < 2; i++) {
     UT_CHECK(pthread_create(&h[i], NULL, handoff_thread, (void*)(intptr_t)i) == 0);
   }
-  for (int i = 0; i < 2; i++) UT_CHECK(pthread_join(h[i], NULL) == 0);
+  for (int i = 0; i < 2; i++)
+    UT_CHECK(pthread_join(h[i], NULL) == 0);
   UT_CHECK(handoff_turn == 0);
   return 0;
 }
@@ -128,10 +131,12 @@ int case_affinity(void) {
     UT_CHECK(pthread_create(&pinned[i], NULL, affinity_pinned, (void*)(intptr_t)ut_cpus[i]) == 0);
   }
   UT_CHECK(pthread_create(&mover, NULL, affinity_mover, NULL) == 0);
-  for (int i = 0; i < n; i++) UT_CHECK(pthread_join(pinned[i], NULL) == 0);
+  for (int i = 0; i < n; i++)
+    UT_CHECK(pthread_join(pinned[i], NULL) == 0);
   UT_CHECK(pthread_join(mover, NULL) == 0);
   __atomic_store_n(&affinity_stop, 1, __ATOMIC_RELEASE);
-  for (int i = 0; i < kSpinners; i++) UT_CHECK(pthread_join(spin[i], NULL) == 0);
+  for (int i = 0; i < kSpinners; i++)
+    UT_CHECK(pthread_join(spin[i], NULL) == 0);
   return 0;
 }
 
@@ -177,15 +182,18 @@ int case_nice(void) {
   ut_barrier_wait(&nice_barrier);
   ut_sleep_ns(300000000);
   __atomic_store_n(&nice_stop, 1, __ATOMIC_RELEASE);
-  for (int i = 0; i < kNiceThreads; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < kNiceThreads; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   long total = 0;
-  for (int i = 0; i < kNiceThreads; i++) total += nice_count[i];
+  for (int i = 0; i < kNiceThreads; i++)
+    total += nice_count[i];
   UT_CHECK(total > 0);
-  ut_printf("# nice: shares on one CPU: nice 0 %.1f%%, nice 0 %.1f%%, nice 10 %.1f%% "
-            "(weights alone: 47.3%%, 47.3%%, 5.3%%)",
-            100.0 * nice_count[0] / total, 100.0 * nice_count[1] / total,
-            100.0 * nice_count[2] / total);
-  for (int i = 0; i < kNiceThreads; i++) UT_CHECK(nice_count[i] > 0, "thread %d never ran", i);
+  ut_printf(
+      "# nice: shares on one CPU: nice 0 %.1f%%, nice 0 %.1f%%, nice 10 %.1f%% "
+      "(weights alone: 47.3%%, 47.3%%, 5.3%%)",
+      100.0 * nice_count[0] / total, 100.0 * nice_count[1] / total, 100.0 * nice_count[2] / total);
+  for (int i = 0; i < kNiceThreads; i++)
+    UT_CHECK(nice_count[i] > 0, "thread %d never ran", i);
   UT_CHECK(nice_count[0] >= nice_count[2] && nice_count[1] >= nice_count[2],
            "nice 10 got more than nice 0: %ld, %ld, %ld", nice_count[0], nice_count[1],
            nice_count[2]);

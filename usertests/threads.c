@@ -20,7 +20,7 @@ static pthread_attr_t small_stack(void) {
 
 // --- threads_storm: hundreds alive at once, waves of create+join, detached threads ---------
 
-enum { kAlive = 256, kWaves = 16, kWave = 32, kDetached = 64 };
+enum { kAlive = 256, kWaves = 8, kWave = 32, kDetached = 64 };
 
 typedef struct {
   ut_barrier* start;
@@ -36,7 +36,9 @@ static void* alive_thread(void* p) {
   return p;
 }
 
-static void* wave_thread(void* p) { return (void*)((intptr_t)p * 3 + 1); }
+static void* wave_thread(void* p) {
+  return (void*)((intptr_t)p * 3 + 1);
+}
 
 static atomic_int detached_left;
 static volatile uint32_t detached_done;
@@ -76,7 +78,8 @@ int case_threads_storm(void) {
   UT_CHECK(atomic_load(&count) == kAlive, "count %d", atomic_load(&count));
   // Thread ids are distinct while the threads live together.
   qsort(tids, kAlive, sizeof(long), cmp_long);
-  for (int i = 1; i < kAlive; i++) UT_CHECK(tids[i] != tids[i - 1] && tids[i - 1] > 0);
+  for (int i = 1; i < kAlive; i++)
+    UT_CHECK(tids[i] != tids[i - 1] && tids[i - 1] > 0);
 
   for (int w = 0; w < kWaves; w++) {
     for (int i = 0; i < kWave; i++) {
@@ -153,7 +156,8 @@ static __thread uint64_t tls_value;
 static bool fpsimd_roundtrip(uint64_t seed) {
   uint64_t in[64] __attribute__((aligned(16)));
   uint64_t out[64] __attribute__((aligned(16)));
-  for (int i = 0; i < 64; i++) in[i] = seed * 0x9E3779B97F4A7C15ULL + (uint64_t)i * 0x1234567;
+  for (int i = 0; i < 64; i++)
+    in[i] = seed * 0x9E3779B97F4A7C15ULL + (uint64_t)i * 0x1234567;
   memset(out, 0, sizeof(out));
   // Rounding mode (bits 23:22) and flush-to-zero (bit 24): state only FPCR holds.
   uint64_t fpcr_in = ((seed & 3) << 22) | (((seed >> 2) & 1) << 24);
@@ -228,7 +232,8 @@ static void* tls_fpsimd_thread(void* p) {
               (unsigned long long)tls_value);
     // Floating point through the compiler too: the same sum in every thread.
     volatile double x = 0;
-    for (int k = 1; k <= 20; k++) x += 1.0 / k;
+    for (int k = 1; k <= 20; k++)
+      x += 1.0 / k;
     UT_TCHECK(x > 3.597739657 && x < 3.597739658, "harmonic sum %.12f", (double)x);
   }
   return NULL;
@@ -241,14 +246,15 @@ int case_tls_fpsimd(void) {
   for (int i = 0; i < kThreads; i++) {
     UT_CHECK(pthread_create(&t[i], NULL, tls_fpsimd_thread, (void*)(uintptr_t)i) == 0);
   }
-  for (int i = 0; i < kThreads; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < kThreads; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   UT_CHECK(tls_value == 12345, "the main thread's TLS changed");
   return 0;
 }
 
 // --- mutex_pingpong: strict alternation with a mutex and a condition variable ---------------
 
-enum { kPingPongRounds = 2000 };
+enum { kPingPongRounds = 1000 };
 
 static pthread_mutex_t pp_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pp_cond = PTHREAD_COND_INITIALIZER;
@@ -260,8 +266,10 @@ static void* pingpong_thread(void* p) {
   UT_TCHECK(ut_pin_self(ut_cpu(me)));
   for (int i = 0; i < kPingPongRounds; i++) {
     pthread_mutex_lock(&pp_mutex);
-    while (pp_turn != me) pthread_cond_wait(&pp_cond, &pp_mutex);
-    bool ok = UT_EXPECT(pp_moves == 2 * i + me, "move %d in round %d of thread %d", pp_moves, i, me);
+    while (pp_turn != me)
+      pthread_cond_wait(&pp_cond, &pp_mutex);
+    bool ok =
+        UT_EXPECT(pp_moves == 2 * i + me, "move %d in round %d of thread %d", pp_moves, i, me);
     pp_moves++;
     pp_turn = 1 - me;
     pthread_cond_signal(&pp_cond);
@@ -278,7 +286,8 @@ int case_mutex_pingpong(void) {
   for (int i = 0; i < 2; i++) {
     UT_CHECK(pthread_create(&t[i], NULL, pingpong_thread, (void*)(intptr_t)i) == 0);
   }
-  for (int i = 0; i < 2; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < 2; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   UT_CHECK(pp_moves == 2 * kPingPongRounds, "moves %d", pp_moves);
   return 0;
 }
@@ -307,7 +316,8 @@ int case_mutex_contention(void) {
   for (int i = 0; i < kContenders; i++) {
     UT_CHECK(pthread_create(&t[i], NULL, contention_thread, NULL) == 0);
   }
-  for (int i = 0; i < kContenders; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < kContenders; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   UT_CHECK(contention_counter == (long)kContenders * kIncrements, "counter %ld",
            contention_counter);
   return 0;
@@ -326,7 +336,8 @@ static void* cv_waiter(void* p) {
   (void)p;
   for (int g = 1; g <= kCvGenerations; g++) {
     pthread_mutex_lock(&cv_mutex);
-    while (cv_generation < g) pthread_cond_wait(&cv_cond, &cv_mutex);
+    while (cv_generation < g)
+      pthread_cond_wait(&cv_cond, &cv_mutex);
     cv_seen++;
     pthread_cond_signal(&cv_done_cond);
     pthread_mutex_unlock(&cv_mutex);
@@ -345,10 +356,12 @@ int case_condvar(void) {
     pthread_mutex_lock(&cv_mutex);
     cv_generation = g;
     pthread_cond_broadcast(&cv_cond);
-    while (cv_seen < g * kCvWaiters) pthread_cond_wait(&cv_done_cond, &cv_mutex);
+    while (cv_seen < g * kCvWaiters)
+      pthread_cond_wait(&cv_done_cond, &cv_mutex);
     pthread_mutex_unlock(&cv_mutex);
   }
-  for (int i = 0; i < kCvWaiters; i++) UT_CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < kCvWaiters; i++)
+    UT_CHECK(pthread_join(t[i], NULL) == 0);
   UT_CHECK(cv_seen == kCvWaiters * kCvGenerations, "seen %d", cv_seen);
 
   // Timed waits that expire: glibc waits with FUTEX_WAIT_BITSET, with FUTEX_CLOCK_REALTIME

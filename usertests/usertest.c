@@ -98,6 +98,15 @@ static const ut_case kCases[] = {
 };
 enum { kNumCases = sizeof(kCases) / sizeof(kCases[0]) };
 
+// Run only when named: the runner's own check (CTest's usertest.reports-failure), that a
+// failed check becomes a FAIL line, a changed final line and exit status 1.
+static int case_selftest_fail(void) {
+  int two = (int)(getpid() > 0) + 1;
+  UT_CHECK(two == 3, "fails on purpose: 1 + 1 is %d", two);
+  return 0;
+}
+static const ut_case kSelftest = {"selftest_fail", case_selftest_fail};
+
 int ut_ncpus;
 int ut_cpus[1024];
 int ut_exit_status = 0;
@@ -138,8 +147,8 @@ bool ut_expect(bool ok, const char* file, int line, const char* expr, const char
   // The first failure of a case is its message; later ones (other threads) only count.
   if (atomic_compare_exchange_strong(&case_failed, &expected, 1)) {
     const char* base = strrchr(file, '/');
-    int n = snprintf(case_message, sizeof(case_message), "%s:%d: %s", base ? base + 1 : file,
-                     line, expr);
+    int n = snprintf(case_message, sizeof(case_message), "%s:%d: %s", base ? base + 1 : file, line,
+                     expr);
     if (fmt[0] != '\0' && n > 0 && (size_t)n < sizeof(case_message) - 3) {
       va_list ap;
       va_start(ap, fmt);
@@ -158,11 +167,15 @@ bool ut_expect(bool ok, const char* file, int line, const char* expr, const char
   return false;
 }
 
-bool ut_failed(void) { return atomic_load(&case_failed) != 0; }
+bool ut_failed(void) {
+  return atomic_load(&case_failed) != 0;
+}
 
 // --- machine helpers -----------------------------------------------------------------------
 
-int ut_cpu(int i) { return ut_cpus[i % ut_ncpus]; }
+int ut_cpu(int i) {
+  return ut_cpus[i % ut_ncpus];
+}
 
 int64_t ut_now_ns(void) {
   struct timespec ts;
@@ -189,7 +202,9 @@ bool ut_pin_self(int cpu) {
   return sched_setaffinity(0, sizeof(set), &set) == 0;
 }
 
-bool ut_unpin_self(void) { return sched_setaffinity(0, sizeof(start_mask), &start_mask) == 0; }
+bool ut_unpin_self(void) {
+  return sched_setaffinity(0, sizeof(start_mask), &start_mask) == 0;
+}
 
 int ut_getcpu(void) {
   unsigned cpu = ~0u;
@@ -198,7 +213,9 @@ int ut_getcpu(void) {
   return (int)cpu;
 }
 
-long ut_gettid(void) { return syscall(SYS_gettid); }
+long ut_gettid(void) {
+  return syscall(SYS_gettid);
+}
 
 long ut_futex(volatile uint32_t* uaddr, int op, uint32_t val, const void* timeout_or_val2,
               volatile uint32_t* uaddr2, uint32_t val3) {
@@ -210,8 +227,8 @@ bool ut_futex_settle(volatile uint32_t* word, int n) {
   int moved = 0;
   for (long tries = 0; moved < n; tries++) {
     uint32_t v = *word;
-    long r = ut_futex(word, FUTEX_CMP_REQUEUE_PRIVATE, 0, (const void*)(uintptr_t)INT_MAX,
-                      &scratch, v);
+    long r =
+        ut_futex(word, FUTEX_CMP_REQUEUE_PRIVATE, 0, (const void*)(uintptr_t)INT_MAX, &scratch, v);
     if (r < 0) {
       if (errno == EAGAIN) continue;  // the word changed under us: read it again
       return UT_EXPECT(false, "FUTEX_CMP_REQUEUE failed: errno %d", errno);
@@ -227,26 +244,30 @@ bool ut_futex_settle(volatile uint32_t* word, int n) {
       }
     }
   }
-  long back = ut_futex(&scratch, FUTEX_CMP_REQUEUE_PRIVATE, 0, (const void*)(uintptr_t)INT_MAX,
-                       word, 0);
+  long back =
+      ut_futex(&scratch, FUTEX_CMP_REQUEUE_PRIVATE, 0, (const void*)(uintptr_t)INT_MAX, word, 0);
   return UT_EXPECT(moved == n && back == n, "moved %d and back %ld, expected %d", moved, back, n);
 }
 
 void ut_barrier_init(ut_barrier* b, int n) {
   b->n = n;
   b->count = 0;
-  b->sense = 0;
+  b->generation = 0;
 }
 
 void ut_barrier_wait(ut_barrier* b) {
-  int sense = __atomic_load_n(&b->sense, __ATOMIC_ACQUIRE);
+  uint32_t gen = __atomic_load_n(&b->generation, __ATOMIC_ACQUIRE);
   if (__atomic_add_fetch(&b->count, 1, __ATOMIC_ACQ_REL) == b->n) {
     __atomic_store_n(&b->count, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&b->sense, !sense, __ATOMIC_RELEASE);
+    __atomic_store_n(&b->generation, gen + 1, __ATOMIC_RELEASE);
+    ut_futex(&b->generation, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
     return;
   }
-  // Yielding while waiting: on one CPU the spinning thread must give way to the others.
-  while (__atomic_load_n(&b->sense, __ATOMIC_ACQUIRE) == sense) sched_yield();
+  // Sleeping, not spinning: hundreds of threads yielding in a loop on one CPU would starve
+  // the thread that creates the rest of them.
+  while (__atomic_load_n(&b->generation, __ATOMIC_ACQUIRE) == gen) {
+    ut_futex(&b->generation, FUTEX_WAIT_PRIVATE, gen, NULL, NULL, 0);
+  }
 }
 
 uint64_t ut_rand(uint64_t* state) {
@@ -273,7 +294,9 @@ bool ut_run_case(const ut_case* c) {
   return !ut_failed();
 }
 
-const char* ut_case_message(void) { return case_message; }
+const char* ut_case_message(void) {
+  return case_message;
+}
 
 static int run_cases(const ut_case** selected, int n) {
   ut_total_cases = n;
@@ -334,8 +357,7 @@ static void run_as_init(int (*body)(void*), void* arg) {
     if (WIFEXITED(status) && WEXITSTATUS(status) == ut_exit_status) {
       ut_printf("# usertest: exit status %d", WEXITSTATUS(status));
     } else if (WIFEXITED(status)) {
-      ut_printf("usertest: FAIL: exit status %d, expected %d", WEXITSTATUS(status),
-                ut_exit_status);
+      ut_printf("usertest: FAIL: exit status %d, expected %d", WEXITSTATUS(status), ut_exit_status);
     } else {
       ut_printf("usertest: FAIL: killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     }
@@ -343,7 +365,8 @@ static void run_as_init(int (*body)(void*), void* arg) {
   sync();
   reboot(RB_POWER_OFF);
   ut_printf("usertest: FAIL: reboot(RB_POWER_OFF): errno %d", errno);
-  for (;;) pause();
+  for (;;)
+    pause();
 }
 
 typedef struct {
@@ -359,15 +382,17 @@ static int body(void* p) {
 }
 
 static void usage(void) {
-  ut_printf("usage: usertest [--poweroff] [--exit-status N] [--qemu-user] [--list | bench | CASE...]");
+  ut_printf(
+      "usage: usertest [--poweroff] [--exit-status N] [--qemu-user] [--list | bench | CASE...]");
   exit(2);
 }
 
 int main(int argc, char** argv) {
   bool poweroff = false;
   bool bench = false;
-  static const ut_case* selected[kNumCases];
+  static const ut_case* selected[kNumCases + 1];
   bool wanted[kNumCases] = {false};
+  bool selftest = false;
   int n = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--poweroff") == 0) {
@@ -377,13 +402,17 @@ int main(int argc, char** argv) {
     } else if (strcmp(argv[i], "--qemu-user") == 0) {
       ut_qemu_user = true;
     } else if (strcmp(argv[i], "--list") == 0) {
-      for (int c = 0; c < kNumCases; c++) ut_printf("%s", kCases[c].name);
+      for (int c = 0; c < kNumCases; c++)
+        ut_printf("%s", kCases[c].name);
       return 0;
     } else if (strcmp(argv[i], "bench") == 0) {
       bench = true;
+    } else if (strcmp(argv[i], kSelftest.name) == 0) {
+      selftest = true;
     } else {
       int c = 0;
-      while (c < kNumCases && strcmp(argv[i], kCases[c].name) != 0) c++;
+      while (c < kNumCases && strcmp(argv[i], kCases[c].name) != 0)
+        c++;
       if (c == kNumCases) {
         ut_printf("usertest: no case named '%s' (--list names them)", argv[i]);
         usage();
@@ -392,8 +421,9 @@ int main(int argc, char** argv) {
       n++;
     }
   }
-  bool all = n == 0;
+  bool all = n == 0 && !selftest;
   n = 0;
+  if (selftest) selected[n++] = &kSelftest;
   for (int c = 0; c < kNumCases; c++) {
     if (all || wanted[c]) selected[n++] = &kCases[c];
   }

@@ -33,27 +33,27 @@ bool ut_failed(void);
 
 #define UT_EXPECT(cond, ...) ut_expect((cond), __FILE__, __LINE__, #cond, "" __VA_ARGS__)
 // In a case function (returns int): fail the case and return.
-#define UT_CHECK(cond, ...)               \
-  do {                                    \
-    if (!UT_EXPECT(cond, __VA_ARGS__)) {  \
-      return 1;                           \
-    }                                     \
+#define UT_CHECK(cond, ...)              \
+  do {                                   \
+    if (!UT_EXPECT(cond, __VA_ARGS__)) { \
+      return 1;                          \
+    }                                    \
   } while (0)
 // A raw system call that must fail with errno `err`.
-#define UT_CHECK_ERR(call, err)                                                          \
-  do {                                                                                   \
-    errno = 0;                                                                           \
-    long ut_r_ = (long)(call);                                                           \
-    int ut_e_ = errno;                                                                   \
-    UT_CHECK(ut_r_ == -1 && ut_e_ == (err), "returned %ld errno %d, expected errno %d", \
-             ut_r_, ut_e_, (err));                                                       \
+#define UT_CHECK_ERR(call, err)                                                                \
+  do {                                                                                         \
+    errno = 0;                                                                                 \
+    long ut_r_ = (long)(call);                                                                 \
+    int ut_e_ = errno;                                                                         \
+    UT_CHECK(ut_r_ == -1 && ut_e_ == (err), "returned %ld errno %d, expected errno %d", ut_r_, \
+             ut_e_, (err));                                                                    \
   } while (0)
 // In a thread function (returns void*): fail the case and end the thread's work.
-#define UT_TCHECK(cond, ...)              \
-  do {                                    \
-    if (!UT_EXPECT(cond, __VA_ARGS__)) {  \
-      return NULL;                        \
-    }                                     \
+#define UT_TCHECK(cond, ...)             \
+  do {                                   \
+    if (!UT_EXPECT(cond, __VA_ARGS__)) { \
+      return NULL;                       \
+    }                                    \
   } while (0)
 
 // Machine facts read once at start-up.
@@ -79,11 +79,12 @@ long ut_futex(volatile uint32_t* uaddr, int op, uint32_t val, const void* timeou
 // of sleepers, so a test can then expect exact wake counts without guessing with sleeps.
 bool ut_futex_settle(volatile uint32_t* word, int n);
 
-// A sense-reversing spin barrier for `n` threads (cheap, no futex involved).
+// A barrier for `n` threads, reusable: the last one to arrive bumps the generation and wakes
+// the others, who sleep on it with FUTEX_WAIT.
 typedef struct {
   int n;
   int count;
-  int sense;
+  volatile uint32_t generation;
 } ut_barrier;
 void ut_barrier_init(ut_barrier* b, int n);
 void ut_barrier_wait(ut_barrier* b);
