@@ -188,10 +188,12 @@ static int bench_suite(const ut_case* cases, int n) {
   int failed = 0;
   int64_t t0 = ut_now_ns();
   for (int i = 0; i < n; i++) {
+    int64_t c0 = ut_now_ns();
     if (!ut_run_case(&cases[i])) {
       ut_printf("case %s: FAIL: %s", cases[i].name, ut_case_message());
       failed++;
     }
+    ut_printf("# %s: %lld us", cases[i].name, (long long)((ut_now_ns() - c0) / 1000));
   }
   int64_t ms = (ut_now_ns() - t0) / 1000000;
   ut_printf("bench usertest_suite: %lld ms", (long long)ms);
