@@ -239,10 +239,12 @@ enum { kRacePages = 4, kRaceGenerations = 300, kRaceProbers = 2 };
 static char* race_area;
 static volatile int race_stop;
 static atomic_long race_hits, race_misses;
+static ut_barrier race_start;
 
 static void* race_prober(void* p) {
   int t = (int)(intptr_t)p;
   UT_TCHECK(ut_pin_self(ut_cpu(t + 1)));
+  ut_barrier_wait(&race_start);  // race_area is chosen once every thread (and stack) exists
   long hits = 0, misses = 0;
   while (!__atomic_load_n(&race_stop, __ATOMIC_ACQUIRE) && !ut_failed()) {
     for (int i = 0; i < kRacePages; i++) {
@@ -261,17 +263,22 @@ static void* race_prober(void* p) {
 
 int case_munmap_race(void) {
   const size_t len = kRacePages * kPage;
-  race_area = map_anon(len);
-  UT_CHECK(race_area != MAP_FAILED);
-  UT_CHECK(munmap(race_area, len) == 0);
   race_stop = 0;
   atomic_store(&race_hits, 0);
   atomic_store(&race_misses, 0);
+  ut_barrier_init(&race_start, kRaceProbers + 1);
   UT_CHECK(ut_pin_self(ut_cpu(0)));
   pthread_t t[kRaceProbers];
   for (int i = 0; i < kRaceProbers; i++) {
     UT_CHECK(pthread_create(&t[i], NULL, race_prober, (void*)(intptr_t)i) == 0);
   }
+  // An address range nobody uses, found after the threads' stacks were mapped (musl maps a
+  // fresh stack per thread: one could otherwise land in the range and be clobbered by
+  // MAP_FIXED). Nothing maps memory from here on until the probers are joined.
+  race_area = map_anon(len);
+  UT_CHECK(race_area != MAP_FAILED);
+  UT_CHECK(munmap(race_area, len) == 0);
+  ut_barrier_wait(&race_start);
   int ok = 1;
   for (int g = 1; g <= kRaceGenerations && ok; g++) {
     char* m = mmap(race_area, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
