@@ -317,8 +317,10 @@ static int run_cases(const ut_case** selected, int n) {
       }
       ut_printf("# usertest: %d cases took %lld ms before exit_group", n - 1,
                 (long long)((ut_now_ns() - suite_start) / 1000000));
-      c->run();
-      ut_printf("case exit_group: FAIL: returned");
+      // Back here only if its set-up failed (its siblings then end with the process).
+      bool ok = ut_run_case(c);
+      ut_printf("case exit_group: FAIL: %s", ok ? "returned" : case_message);
+      ut_printf("usertest: %d of %d cases failed: exit_group", 1, n);
       return 1;
     }
     int64_t t0 = ut_now_ns();
