@@ -97,6 +97,9 @@ struct Faults {
   // Address-space lifetime (tests/vm): vm::Activate takes no reference for the CPU, so the
   // last thread's Put frees a space (its tables) while a CPU still runs on them.
   bool vm_activate_takes_no_reference = false;
+  // User copies (tests/vm): every copy takes the space's sleeping lock, even of a page that is
+  // mapped, so the threads of a process queue behind each other on every system call.
+  bool vm_copy_takes_space_lock = false;
 };
 extern Faults g_faults;
 #define LICHEN_FAULT(name) (::lichen::g_faults.name)
