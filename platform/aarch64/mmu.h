@@ -34,9 +34,20 @@ extern uint64_t lichen_empty_table[512];
 
 namespace lichen::aarch64 {
 
-// Pages in the static table pools (roots included): the kernel's, and the identity map's (one
-// table per level).
-inline constexpr uint32_t kPageTablePoolPages = 24;
+// The trace rings' share of the kernel image (kernel/trace: 32-byte events, a ring per CPU of
+// kMaxCpus = 64), which `./lichen trace`'s image makes 32 MiB: one level-3 table maps 2 MiB
+// of it.
+#if defined(LICHEN_TRACE_RING_EVENTS)
+inline constexpr uint32_t kTraceRingTables =
+    static_cast<uint32_t>((uint64_t{LICHEN_TRACE_RING_EVENTS} * 32 * 64 + (2u << 20) - 1) >> 21);
+#else
+inline constexpr uint32_t kTraceRingTables = 1;
+#endif
+
+// Pages in the static table pools (roots included): the kernel's (24 cover the image with the
+// default rings, 9 used at -smp 64 -m 2G, plus the trace rings' tables), and the identity
+// map's (one table per level).
+inline constexpr uint32_t kPageTablePoolPages = 23 + kTraceRingTables;
 inline constexpr uint32_t kIdentityPoolPages = 4;
 
 // The PL011 of QEMU virt, mapped when the device tree could not be read so that the boot

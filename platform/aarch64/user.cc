@@ -7,6 +7,7 @@
 #include "kernel/sched/sched.h"
 #include "kernel/sched/task.h"
 #include "kernel/user/entry.h"
+#include "platform/aarch64/kernel_main.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/el0.h"
 #include "platform/aarch64/power.h"
@@ -49,6 +50,9 @@ void ConsoleWrite(const char* data, size_t len) {
 }
 
 void PowerOff(int status) {
+  // The last process has ended: a trace= or ftrace= on the command line still gets its files
+  // (`./lichen trace` of a user program), as the kernel's own workloads do.
+  (void)aarch64::DumpTraces(aarch64::TheKernelOptions());
   aarch64::PowerOff(static_cast<aarch64::ExitCode>(static_cast<uint32_t>(status) & 0xff));
 }
 
