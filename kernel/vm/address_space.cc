@@ -5,9 +5,9 @@
 
 #include "kernel/base/debug.h"
 #include "kernel/mm/kmem.h"
+#include "kernel/vm/asid.h"
 #include "lib/assert.h"
 #include "lib/errno.h"
-#include "lib/log.h"
 
 namespace lichen::vm {
 
@@ -58,6 +58,20 @@ bool Allows(PageProt prot, Access access) {
 
 }  // namespace
 
+bool EntryPermits(uint64_t e, Access access) {
+  if (!platform::EntryValid(e)) return false;
+  const PageProt prot = platform::EntryProt(e);
+  switch (access) {
+    case Access::kRead:
+      return prot.read;
+    case Access::kWrite:
+      return prot.write;
+    case Access::kExec:
+      return prot.exec;
+  }
+  return false;
+}
+
 const char* FaultResultName(FaultResult result) {
   switch (result) {
     case FaultResult::kOk:
@@ -79,14 +93,14 @@ struct AddressSpace::Table {
 };
 static_assert(sizeof(Atomic<uint64_t>) == sizeof(uint64_t));
 
-// The pages (and tables) whose entries were cleared, kept until the TLBs are flushed: a page
-// is freed only after no CPU can reach it through a stale TLB entry. Kernel-side storage:
-// writing a link into the page itself would race with user code still using the stale entry.
 // Above this many pages one flush of the whole ASID is cheaper than one per page.
 constexpr size_t kPageFlushLimit = 32;
 
+// The pages (and tables) whose entries were cleared, kept until the TLBs are flushed: a page
+// is freed only after no CPU can reach it through a stale TLB entry. Kernel-side storage:
+// writing a link into the page itself would race with user code still using the stale entry.
 struct AddressSpace::FreeBatch {
-  static constexpr size_t kMax = 64;
+  static constexpr size_t kMax = 32;  // on the kernel stack: 768 bytes
   struct Item {
     uintptr_t va;  // the user address the page was mapped at (pages only)
     uintptr_t kva;
@@ -172,7 +186,8 @@ void AddressSpace::FreeTables(uintptr_t table_pa, int level) {
     const uint64_t e = t->e[i].Load(std::memory_order_relaxed);
     if (!platform::EntryValid(e)) continue;
     if (level < 3) {
-      LICHEN_ASSERT(platform::EntryIsTable(e, level), "vm: a block entry at level {}", level);
+      LICHEN_ASSERT(platform::EntryIsTable(e, level),
+                    "vm: a block entry at level {}: [{}] = {:#x} in {:#x}", level, i, e, table_pa);
       FreeTables(platform::EntryAddress(e), level + 1);
     } else {
       mm::Pages().FreePages(platform::PhysToKernel(platform::EntryAddress(e)), 0);
@@ -405,7 +420,7 @@ uint32_t AddressSpace::AsidForFlush() const {
   // flushed by the ASID read here.
   ThreadFence(std::memory_order_seq_cst);
   const uint64_t id = context_id_.Load(std::memory_order_seq_cst);
-  return static_cast<uint32_t>(id & 0xffff);
+  return id == 0 ? 0 : Asids().AsidOf(id);
 }
 
 void AddressSpace::DrainFreed(FreeBatch& batch) {
@@ -490,9 +505,9 @@ void AddressSpace::ReprotectRange(uintptr_t start, uintptr_t end, PageProt prot)
       continue;
     }
     const uint64_t e = slot->Load(std::memory_order_relaxed);
-    if (platform::EntryValid(e) && !(platform::EntryProt(e) == prot)) {
-      slot->Store(platform::EncodeUserPage(platform::EntryAddress(e), prot),
-                  std::memory_order_release);
+    const uint64_t want = platform::EncodeUserPage(platform::EntryAddress(e), prot);
+    if (platform::EntryValid(e) && e != want) {
+      slot->Store(want, std::memory_order_release);
       ++changed;
       one_va = va;
     }
@@ -526,6 +541,10 @@ FaultResult AddressSpace::FaultLocked(uintptr_t addr, Access access) {
     // Another thread mapped it first (or a stale TLB entry faulted): the seed's
     // "AlreadyMapped" error turned this into SIGSEGV.
     if (LICHEN_FAULT(vm_already_mapped_is_an_error)) return FaultResult::kSegvMapErr;
+    // The region allows the access but the entry, as the machine reads it, does not (a
+    // platform without execute-only pages readable, say): returning kOk would fault again
+    // forever.
+    if (!EntryPermits(e, access)) return FaultResult::kSegvAccErr;
     return FaultResult::kOk;
   }
   Result<uintptr_t> page = mm::Pages().AllocPages(0);
@@ -588,20 +607,20 @@ int64_t AddressSpace::Map(uintptr_t hint, size_t len, uint32_t prot, uint32_t fl
 
 int64_t AddressSpace::MapLocked(uintptr_t hint, size_t len, uint32_t prot, uint32_t flags,
                                 const ImageBacking* image) {
-  if (len == 0) return Err(Errno::kInval);
-  if ((prot & ~(kProtRead | kProtWrite | kProtExec)) != 0) return Err(Errno::kInval);
-  const uint32_t type = flags & kMapTypeMask;
-  if (type != kMapShared && type != kMapPrivate && type != kMapSharedValidate) {
-    return Err(Errno::kInval);
-  }
+  // The checks in Linux 6.1's order (ksys_mmap_pgoff, do_mmap, get_unmapped_area), so that
+  // a call breaking two rules gets the errno Linux gives.
   if (image == nullptr && (flags & kMapAnonymous) == 0) return Err(Errno::kBadF);
+  if (len == 0) return Err(Errno::kInval);
   size_t size;
-  if (!PageUp(len, &size) || size > platform::kUserVaTop) return Err(Errno::kNoMem);
+  if (!PageUp(len, &size)) return Err(Errno::kNoMem);
+  if (regions_.Size() >= kMaxRegions) return Err(Errno::kNoMem);
+  if (size > platform::kUserVaTop - platform::kUserVaBottom) return Err(Errno::kNoMem);
   const bool fixed = (flags & (kMapFixed | kMapFixedNoreplace)) != 0;
   uintptr_t start;
   if (fixed) {
-    if ((hint & kPageMask) != 0) return Err(Errno::kInval);
     if (hint > platform::kUserVaTop - size) return Err(Errno::kNoMem);
+    if ((hint & kPageMask) != 0) return Err(Errno::kInval);
+    // Linux lets a task with CAP_SYS_RAWIO map below mmap_min_addr; Lichen never maps page 0.
     if (hint < platform::kUserVaBottom) return Err(Errno::kPerm);
     start = hint;
     if ((flags & kMapFixedNoreplace) != 0 && !RangeFree(start, start + size)) {
@@ -611,11 +630,19 @@ int64_t AddressSpace::MapLocked(uintptr_t hint, size_t len, uint32_t prot, uint3
     start = FindFreeRange(hint, size);
     if (start == 0) return Err(Errno::kNoMem);
   }
+  // Anonymous memory must be MAP_PRIVATE or MAP_SHARED (6.1 refuses MAP_SHARED_VALIDATE for
+  // it); an image is a file, for which MAP_SHARED_VALIDATE is valid too.
+  const uint32_t type = flags & kMapTypeMask;
+  if (type != kMapShared && type != kMapPrivate &&
+      (type != kMapSharedValidate || image == nullptr)) {
+    return Err(Errno::kInval);
+  }
+  // Linux ignores prot bits it does not know in mmap (mprotect refuses them).
   const uintptr_t end = start + size;
   if (!RangeFree(start, end)) {
     if (!RemoveRange(start, end).ok()) return Err(Errno::kNoMem);
   }
-  Result<Region*> r = InsertRegion(start, end, ProtFromBits(prot), image);
+  Result<Region*> r = InsertRegion(start, end, ProtFromBits(prot & 7), image);
   if (!r.ok()) return Err(Errno::kNoMem);
   if (image == nullptr) MergeAround(r.value());
   if ((flags & kMapPopulate) != 0) {
@@ -639,13 +666,12 @@ int64_t AddressSpace::Unmap(uintptr_t addr, size_t len) {
 }
 
 int64_t AddressSpace::Protect(uintptr_t addr, size_t len, uint32_t prot) {
+  // Linux 6.1's order (do_mprotect_pkey, arm64's arch_validate_prot, which accepts PROT_SEM).
   if ((addr & kPageMask) != 0) return Err(Errno::kInval);
-  if ((prot & ~(kProtRead | kProtWrite | kProtExec)) != 0) return Err(Errno::kInval);
   if (len == 0) return 0;
   size_t size;
-  if (!PageUp(len, &size) || addr > platform::kUserVaTop || size > platform::kUserVaTop - addr) {
-    return Err(Errno::kNoMem);
-  }
+  if (!PageUp(len, &size) || size > UINTPTR_MAX - addr) return Err(Errno::kNoMem);
+  if ((prot & ~(kProtRead | kProtWrite | kProtExec | kProtSem)) != 0) return Err(Errno::kInval);
   const uintptr_t end = addr + size;
   const PageProt want = ProtFromBits(prot);
   LockGuard<Mutex> guard(lock_);
@@ -675,12 +701,12 @@ int64_t AddressSpace::Protect(uintptr_t addr, size_t len, uint32_t prot) {
 }
 
 int64_t AddressSpace::AdviseDontNeed(uintptr_t addr, size_t len) {
+  // Linux 6.1's order (do_madvise): past the end of user space is a hole (ENOMEM), only a
+  // wrap is EINVAL.
   if ((addr & kPageMask) != 0) return Err(Errno::kInval);
-  if (len == 0) return 0;
   size_t size;
-  if (!PageUp(len, &size) || addr > platform::kUserVaTop || size > platform::kUserVaTop - addr) {
-    return Err(Errno::kInval);
-  }
+  if (!PageUp(len, &size) || size > UINTPTR_MAX - addr) return Err(Errno::kInval);
+  if (size == 0) return 0;
   const uintptr_t end = addr + size;
   LockGuard<Mutex> guard(lock_);
   bool hole = false;

@@ -51,6 +51,7 @@ inline constexpr uint32_t kProtNone = 0;
 inline constexpr uint32_t kProtRead = 1;
 inline constexpr uint32_t kProtWrite = 2;
 inline constexpr uint32_t kProtExec = 4;
+inline constexpr uint32_t kProtSem = 8;  // accepted and ignored, as arm64 Linux does
 inline constexpr uint32_t kMapShared = 0x01;
 inline constexpr uint32_t kMapPrivate = 0x02;
 inline constexpr uint32_t kMapSharedValidate = 0x03;
@@ -115,6 +116,11 @@ enum class FaultResult : uint8_t { kOk, kSegvMapErr, kSegvAccErr, kNoMemory };
 
 const char* FaultResultName(FaultResult result);
 
+// True when the page entry `e` is valid and lets user code make `access`, as the platform
+// decodes it (platform::EntryProt): what the hardware would allow, which the fault handler and
+// the user copies both go by.
+bool EntryPermits(uint64_t e, Access access);
+
 class AddressSpace;
 
 // Resolves a user fault at `addr` (any byte of the page) for `access`: maps the page (zero or
@@ -140,22 +146,23 @@ class AddressSpace {
 
   // mmap(hint, len, prot, flags) for anonymous memory, or for `image` when given (an image
   // mapping is private whatever the flags say; without an image kMapAnonymous is required,
-  // else EBADF: there are no files to map here). Returns the address or -errno: EINVAL (len
-  // 0, bad prot or type, unaligned fixed address), ENOMEM (no room, too large, too many
-  // regions, no memory), EEXIST (kMapFixedNoreplace over a mapping), EPERM (fixed below
-  // kUserVaBottom). Without kMapFixed the hint is used if the range is free, else the highest
-  // free range below the mmap base, else the lowest above it (Linux's top-down search).
-  // kMapShared anonymous memory is private: there is no fork to share it with.
+  // else EBADF: there are no files to map here). Returns the address or -errno, checked in
+  // Linux's order: EINVAL (len 0, bad type, unaligned fixed address), ENOMEM (no room, too
+  // large, too many regions, no memory), EEXIST (kMapFixedNoreplace over a mapping), EPERM
+  // (fixed below kUserVaBottom). Unknown prot bits are ignored, as Linux does. Without
+  // kMapFixed the hint (rounded down) is used if the range is free, else the highest free
+  // range below the mmap base, else the lowest from kUnmappedBase up (Linux's top-down
+  // search). kMapShared anonymous memory is private: there is no fork to share it with.
   int64_t Map(uintptr_t hint, size_t len, uint32_t prot, uint32_t flags,
               const ImageBacking* image = nullptr) TA_EXCL(lock_);
   // munmap(addr, len): 0, or EINVAL (unaligned, len 0, outside user space).
   int64_t Unmap(uintptr_t addr, size_t len) TA_EXCL(lock_);
-  // mprotect(addr, len, prot): 0, or EINVAL (unaligned, bad prot), ENOMEM (a hole in the
-  // range: as Linux, the regions before the hole are changed, the rest not).
+  // mprotect(addr, len, prot): 0, or EINVAL (unaligned, unknown prot bits), ENOMEM (a hole
+  // in the range, or past the end: as Linux, the regions before the hole are changed).
   int64_t Protect(uintptr_t addr, size_t len, uint32_t prot) TA_EXCL(lock_);
   // madvise(addr, len, MADV_DONTNEED): drops the pages, so the next touch reads zeros
-  // (anonymous) or the image again. 0, or EINVAL (unaligned), ENOMEM (a hole: the mapped
-  // parts are still dropped, as Linux does).
+  // (anonymous) or the image again. 0, or EINVAL (unaligned, wrapping), ENOMEM (a hole: the
+  // mapped parts are still dropped, as Linux does).
   int64_t AdviseDontNeed(uintptr_t addr, size_t len) TA_EXCL(lock_);
 
   // Where the heap starts: just after the highest image segment (the loader says; page

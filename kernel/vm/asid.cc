@@ -2,9 +2,11 @@
 
 #include <new>
 
+#include "kernel/base/debug.h"
 #include "kernel/base/platform_mmu.h"
 #include "kernel/vm/address_space.h"
 #include "lib/assert.h"
+#include "lib/sim_reset.h"
 
 namespace lichen::vm {
 
@@ -57,9 +59,10 @@ void AsidAllocator::Rollover() {
     uint64_t id = active_[cpu].Exchange(0, std::memory_order_seq_cst);
     // 0: the CPU has not switched since the last rollover; what it runs is what it reserved.
     if (id == 0) id = reserved_[cpu];
+    if (LICHEN_FAULT(vm_asid_rollover_forgets_active)) id = 0;
     TestAndSet(AsidOf(id));
     reserved_[cpu] = id;
-    flush_pending_[cpu] = true;
+    flush_pending_[cpu] = !LICHEN_FAULT(vm_asid_rollover_skips_flush);
   }
   rollovers_.FetchAdd(1, std::memory_order_relaxed);
 }
@@ -137,6 +140,17 @@ SpinLock g_asids_init_lock(g_asid_class);
 // with IRQs masked.
 PerCpuArray<AddressSpace*> g_active;
 
+#if defined(LICHEN_HOST)
+// Each simulated boot reads AsidBits again and starts with no space active anywhere (the
+// spaces of the previous boot died with its memory).
+void ResetAsids() {
+  g_asids.Store(nullptr, std::memory_order_relaxed);
+  for (uint32_t cpu = 0; cpu < PerCpuArray<AddressSpace*>::Size(); ++cpu)
+    g_active[cpu] = nullptr;
+}
+const ResetRegistrar g_reset_asids("vm.asid", ResetStage::kAny, &ResetAsids);
+#endif
+
 }  // namespace
 
 AsidAllocator& Asids() {
@@ -154,8 +168,9 @@ AsidAllocator& Asids() {
 void Activate(AddressSpace* as) {
   const uint32_t cpu = platform::ThisCpu();
   AddressSpace* prev = g_active[cpu];
+  const bool counted = !LICHEN_FAULT(vm_activate_takes_no_reference);
   if (as != nullptr) {
-    if (as != prev) as->Get();
+    if (as != prev && counted) as->Get();
     const uint32_t asid = Asids().Acquire(as->context_id());
     platform::SetUserTranslation(as->root_pa(), asid);
   } else {
@@ -164,7 +179,7 @@ void Activate(AddressSpace* as) {
   g_active[cpu] = as;
   // After the switch: this CPU no longer walks prev's tables. The last reference may go here
   // (the process was reaped while this CPU still had its space active).
-  if (prev != nullptr && prev != as) prev->Put();
+  if (prev != nullptr && prev != as && counted) prev->Put();
 }
 
 AddressSpace* ActiveSpace() {

@@ -17,28 +17,14 @@ bool InUserSpace(uintptr_t addr, size_t n) {
          n <= platform::kUserVaTop - addr;
 }
 
-bool EntryAllows(uint64_t e, Access access) {
-  if (!platform::EntryValid(e)) return false;
-  const PageProt prot = platform::EntryProt(e);
-  switch (access) {
-    case Access::kRead:
-      return prot.read || prot.write || prot.exec;  // as HandleFault: any access reads
-    case Access::kWrite:
-      return prot.write;
-    case Access::kExec:
-      return prot.exec;
-  }
-  return false;
-}
-
 // The kernel address of user byte `addr`, its page mapped for `access` (faulted in if need
 // be), or nullptr. The space's lock is held, so the page stays mapped until it is released.
 uint8_t* PinnedByte(AddressSpace& as, uintptr_t addr, Access access) TA_REQ(as.lock()) {
   uint64_t e = as.LookupEntry(addr);
-  if (!EntryAllows(e, access)) {
+  if (!EntryPermits(e, access)) {
     if (as.FaultLocked(addr, access) != FaultResult::kOk) return nullptr;
     e = as.LookupEntry(addr);
-    if (!EntryAllows(e, access)) return nullptr;
+    if (!EntryPermits(e, access)) return nullptr;
   }
   return reinterpret_cast<uint8_t*>(platform::PhysToKernel(platform::EntryAddress(e))) +
          (addr & kPageMask);
@@ -69,7 +55,7 @@ int64_t ForEachPiece(AddressSpace& as, uintptr_t addr, size_t n, Access access, 
 Atomic<uint32_t>* WordNoFault(AddressSpace& as, uintptr_t uaddr, Access access)
     TA_REQ(as.table_lock()) {
   const uint64_t e = as.LookupEntry(uaddr);
-  if (!EntryAllows(e, access)) return nullptr;
+  if (!EntryPermits(e, access)) return nullptr;
   static_assert(sizeof(Atomic<uint32_t>) == sizeof(uint32_t));
   return reinterpret_cast<Atomic<uint32_t>*>(platform::PhysToKernel(platform::EntryAddress(e)) +
                                              (uaddr & kPageMask));
@@ -97,11 +83,11 @@ int64_t ClearUser(AddressSpace& as, uintptr_t dst, size_t n) {
 int64_t StrncpyFromUser(AddressSpace& as, char* dst, uintptr_t src, size_t cap) {
   if (cap == 0) return SyscallError(Errno::kInval);
   if (src < platform::kUserVaBottom || src >= platform::kUserVaTop) return kEFault;
-  // Never read past the end of user space: a string running into it is a bad pointer there.
   LockGuard<Mutex> guard(as.lock());
   size_t done = 0;
   while (done < cap) {
     const uintptr_t at = src + done;
+    // A string running into the end of user space is a bad pointer there, as a missing page.
     if (at >= platform::kUserVaTop) return kEFault;
     const size_t in_page = kPageSize - (at & kPageMask);
     const size_t chunk = cap - done < in_page ? cap - done : in_page;

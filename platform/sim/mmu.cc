@@ -46,6 +46,13 @@ CpuState& ThisCpuState() {
   return g_cpus[cpu];
 }
 
+// An ASID the allocator can give out: 1 .. 2^bits - 1 (a context id passed by mistake, with
+// its generation bits, would fail here).
+void CheckAsid(const char* who, uint32_t asid) {
+  LICHEN_ASSERT(asid != 0 && asid < (uint32_t{1} << g_asid_bits), "{}: ASID {} out of range", who,
+                asid);
+}
+
 void ResetMmu() {
   std::lock_guard<std::mutex> guard(g_mutex);
   g_cpus.clear();
@@ -72,7 +79,9 @@ uint64_t EncodeTableEntry(uintptr_t next_table_pa) {
 uint64_t EncodeUserPage(uintptr_t page_pa, PageProt prot) {
   LICHEN_ASSERT((page_pa & ~kAddressMask) == 0, "page address {:#x} unaligned or too high",
                 page_pa);
-  return page_pa | kValid | kPage | (prot.read ? kRead : 0) | (prot.write ? kWrite : 0) |
+  // As arm64 under Linux 6.1: no write-only and no execute-only pages, any permission reads.
+  const bool read = prot.read || prot.write || prot.exec;
+  return page_pa | kValid | kPage | (read ? kRead : 0) | (prot.write ? kWrite : 0) |
          (prot.exec ? kExec : 0);
 }
 
@@ -98,13 +107,15 @@ uint32_t AsidBits() {
 }
 
 void TlbFlushPage(uint32_t asid, uintptr_t va) {
-  LICHEN_DEBUG_ASSERT((va & 0xfff) == 0 && va < kUserVaTop, "TlbFlushPage({}, {:#x})", asid, va);
+  CheckAsid("TlbFlushPage", asid);
+  LICHEN_ASSERT((va & 0xfff) == 0 && va < kUserVaTop, "TlbFlushPage({}, {:#x})", asid, va);
   std::lock_guard<std::mutex> guard(g_mutex);
   ++ThisCpuState().counters.page_flushes;
   // The model tracks whole ASIDs, not pages: a page flush leaves the ASID's owner as it was.
 }
 
 void TlbFlushAsid(uint32_t asid) {
+  CheckAsid("TlbFlushAsid", asid);
   std::lock_guard<std::mutex> guard(g_mutex);
   ++ThisCpuState().counters.asid_flushes;
   for (CpuState& cpu : g_cpus)
@@ -128,8 +139,7 @@ void SetUserTranslation(uintptr_t root_pa, uint32_t asid) {
     LICHEN_ASSERT(block.base == kva && block.order == 0 && block.tag == kPageTableTag,
                   "SetUserTranslation: root {:#x} is not a live page table", root_pa);
   }
-  LICHEN_ASSERT(root_pa == 0 || (asid != 0 && asid < (uint32_t{1} << g_asid_bits)),
-                "SetUserTranslation: ASID {} with a root", asid);
+  if (root_pa != 0) CheckAsid("SetUserTranslation", asid);
   std::lock_guard<std::mutex> guard(g_mutex);
   CpuState& cpu = ThisCpuState();
   ++cpu.counters.translations_set;
