@@ -35,8 +35,9 @@ inline constexpr size_t kUserThreadKernelStackSize = 16 * 1024;
 #endif
 
 // The first entry of a new user thread into EL0 with `regs` (pc, sp, x0.., pstate). Called
-// by the thread's own task, in task context with IRQs unmasked, once its UserExtState is
-// this CPU's (the switch hook ran when the task was switched in). Never returns: the thread
+// by the thread's own task, in task context with IRQs MASKED (its last kill check was made
+// that way: they stay masked until the eret), once its UserExtState is this CPU's (the switch
+// hook ran when the task was switched in). Never returns: the thread
 // comes back into the kernel only through kernel/user/entry.h.
 [[noreturn]] void EnterUser(const UserRegs& regs);
 

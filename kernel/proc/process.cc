@@ -4,6 +4,7 @@
 #include "kernel/proc/process.h"
 
 #include "kernel/base/irq_state.h"
+#include "kernel/base/platform.h"
 #include "kernel/lock/rank.h"
 #include "kernel/mm/kmem.h"
 #include "kernel/proc/internal.h"
@@ -45,8 +46,15 @@ uint32_t NewId() {
 void ThreadEntry(void* arg) {
   Thread* t = static_cast<Thread*>(arg);
   t->task.Store(sched::Current(), std::memory_order_seq_cst);
-  // Killed before it ever ran (exit_group right after the clone): it leaves at once.
-  if (MustExit(*t)) ExitKilled();
+  // Killed before it ever ran (exit_group right after the clone): it leaves at once. The last
+  // check is made with IRQs masked, which EnterUser keeps until its return to EL0, so that
+  // exit_group's IPI cannot slip in between (see user::BeforeReturnToUser).
+  for (;;) {
+    (void)platform::SaveAndMaskIrqs();
+    if (!MustExit(*t)) break;
+    platform::RestoreIrqs(platform::IrqState{false});
+    ExitKilled();
+  }
   platform::EnterUser(t->start_regs);
 }
 

@@ -109,15 +109,25 @@ int64_t SysSetpriority(Call& c) {
   }
   nice = nice < -20 ? -20 : (nice > 19 ? 19 : nice);
   if (which != kPrioProcess) {
-    // A group or a user: every thread of the process (the only one, its group, root's).
+    // A group or a user: every thread of the process (the only one, its group, root's), in
+    // tid order, each through the scheduler (SetNice may sleep: not under the process lock).
     if (who != 0 && static_cast<uint32_t>(who) != c.process.pid) return Err(Errno::kSrch);
-    LockGuard<SpinLock> guard(c.process.lock);
-    for (proc::Thread* t = c.process.threads.Front(); t != nullptr;
-         t = c.process.threads.Next(*t)) {
-      Task* task = TaskOfThread(t);
-      if (task != nullptr) task->requested_nice.Store(nice, std::memory_order_relaxed);
+    for (uint32_t last = 0;;) {
+      uint32_t next = ~0u;
+      {
+        LockGuard<SpinLock> guard(c.process.lock);
+        for (proc::Thread* t = c.process.threads.Front(); t != nullptr;
+             t = c.process.threads.Next(*t)) {
+          if (t->tid > last && t->tid < next) next = t->tid;
+        }
+      }
+      if (next == ~0u) return 0;
+      if (proc::Thread* t = proc::FindThread(next)) {
+        if (Task* task = TaskOfThread(t)) sched::SetNice(task, nice);
+        proc::PutThread(t);
+      }
+      last = next;
     }
-    // (Applied at each thread's next enqueue; the caller's own at once below.)
   }
   // PRIO_PROCESS names one thread, as in Linux (who is a tid; 0: the caller).
   proc::Thread* t = ThreadFor(which == kPrioProcess ? who : 0);

@@ -1,6 +1,7 @@
 // Entry from user space (entry.h): syscalls, faults, and the last step before returning.
 #include "kernel/user/entry.h"
 
+#include "kernel/base/platform.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/wait.h"
@@ -68,11 +69,22 @@ void OnUserFault(UserRegs& regs, FaultKind kind, uintptr_t addr) {
 void BeforeReturnToUser(UserRegs& regs) {
   (void)regs;
   proc::Thread& t = Self();
-  // An interruption is consumed here, so that it does not end the thread's next interruptible
-  // wait at once; first, because a killer sets the kill flag before it interrupts: whoever
-  // interrupted us for a kill has set the flag that the check below then sees.
-  if (sched::InterruptPending()) sched::ClearInterrupt();
-  if (proc::MustExit(t)) proc::ExitKilled();
+  for (;;) {
+    // The last look is taken with IRQs masked, and they stay masked until the platform's
+    // return to EL0 (whose eret restores the user's PSTATE): an exit_group's IPI that comes
+    // after the look is then taken in user space and brings the thread straight back here.
+    // With IRQs on, it could land between the look and the return, be handled in the kernel,
+    // and leave a killed thread running user code until its next interrupt.
+    (void)platform::SaveAndMaskIrqs();
+    const bool interrupted = sched::InterruptPending();
+    if (!interrupted && !proc::MustExit(t)) return;
+    platform::RestoreIrqs(platform::IrqState{false});
+    // An interruption is consumed here, so that it does not end the thread's next
+    // interruptible wait at once; first, because a killer sets the kill flag before it
+    // interrupts: whoever interrupted us for a kill has set the flag seen below.
+    if (interrupted) sched::ClearInterrupt();
+    if (proc::MustExit(t)) proc::ExitKilled();
+  }
 }
 
 }  // namespace lichen::user

@@ -52,7 +52,11 @@ void OnUserFault(UserRegs& regs, FaultKind kind, uintptr_t addr);
 
 // The last step before returning to EL0, on every path. A thread whose process is exiting
 // (exit_group, a fatal signal) or that was killed leaves here and never returns; otherwise
-// it returns and the platform restores `regs`. Called with IRQs unmasked.
+// it returns and the platform restores `regs`. Called with IRQs unmasked; returns with IRQs
+// MASKED, its last check made that way, and the platform returns to EL0 without unmasking
+// them first (the eret restores the user's PSTATE): an IPI that comes after the check is then
+// taken in user space and comes back here, instead of landing between the check and the
+// return and leaving a killed thread in user space (Linux's exit_to_user_mode does the same).
 void BeforeReturnToUser(UserRegs& regs);
 
 }  // namespace lichen::user

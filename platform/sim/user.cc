@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
 #include <vector>
 
 #include "kernel/base/irq_state.h"
@@ -12,6 +13,7 @@
 #include "kernel/base/platform_user.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/cpu.h"
+#include "kernel/sched/sched.h"
 #include "kernel/user/entry.h"
 #include "kernel/vm/address_space.h"
 #include "lib/assert.h"
@@ -49,21 +51,48 @@ LiveState g_live[kMaxCpus];
 std::string g_console;
 int g_power_off_status = -1;
 
+// What shows that the thread entered the kernel since the last reading: the interrupts its CPU
+// has taken (timer and IPI), the times it was switched in (a switch-out starts in the
+// kernel, whatever made it), and the CPU.
+struct Entries {
+  uint64_t count = 0;
+  uint32_t cpu = 0;
+  bool operator==(const Entries&) const = default;
+};
+
+Entries KernelEntries() {
+  IrqGuard guard;
+  Entries e;
+  e.cpu = platform::ThisCpu();
+  const CpuCounterSnapshot snap = SnapshotCounters(e.cpu);
+  e.count = snap.timer_interrupts + snap.ipis_received +
+            sched::Current()->published_switches.Load(std::memory_order_relaxed);
+  return e;
+}
+
+// Each user thread's reading at its last return to user space. Per thread, not per UserRun
+// call: an interrupt taken just after a reading (as IRQs come back on) must show at the
+// thread's next look, even if that look is in a later call.
+std::unordered_map<const Task*, Entries>& Baselines() {
+  static std::unordered_map<const Task*, Entries> baselines;
+  return baselines;
+}
+
+// The eret: BeforeReturnToUser returns with IRQs masked; the reading is taken before they
+// come back on, so an interrupt pending now is taken "in user space" and shows next time.
+void ReturnToUser() {
+  Baselines()[sched::Current()] = KernelEntries();
+  platform::RestoreIrqs(platform::IrqState{false});
+}
+
 void ResetUserForSimulation() {
   for (LiveState& s : g_live)
     s = LiveState{};
+  Baselines().clear();
   g_console.clear();
   g_power_off_status = -1;
 }
 const ResetRegistrar g_reset_user("sim.user", ResetStage::kAny, &ResetUserForSimulation);
-
-// Interrupts this CPU has taken so far (timer and IPI), and the CPU.
-uint64_t InterruptsTaken(uint32_t* cpu) {
-  IrqGuard guard;
-  *cpu = platform::ThisCpu();
-  const CpuCounterSnapshot snap = SnapshotCounters(*cpu);
-  return snap.timer_interrupts + snap.ipis_received;
-}
 
 // The MMU's walk for an access at `addr`: the kernel address of the byte, after faulting the
 // page in through the kernel as the hardware exception would. Does not return when the
@@ -82,6 +111,7 @@ uint8_t* Translate(UserRegs& regs, uintptr_t addr, bool write) {
     // A fault the kernel could not resolve has killed the process: the thread leaves on its
     // way back to user space.
     user::BeforeReturnToUser(regs);
+    ReturnToUser();
   }
 }
 
@@ -97,22 +127,15 @@ uint64_t RegisterUserProgram(UserProgram program) {
 }
 
 void UserRun(UserRegs& regs, uint64_t ns) {
-  // One baseline for the whole run, re-read only after entering the kernel: an interrupt
-  // taken anywhere after a reading (even while IRQs come back on at the end of the reading
-  // itself) shows in the next one.
-  uint32_t cpu = 0;
-  uint64_t seen = InterruptsTaken(&cpu);
   while (ns > 0) {
     const uint64_t batch = ns < kUserBatchNs ? ns : kUserBatchNs;
     Compute(batch);
     ns -= batch;
-    uint32_t cpu_now = 0;
-    const uint64_t now = InterruptsTaken(&cpu_now);
-    // An interrupt came during the batch (or the thread was preempted and moved, which takes
-    // one): its return to EL0 goes through the kernel's last step.
-    if (now != seen || cpu_now != cpu) {
+    // An interrupt came since the last return to user space, or the thread was switched out
+    // and in, or moved: its return to EL0 goes through the kernel's last step.
+    if (!(KernelEntries() == Baselines()[sched::Current()])) {
       user::BeforeReturnToUser(regs);
-      seen = InterruptsTaken(&cpu);
+      ReturnToUser();
     }
   }
 }
@@ -128,6 +151,7 @@ int64_t UserSyscall(UserRegs& regs, uint64_t number, uint64_t a0, uint64_t a1, u
   regs.x[5] = a5;
   user::OnSyscall(regs);
   user::BeforeReturnToUser(regs);
+  ReturnToUser();
   return static_cast<int64_t>(regs.x[0]);
 }
 
@@ -174,7 +198,8 @@ void EnterUser(const UserRegs& regs) {
   if (regs.pc < sim::kProgramPcBase || index >= programs.size()) {
     sim::Fail("EnterUser: no simulated program at this pc");
   }
-  UserRegs frame = regs;  // on the thread's kernel stack, as the vectors' frame
+  UserRegs frame = regs;         // on the thread's kernel stack, as the vectors' frame
+  RestoreIrqs(IrqState{false});  // the eret into EL0
   programs[index](frame);
   sim::Fail("a simulated user program returned (it must exit)");
 }

@@ -6,6 +6,7 @@
 #include "kernel/base/platform.h"
 #include "kernel/futex/futex.h"
 #include "kernel/proc/process.h"
+#include "kernel/user/entry.h"
 #include "tests/proc/proc_test_util.h"
 
 namespace lichen::test {
@@ -119,6 +120,35 @@ TEST(ExitSim, ExitGroupFromSecondaryThreadsRacingEachOtherKeepsOneStatus) {
     const int status = proc::WaitExit(p);
     LICHEN_ASSERT(status == proc::ExitedStatus(40) || status == proc::ExitedStatus(41),
                   "status {:#x}", status);
+  });
+}
+
+}  // namespace
+}  // namespace lichen::test
+
+namespace lichen::test {
+namespace {
+
+// The last step before EL0 makes its final check with IRQs masked and returns that way (the
+// platform's eret restores them): exit_group's IPI cannot land between the check and the
+// return and leave a killed thread in user space until its next interrupt. On aarch64 the
+// vectors mask IRQs after BeforeReturnToUser returns; a check made before that, with IRQs on,
+// left that window open.
+void MaskedReturnProgram(UserRegs& regs) {
+  for (int i = 0; i < 3; ++i) {
+    user::BeforeReturnToUser(regs);
+    LICHEN_ASSERT(platform::IrqsMasked(), "BeforeReturnToUser returned with IRQs on");
+    platform::RestoreIrqs(platform::IrqState{false});  // the eret
+    sim::UserRun(regs, 2 * kUs);
+  }
+  sim::UserSyscall(regs, sys::kExitGroup, 0);
+}
+
+TEST(ExitSim, TheLastCheckBeforeUserSpaceIsMadeWithIrqsMasked) {
+  RunProcSeeds("masked-return", 3, {1, 2}, [](uint64_t, uint32_t) {
+    proc::Process* p = StartProcess(&MaskedReturnProgram);
+    const int status = proc::WaitExit(p);
+    LICHEN_ASSERT(status == proc::ExitedStatus(0), "status {:#x}", status);
   });
 }
 

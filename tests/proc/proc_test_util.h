@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 
 #include "kernel/proc/clone.h"
@@ -85,6 +86,8 @@ inline sim::Outcome RunProc(uint32_t ncpus, uint64_t seed, const std::function<v
   options.memory_bytes = 64u << 20;
   // User threads pinned to CPUs leave others idle beside them on purpose.
   options.check_idle_balance = false;
+  // LICHEN_PROC_TRACE=<file>: the run's scheduler trace (for a failing seed's replay).
+  if (const char* trace = std::getenv("LICHEN_PROC_TRACE")) options.trace_path = trace;
   return sim::Run(options, root);
 }
 

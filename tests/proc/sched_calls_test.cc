@@ -2,6 +2,7 @@
 // getcpu says so), nice is the task's, sched_setattr's sched_runtime becomes its EEVDF slice.
 #include <gtest/gtest.h>
 
+#include "kernel/futex/futex.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/eevdf.h"
 #include "tests/proc/proc_test_util.h"
@@ -14,6 +15,14 @@ struct SchedShared {
   uint64_t slice_seen = 0;
 };
 SchedShared g_sched;
+
+// Spins in user code (never sleeping, so never re-enqueued) until told to stop.
+void NiceSpinner(UserRegs& regs) {
+  sim::UserWord(regs, g_sched.page + 520).Store(1, std::memory_order_seq_cst);
+  while (sim::UserWord(regs, g_sched.page + 524).Load(std::memory_order_seq_cst) == 0)
+    sim::UserRun(regs, 5 * kUs);
+  sim::UserSyscall(regs, sys::kExit, 0);
+}
 
 void PinnedProgram(UserRegs& regs) {
   const uint64_t page = MapAnon(regs, 4096);
@@ -50,6 +59,23 @@ void PinnedProgram(UserRegs& regs) {
   LICHEN_ASSERT(sim::UserLoad64(regs, page + 152) == 2 * kMs, "sched_runtime read back");
   LICHEN_ASSERT(static_cast<int32_t>(sim::UserLoad64(regs, page + 144)) == -3, "nice read back");
   LICHEN_ASSERT(sim::UserSyscall(regs, sys::kGetpriority, 0, 0) == 23, "getpriority after");
+  // PRIO_PGRP: every thread of the process, a sibling that runs or waits in its queue too (its
+  // weight at once, not a request for a wakeup that a spinning thread never has).
+  const uint64_t stack = MapAnon(regs, 16384);
+  const int64_t tid = CloneThread(regs, &NiceSpinner, 0, stack + 16384, 0, page + 512);
+  LICHEN_ASSERT(tid > 0, "clone");
+  while (sim::UserWord(regs, page + 520).Load(std::memory_order_seq_cst) == 0)
+    sim::UserRun(regs, 2 * kUs);
+  LICHEN_ASSERT(sim::UserSyscall(regs, sys::kSetpriority, 1, 0, 5) == 0, "setpriority pgrp");
+  proc::Thread* sibling = proc::FindThread(static_cast<uint32_t>(tid));
+  LICHEN_ASSERT(sibling != nullptr, "the sibling");
+  const int nice =
+      sibling->task.Load(std::memory_order_acquire)->published_nice.Load(std::memory_order_relaxed);
+  proc::PutThread(sibling);
+  LICHEN_ASSERT(nice == 5, "the spinning sibling's nice is {}", nice);
+  sim::UserWord(regs, page + 524).Store(1, std::memory_order_seq_cst);
+  for (uint32_t t; (t = sim::UserWord(regs, page + 512).Load(std::memory_order_seq_cst));)
+    sim::UserSyscall(regs, sys::kFutex, page + 512, futex::kWait, t);
   sim::UserSyscall(regs, sys::kExitGroup, 0);
 }
 
