@@ -10,6 +10,7 @@
 #include "kernel/mm/kmem.h"
 #include "lib/assert.h"
 #include "lib/sim_reset.h"
+#include "platform/sim/sim.h"
 
 namespace lichen {
 
@@ -40,7 +41,10 @@ struct CpuState {
 std::vector<CpuState> g_cpus;
 
 CpuState& ThisCpuState() {
-  const uint32_t cpu = platform::ThisCpu();
+  // Not platform::ThisCpu(): with IRQs on that is a preemption point, and this runs under
+  // g_mutex, so another simulated CPU would block on it on the simulator's one host thread.
+  const uint32_t current = sim::Active() ? sim::CurrentVirtualCpu() : 0;
+  const uint32_t cpu = current < platform::CpuCount() ? current : 0;
   if (g_cpus.size() <= cpu)
     g_cpus.resize(platform::CpuCount() > cpu ? platform::CpuCount() : cpu + 1);
   return g_cpus[cpu];
