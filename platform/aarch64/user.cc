@@ -7,9 +7,9 @@
 #include "kernel/sched/sched.h"
 #include "kernel/sched/task.h"
 #include "kernel/user/entry.h"
-#include "platform/aarch64/kernel_main.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/el0.h"
+#include "platform/aarch64/kernel_main.h"
 #include "platform/aarch64/power.h"
 #include "platform/aarch64/sysreg.h"
 
