@@ -79,6 +79,27 @@ struct Faults {
   // lockdep reads the CPU id (and so whose held mutexes it checks) before masking IRQs: the
   // task may move to another CPU in between (found by the QEMU soak).
   bool lockdep_cpu_before_mask = false;
+
+  // Seed bug "AlreadyMapped" (tests/vm): a fault that finds its page already mapped (another
+  // thread on another CPU faulted it in first) fails with SEGV_MAPERR instead of succeeding.
+  bool vm_already_mapped_is_an_error = false;
+  // Fault racing munmap (tests/vm): the fault handler drops the address space's lock while it
+  // allocates and fills the page and installs it without looking again whether the region is
+  // still there, so a page can stay mapped in a range munmap has already emptied.
+  bool vm_fault_drops_lock_to_fill = false;
+  // ASID rollover (tests/vm): the rollover forgets the ASIDs the CPUs are running, so one of
+  // them is given to another space while its CPU still runs the old one with it, and a flush
+  // by the space's new ASID misses that CPU (Linux keeps them as reserved ASIDs).
+  bool vm_asid_rollover_forgets_active = false;
+  // ASID rollover (tests/vm): the rollover marks no CPU flush-pending, so a CPU can start
+  // using an ASID while its TLB still holds entries of the space that had it before.
+  bool vm_asid_rollover_skips_flush = false;
+  // Address-space lifetime (tests/vm): vm::Activate takes no reference for the CPU, so the
+  // last thread's Put frees a space (its tables) while a CPU still runs on them.
+  bool vm_activate_takes_no_reference = false;
+  // User copies (tests/vm): every copy takes the space's sleeping lock, even of a page that is
+  // mapped, so the threads of a process queue behind each other on every system call.
+  bool vm_copy_takes_space_lock = false;
 };
 extern Faults g_faults;
 #define LICHEN_FAULT(name) (::lichen::g_faults.name)

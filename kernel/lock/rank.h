@@ -25,19 +25,27 @@ enum class LockRank : uint8_t {
 
   // Sleeping locks: held across blocking and context switches, so never taken under a
   // spinlock. They come before every spinlock.
-  kMutex,  // a Mutex without a class of its own (kernel/sync/mutex.h)
+  kMutex,         // a Mutex without a class of its own (kernel/sync/mutex.h)
+  kAddressSpace,  // an address space's lock (kernel/vm); allocates pages, takes its table lock
 
   // Spinlocks, outermost first. Each line says what the lock's holder goes on to take.
   kMutexState,  // a Mutex's own state; wakes the next owner (sched::Wake) under it
   kWaitQueue,   // a WaitQueue's waiters; wakes them under it
+  // Processes (kernel/proc): the table of all processes, then one process's threads, files
+  // and signal state. Wake and interrupt tasks under them, take nothing else.
+  kProcessTable,
+  kProcess,
+  kRandom,  // the kernel's random generator (kernel/proc/random.cc); takes nothing
   // The futex buckets (kernel/futex), one rank each, so that requeue and wake-op may hold
   // two: always in bucket order. Wake their waiters under them.
   kFutexBucket,
   kFutexBucketLast = kFutexBucket + 31,
+  kVmTables,           // a space's table lock (kernel/vm); futex word reads take it
   kTaskJoin,           // a task's join handshake; the exiting CPU wakes the joiner under it
   kRegistry,           // the task registry; visitors run under it
   kNaiveSchedLock,     // fault injection: the seed's global scheduler lock (kernel/sched/faults.cc)
   kNaiveGlobalEvents,  // fault injection: the seed's shared slice-event table
+  kAsid,               // the ASID allocator (kernel/vm/asid.h); nothing is taken under it
   kHeapDepot,          // the per-CPU heap caches' depot; nothing is taken under it
   kHeap,               // the slab heap; takes the page allocator to grow and trim
   kPageAllocator,      // the page allocator: innermost
@@ -58,10 +66,22 @@ constexpr const char* RankName(LockRank rank) {
       return "TestC";
     case LockRank::kMutex:
       return "Mutex";
+    case LockRank::kAddressSpace:
+      return "AddressSpace";
+    case LockRank::kVmTables:
+      return "VmTables";
+    case LockRank::kAsid:
+      return "Asid";
     case LockRank::kMutexState:
       return "MutexState";
     case LockRank::kWaitQueue:
       return "WaitQueue";
+    case LockRank::kProcessTable:
+      return "ProcessTable";
+    case LockRank::kProcess:
+      return "Process";
+    case LockRank::kRandom:
+      return "Random";
     case LockRank::kFutexBucket:
     case LockRank::kFutexBucketLast:
       return "FutexBucket";

@@ -3,6 +3,7 @@
 // Owns task ids, Spawn (the Task, its stack, and its first steps in TaskTrampoline), Exit,
 // Join and FreeTask, and the Task helpers task.h declares. The last step of an exit is in
 // FinishSwitch (switch.cc): a task may be freed only once no CPU runs on its stack.
+#include "kernel/base/platform_stack.h"
 #include "kernel/mm/kmem.h"
 #include "kernel/sched/cpu.h"
 #include "kernel/sched/internal.h"
@@ -23,14 +24,6 @@ namespace {
 
 Atomic<uint64_t> g_next_task_id{1};
 
-// The page order holding `bytes` of stack.
-uint32_t StackOrder(size_t bytes) {
-  uint32_t order = 0;
-  while ((size_t{4096} << order) < bytes)
-    ++order;
-  return order;
-}
-
 // Copies at most sizeof(name)-1 characters.
 void SetName(Task& task, const char* name) {
   size_t i = 0;
@@ -45,7 +38,7 @@ void SetName(Task& task, const char* name) {
 // Frees a task that no CPU uses any more (exited and switched away from for good).
 void FreeTask(Task* task) {
   registry::Remove(*task);
-  mm::Pages().FreePages(reinterpret_cast<uintptr_t>(task->stack), StackOrder(task->stack_size));
+  platform::FreeTaskStack(task->stack, task->stack_size);
   mm::KernelHeap().Delete(task);
 }
 
@@ -67,8 +60,10 @@ Result<Task*> Spawn(const SpawnOptions& options) {
   const CpuMask allowed = options.affinity & OnlineCpus();
   if (allowed.Empty()) return Error::kInvalidArgument;
   Task* task = LICHEN_TRY(mm::KernelHeap().New<Task>());
-  const size_t stack_size = options.stack_size != 0 ? options.stack_size : kDefaultStackSize;
-  Result<uintptr_t> stack = mm::Pages().AllocPages(StackOrder(stack_size));
+  const size_t stack_size =
+      platform::TaskStackBytes(options.stack_size != 0 ? options.stack_size : kDefaultStackSize);
+  // The platform places the stack (aarch64: with an unmapped guard page below it).
+  Result<void*> stack = platform::AllocTaskStack(stack_size);
   if (!stack.ok()) {
     mm::KernelHeap().Delete(task);
     return stack.error();
@@ -79,13 +74,20 @@ Result<Task*> Spawn(const SpawnOptions& options) {
   task->arg = options.arg;
   task->affinity_bits.Store(options.affinity.bits(), std::memory_order_relaxed);
   task->detached = options.detached;
-  task->stack = reinterpret_cast<void*>(stack.value());
-  task->stack_size = size_t{4096} << StackOrder(stack_size);
+  task->user = options.user;
+  task->stack = stack.value();
+  task->stack_size = stack_size;
   task->se.id = task->id;
   task->se.SetNice(options.nice);
   task->requested_nice.Store(task->se.nice, std::memory_order_relaxed);
   task->published_nice.Store(task->se.nice, std::memory_order_relaxed);
   if (options.slice_ns != 0) task->se.SetSliceNs(options.slice_ns);
+  // A user task's slice request starts at 0 (the base slice) and CommitSwitch compares it with
+  // the entity's: a user task spawned with its own slice would lose it at its first switch.
+  // (Stored only then, so that other spawns keep their simulator interleavings.)
+  if (options.user != nullptr && options.slice_ns != 0) {
+    task->requested_slice_ns.Store(task->se.slice_ns, std::memory_order_relaxed);
+  }
   platform::InitContext(task->context, task->stack, task->stack_size, &TaskTrampoline, task);
   task->state.Store(TaskState::kRunnable, std::memory_order_relaxed);
   {

@@ -79,6 +79,16 @@ void SetNice(Task* task, int nice) {
   PushRequestsToOwner(*task);
 }
 
+void SetSliceNs(Task* task, uint64_t slice_ns) {
+  const uint64_t want = slice_ns == 0 ? 0 : ClampSliceNs(slice_ns);
+  task->requested_slice_ns.Store(want, std::memory_order_relaxed);
+  // The calling task is current on this CPU: it may change its own slice at once (a task
+  // alone on its CPU might not be switched in again for a long time).
+  IrqGuard guard;
+  auto cpu = ThisCpuLocal(guard.token());
+  if (cpu->current == task) task->se.SetSliceNs(want);
+}
+
 Result<void> SetAffinity(Task* task, CpuMask affinity) {
   if ((affinity & OnlineCpus()).Empty() || task->is_idle) return Error::kInvalidArgument;
   task->affinity_bits.Store(affinity.bits(), std::memory_order_release);

@@ -27,6 +27,7 @@ struct SpawnOptions {
   CpuMask affinity = CpuMask::FirstN(kMaxCpus);
   bool detached = false;  // nobody will Join(); freed when it exits
   size_t stack_size = 0;  // 0: kDefaultStackSize
+  void* user = nullptr;   // Task::user: set before the task can first be switched in
 };
 
 inline constexpr size_t kDefaultStackSize = 16 * 1024;
@@ -64,6 +65,13 @@ void SleepUntil(uint64_t deadline_ns);
 // wakeup if it sleeps.
 void SetNice(Task* task, int nice);
 
+// Sets a task's requested slice (sched_setattr's sched_runtime, as Linux 6.12 uses it for
+// fair tasks), clamped to the EEVDF bounds; 0 goes back to the base slice. It takes effect
+// at once for the calling task, otherwise when the task next becomes current on its CPU; the
+// entity uses it from its next deadline. For user threads (Task::user set): kernel tasks
+// choose their slice at Spawn.
+void SetSliceNs(Task* task, uint64_t slice_ns);
+
 // Restricts a task to `affinity`. A queued task that may no longer stay on its CPU moves at
 // once, a running one when it is next switched out, a sleeping one when it wakes.
 // kInvalidArgument if no online CPU is allowed, or for an idle task.
@@ -86,6 +94,16 @@ bool Wake(Task* task);
 // calls Wake(), with no lock in between (CallOn, SleepUntil); null when the wait is over. The
 // simulator fails a run in which the task sleeps while the flag is set (a lost wakeup).
 void DebugNoteWaitFlag(Task& task, const Atomic<bool>* flag);
+
+// ---- User space ------------------------------------------------------------------------------
+
+// Called on every context switch where `prev` or `next` has Task::user set, on the switching
+// CPU with IRQs masked, after the switch is decided and before SwitchContext: the process
+// layer switches the CPU's address space and user register state there (kernel/proc). It must
+// not sleep or take a lock that is held across a sleep.
+using SwitchHook = void (*)(Task* prev, Task* next);
+// Installs the hook (once, at boot, before any user task exists); nullptr removes it.
+void SetSwitchHook(SwitchHook hook);
 
 // ---- Called by the core itself (interrupt paths, idle, boot) ---------------------------------
 

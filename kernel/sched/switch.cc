@@ -21,6 +21,9 @@ namespace lichen::sched {
 
 namespace {
 
+// The process layer's switch hook (sched.h). Written once at boot, before user tasks exist.
+Atomic<SwitchHook> g_switch_hook{nullptr};
+
 // What ScheduleLocked decided about the task it switches away from, for the commit and for
 // FinishSwitch.
 struct SettledPrev {
@@ -112,6 +115,15 @@ void CommitSwitch(CpuLocal& cpu, Task* prev, Task* next, const SettledPrev& sett
     next->state.CompareExchange(runnable, TaskState::kRunning, std::memory_order_relaxed,
                                 std::memory_order_relaxed);
     next->published_switches.FetchAdd(1, std::memory_order_relaxed);
+    // A slice asked for with SetSliceNs: current is the one place it may change. Only user
+    // threads ask (sched_setattr), and kernel tasks skip the load, which in the simulator is
+    // an interleaving point: their runs, and so their seeds' fingerprints, stay as they were.
+    if (next->user != nullptr) {
+      const uint64_t want_slice = next->requested_slice_ns.Load(std::memory_order_relaxed);
+      if (want_slice != (next->se.custom_slice ? next->se.slice_ns : 0)) {
+        next->se.SetSliceNs(want_slice);
+      }
+    }
     RecordWakeLatency(*next, now);
   }
   if constexpr (kDebugChecks) {
@@ -165,6 +177,12 @@ void ScheduleLocked(IrqsOff irqs_off, SwitchReason reason) {
     // resumes on.
     LICHEN_ASSERT(!AnyPerCpuBorrowedHere(), "per-CPU state borrowed across a context switch");
     lockdep::SwitchTask(&next->held_locks);
+  }
+  // After CommitSwitch and outside the CPU's borrow: the hook reaches the address-space layer,
+  // which has per-CPU state of its own (the active ASID).
+  if (prev->user != nullptr || next->user != nullptr) {
+    SwitchHook hook = g_switch_hook.Load(std::memory_order_acquire);
+    if (hook != nullptr) hook(prev, next);
   }
   platform::SwitchContext(prev->context, next->context);
   // Back in `prev`, maybe much later and on another CPU.
@@ -225,6 +243,10 @@ void FinishSwitch(IrqsOff irqs_off) {
     from->exit_done = true;
     if (from->joiner != nullptr) Wake(from->joiner);
   }
+}
+
+void SetSwitchHook(SwitchHook hook) {
+  g_switch_hook.Store(hook, std::memory_order_release);
 }
 
 // ---- Asking for a switch --------------------------------------------------------------------

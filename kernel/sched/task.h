@@ -129,11 +129,21 @@ struct Task {
   // when it next holds the task: at once if the task is queued or running, at its next
   // enqueue if it sleeps.
   Atomic<int32_t> requested_nice{0};
+  // Slice asked for by sched::SetSliceNs (clamped; 0: the base slice). The task's CPU applies
+  // it when the task next becomes current (an entity waiting in a queue's tree cannot change
+  // its slice).
+  Atomic<uint64_t> requested_slice_ns{0};
 
   // ---- Published for the registry and diagnostics (owner writes, anyone reads) ----
   Atomic<uint64_t> published_runtime_ns{0};
   Atomic<int32_t> published_nice{0};
   Atomic<uint64_t> published_switches{0};
+
+  // ---- User space ----
+  // The user thread this task runs (kernel/proc's proc::Thread), or null for a kernel task.
+  // Opaque to the scheduler: it only calls the switch hook (sched::SetSwitchHook) when prev
+  // or next has one. Set before the task is spawned, never changed.
+  void* user = nullptr;
 
   // ---- Debug: detects a task queued or running on two CPUs at once ----
   Atomic<uint32_t> debug_queued_on{kNotOnCpu};

@@ -48,6 +48,29 @@
 #define LICHEN_EXC_LOWER_A64 4  // from EL0 in AArch64 (no user space yet)
 #define LICHEN_EXC_LOWER_A32 5  // from EL0 in AArch32
 
+// --- Entry from EL0 (vectors.S, el0.h) -----------------------------------------------------------
+
+// The frame an exception from EL0 leaves at the top of the task's kernel stack (SP_EL1 is the
+// stack's top while EL0 runs): ESR and FAR, then the user registers (UserRegs: x0-x30, sp,
+// pc, pstate), which end exactly at the top.
+#define LICHEN_EL0_FRAME_SIZE 288
+#define LICHEN_EL0_FRAME_REGS 16  // offset of the user registers in the frame
+#define LICHEN_EL0_REGS_SP 248    // offsets inside the user registers
+#define LICHEN_EL0_REGS_PC 256
+#define LICHEN_EL0_REGS_PSTATE 264
+// What of a saved PSTATE may go back to EL0: NZCV only (EL0t, nothing masked), so a forged
+// pstate (sigreturn) can never return into EL1.
+#define LICHEN_EL0_PSTATE_MASK 0xf0000000
+
+// The FP/SIMD and thread state of a user thread (platform::UserExtState, el0.h): V0-V31, then
+// FPCR, FPSR, TPIDR_EL0 and padding.
+#define LICHEN_EXT_STATE_SIZE 544
+#define LICHEN_EXT_FPCR 512
+#define LICHEN_EXT_TPIDR 528
+
+// CPACR_EL1.FPEN = 0b11: FP/SIMD instructions trap at neither EL0 nor EL1.
+#define LICHEN_CPACR_EL1_FPEN 0x300000
+
 // --- Context switch frame (context.S) ----------------------------------------------------------
 
 // x19-x28, x29 (fp), x30 (lr): 12 registers, 96 bytes, a multiple of 16.
@@ -59,25 +82,45 @@
 // write-allocate, non-transient (0xff), Attr2 = Normal non-cacheable (0x44).
 #define LICHEN_MAIR_EL1 0x44ff04
 #define LICHEN_MAIR_DEVICE_INDEX 0
+#define LICHEN_MAIR_DEVICE_ATTR 0x04  // the Device-nGnRE encoding (PAR_EL1.ATTR)
 #define LICHEN_MAIR_NORMAL_INDEX 1
 #define LICHEN_MAIR_NONCACHED_INDEX 2
 
-// TCR_EL1 without IPS (filled in at run time from ID_AA64MMFR0_EL1.PARange):
-//   T0SZ = 25 (39-bit VA, walks start at level 1)   bits [5:0]
+// --- Virtual memory layout (docs/aarch64.md, "Memory map") -----------------------------------
+
+// The kernel runs in the TTBR1 half (T1SZ = 16: 0xffff_0000_0000_0000 and up) and maps every
+// physical address it uses -- RAM, its own image, the devices it drives -- at this one fixed
+// offset: kernel VA = PA + LICHEN_KERNEL_VA_OFFSET (platform::PhysToKernel). The image is
+// linked at its load address plus the offset, so the image is simply part of that direct map.
+// The lower half (TTBR0) belongs to the running process.
+#define LICHEN_KERNEL_VA_OFFSET 0xffff000000000000
+// Physical addresses the direct map can hold: PA [0, 2^47) maps to VA [offset, offset + 2^47).
+#define LICHEN_DIRECT_MAP_PA_LIMIT 0x800000000000
+// Task kernel stacks (kstack.cc): the upper half of the TTBR1 range, never a direct-map VA.
+#define LICHEN_KSTACK_REGION_BASE 0xffff800000000000
+
+// TCR_EL1 without IPS (filled in at run time from ID_AA64MMFR0_EL1.PARange) and AS:
+//   T0SZ = 16 (48-bit user VA, 4 levels)             bits [5:0]
 //   IRGN0 = ORGN0 = 0b01 (write-back, write-allocate walks)  bits [9:8], [11:10]
 //   SH0 = 0b11 (inner shareable)                     bits [13:12]
 //   TG0 = 0b00 (4 KiB granule)                       bits [15:14]
-//   EPD1 = 1 (no walks through TTBR1_EL1)            bit 23
-//   TG1 = 0b10 (4 KiB granule, unused)               bits [31:30]
-#define LICHEN_TCR_T0SZ 25
-#define LICHEN_TCR_EL1_BASE 0x80803519
+//   T1SZ = 16 (48-bit kernel VA, 4 levels)           bits [21:16]
+//   A1 = 0 (the ASID is TTBR0_EL1's)                 bit 22
+//   EPD1 = 0, IRGN1 = ORGN1 = 0b01, SH1 = 0b11       bits 23, [25:24], [27:26], [29:28]
+//   TG1 = 0b10 (4 KiB granule)                       bits [31:30]
+// AS (bit 36, 16-bit ASIDs) is set at run time when ID_AA64MMFR0_EL1.ASIDBits says 16.
+#define LICHEN_TCR_T0SZ 16
+#define LICHEN_TCR_EL1_BASE 0xb5103510
 #define LICHEN_TCR_IPS_SHIFT 32
+#define LICHEN_TCR_AS_SHIFT 36
 
 // SCTLR_EL1 with the MMU off: only the bits that are RES1 in Armv8.0 (11, 20, 22, 23, 28, 29).
 #define LICHEN_SCTLR_EL1_RES1 0x30d00800
-// SCTLR_EL1 with the MMU on: RES1 | M (0) | C (2) | SA (3) | SA0 (4) | I (12) | WXN (19).
-// Little-endian (EE = E0E = 0), no alignment faults for normal memory (A = 0).
-#define LICHEN_SCTLR_EL1_MMU_ON 0x30d8181d
+// SCTLR_EL1 with the MMU on: RES1 | M (0) | C (2) | SA (3) | SA0 (4) | I (12) | WXN (19), and
+// for EL0 what Linux gives it: DZE (14, DC ZVA), UCT (15, CTR_EL0 reads), nTWI (16) and nTWE
+// (18, WFI/WFE not trapped). Little-endian (EE = E0E = 0), no alignment faults for normal
+// memory (A = 0), UMA = 0 (EL0 cannot mask interrupts).
+#define LICHEN_SCTLR_EL1_MMU_ON 0x30ddd81d
 
 // HCR_EL2 when dropping to EL1: RW (bit 31) = EL1 is AArch64; nothing trapped, no stage 2,
 // physical IRQs/FIQs/SErrors go to EL1 (IMO = FMO = AMO = 0).

@@ -10,6 +10,14 @@
 // their ArchCpu and VBAR_EL1 at the vectors, and turn on the MMU with the tables the boot CPU
 // built. Before its MMU is on a CPU must not write memory another CPU may cache, and the
 // secondaries do not even read it: everything they need is computed from their CPU id.
+//
+// The image is linked in the TTBR1 half (LICHEN_KERNEL_VA_OFFSET + its physical address) but
+// entered at its physical address with the MMU off, where every PC-relative address (adrp)
+// is physical. The MMU comes on with TTBR1 = the kernel's tables and TTBR0 = an identity map
+// of .text.boot only (this file), so the instruction after the SCTLR write still fetches; the
+// CPU then branches to a linked (high) address, moves sp, TPIDR_EL1 and VBAR_EL1 up by the
+// offset, and points TTBR0 at an empty table (lichen_leave_identity_map). From then on the
+// lower half is the running process's (platform::SetUserTranslation).
 #include "platform/aarch64/asm_defs.h"
 
 // Loads the address of `sym` (PC-relative, works before and after the MMU is on).
@@ -18,10 +26,30 @@
   add \reg, \reg, :lo12:\sym
 .endm
 
+// Continues at the linked (TTBR1) address of the next instruction: a literal-pool load gives
+// the absolute address, where adrp would give the physical one. Uses x9.
+.macro JUMP_HIGH
+  ldr x9, =1f
+  br x9
+1:
+.endm
+
   .section .text.boot, "ax"
   .global _start
   .type _start, %function
 _start:
+  // The arm64 Linux Image header (Documentation/arch/arm64/booting.rst), so that the raw
+  // lichen.bin boots as a Linux Image: only then does QEMU pass -initrd to the kernel (through
+  // /chosen). An ELF load enters here too; the first word branches over the header.
+  b lichen_boot_start           // code0
+  .long 0                       // code1
+  .quad 0x200000                // text_offset: 2 MiB above a 2 MiB-aligned RAM base
+  .quad lichen_image_size       // image_size: load address to the end of .bss (linker.ld)
+  .quad 0x2                     // flags: little-endian, 4 KiB pages, base near the RAM start
+  .quad 0, 0, 0                 // res2-res4
+  .ascii "ARM\x64"              // magic
+  .long 0                       // res5: no PE header
+lichen_boot_start:
   msr daifset, #0xf             // everything masked until the kernel is ready for it
   mov x19, x0                   // x19: DTB address hint (0 when the loader gave none)
   mrs x20, CurrentEL
@@ -66,6 +94,21 @@ _start:
   ADDR x1, __kernel_end
   bl lichen_dcache_invalidate_range
   bl lichen_enable_mmu
+  JUMP_HIGH
+
+  // Running at the linked addresses: move everything that holds a physical address up.
+  ldr x9, =LICHEN_KERNEL_VA_OFFSET
+  add sp, sp, x9
+  bl lichen_leave_identity_map
+  ADDR x0, lichen_arch_cpu
+  msr tpidr_el1, x0
+  ADDR x1, lichen_cpu_stacks
+  ldr x2, =LICHEN_EXCEPTION_STACK_TOP_OFFSET
+  add x1, x1, x2
+  str x1, [x0, #LICHEN_ARCH_CPU_EXCEPTION_STACK_TOP]
+  ADDR x0, lichen_vectors
+  msr vbar_el1, x0
+  isb
 
   bl LichenBootMain             // never returns
   b lichen_park
@@ -98,6 +141,23 @@ lichen_secondary_entry:
   msr vbar_el1, x0
   isb
   bl lichen_enable_mmu          // now coherent with the other CPUs
+  JUMP_HIGH
+
+  // The same three, at the linked addresses.
+  bl lichen_leave_identity_map
+  ADDR x0, lichen_arch_cpu
+  mov x1, #LICHEN_ARCH_CPU_SIZE
+  madd x0, x19, x1, x0
+  msr tpidr_el1, x0
+  ADDR x0, lichen_cpu_stacks
+  ldr x1, =LICHEN_STACK_SLOT_SIZE
+  madd x0, x19, x1, x0
+  ldr x1, =LICHEN_BOOT_STACK_TOP_OFFSET
+  add x0, x0, x1
+  mov sp, x0
+  ADDR x0, lichen_vectors
+  msr vbar_el1, x0
+  isb
 
   mov x0, x19
   mov x1, x20
@@ -160,8 +220,10 @@ lichen_drop_to_el1:
   .size lichen_drop_to_el1, . - lichen_drop_to_el1
 
 // Turns on the MMU with the shared tables: MAIR, TCR (IPS from the CPU's PARange, at most
-// 48 bits), TTBR0 = the root table; stale TLB entries and instructions are discarded first.
-// Uses x9-x11 only; no stack.
+// 48 bits; 16-bit ASIDs when the CPU has them), TTBR1 = the kernel's root table, TTBR0 = the
+// identity map of .text.boot; stale TLB entries and instructions are discarded first. Called
+// with the MMU off, at the physical address (adrp gives the tables' physical addresses), and
+// returns to the identity-mapped caller. Uses x9-x11 only; no stack.
   .global lichen_enable_mmu
   .type lichen_enable_mmu, %function
 lichen_enable_mmu:
@@ -171,14 +233,23 @@ lichen_enable_mmu:
   b.eq lichen_early_fail
   ldr x10, =LICHEN_MAIR_EL1
   msr mair_el1, x10
+  mov x10, #LICHEN_CPACR_EL1_FPEN   // user threads use FP/SIMD; el0 saves it at EL1
+  msr cpacr_el1, x10
+  ldr x11, =LICHEN_TCR_EL1_BASE
   and x10, x9, #0xf             // PARange
-  mov x11, #5
-  cmp x10, x11
-  csel x10, x10, x11, ls        // IPS = min(PARange, 0b101 = 48 bits)
-  ldr x9, =LICHEN_TCR_EL1_BASE
-  bfi x9, x10, #LICHEN_TCR_IPS_SHIFT, #3
-  msr tcr_el1, x9
+  cmp x10, #5
+  mov x9, #5
+  csel x10, x10, x9, ls         // IPS = min(PARange, 0b101 = 48 bits)
+  bfi x11, x10, #LICHEN_TCR_IPS_SHIFT, #3
+  mrs x9, id_aa64mmfr0_el1
+  ubfx x10, x9, #4, #4          // ASIDBits: 0b0010 means 16 bits
+  cmp x10, #2
+  cset x10, eq
+  bfi x11, x10, #LICHEN_TCR_AS_SHIFT, #1
+  msr tcr_el1, x11
   adrp x9, lichen_page_tables   // page-aligned: adrp gives its exact address
+  msr ttbr1_el1, x9
+  adrp x9, lichen_identity_tables
   msr ttbr0_el1, x9
   isb
   tlbi vmalle1
@@ -191,6 +262,24 @@ lichen_enable_mmu:
   ret
   .size lichen_enable_mmu, . - lichen_enable_mmu
 
+// Called at the linked address once the MMU is on: TTBR0 = the empty table (ASID 0, which no
+// process gets), and this CPU's TLB forgets the identity map. Uses x9-x10; no stack.
+  .section .text, "ax"
+  .global lichen_leave_identity_map
+  .type lichen_leave_identity_map, %function
+lichen_leave_identity_map:
+  adrp x9, lichen_empty_table
+  ldr x10, =LICHEN_KERNEL_VA_OFFSET
+  sub x9, x9, x10
+  msr ttbr0_el1, x9
+  isb
+  tlbi vmalle1
+  dsb nsh
+  isb
+  ret
+  .size lichen_leave_identity_map, . - lichen_leave_identity_map
+
+  .section .text.boot, "ax"
 // Invalidates the data cache lines covering [x0, x1) to the point of coherency (no write-back).
 // Uses x0-x3.
   .global lichen_dcache_invalidate_range

@@ -56,6 +56,10 @@ struct BootInfo {
   // device tree blob above the image. The page allocator of the core owns this range.
   MemRange kernel_image;
   MemRange free_range;
+  // The free RAM of the same range above the first of those (above the initrd and the DTB a
+  // Linux-Image boot puts at RAM + 128 MiB), size 0 if none: a second region for the page
+  // allocator, so that the initrd does not cut the RAM in half.
+  MemRange free_range_high;
 
   // Where the device tree blob was found (0 if none) and its total size.
   uint64_t dtb_address = 0;

@@ -1,5 +1,7 @@
 #include "platform/aarch64/cmdline.h"
 
+#include <cstddef>
+
 namespace lichen {
 
 namespace {
@@ -11,26 +13,49 @@ bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
+// The next word at or after `pos` (empty at the end); `pos` moves past it.
+std::string_view NextWord(std::string_view text, size_t& pos) {
+  while (pos < text.size() && IsSpace(text[pos]))
+    ++pos;
+  size_t end = pos;
+  while (end < text.size() && !IsSpace(text[end]))
+    ++end;
+  const std::string_view word = text.substr(pos, end - pos);
+  pos = end;
+  return word;
+}
+
+constexpr std::string_view kEndOfOptions = "--";
+
 }  // namespace
 
 std::optional<std::string_view> CmdlineOption(std::string_view cmdline, std::string_view key) {
   std::optional<std::string_view> found;
   size_t pos = 0;
   while (pos < cmdline.size()) {
-    while (pos < cmdline.size() && IsSpace(cmdline[pos]))
-      ++pos;
-    size_t end = pos;
-    while (end < cmdline.size() && !IsSpace(cmdline[end]))
-      ++end;
-    const std::string_view word = cmdline.substr(pos, end - pos);
+    const std::string_view word = NextWord(cmdline, pos);
+    if (word == kEndOfOptions) break;  // init's arguments from here on
     const size_t eq = word.find('=');
     const std::string_view name = word.substr(0, eq);
     if (!word.empty() && name == key) {
       found = eq == std::string_view::npos ? std::string_view() : word.substr(eq + 1);
     }
-    pos = end;
   }
   return found;
+}
+
+size_t CmdlineInitArgs(std::string_view cmdline, std::string_view* words, size_t max) {
+  size_t pos = 0;
+  while (pos < cmdline.size() && NextWord(cmdline, pos) != kEndOfOptions) {
+  }
+  size_t count = 0;
+  while (pos < cmdline.size()) {
+    const std::string_view word = NextWord(cmdline, pos);
+    if (word.empty()) break;  // trailing white space
+    if (count < max) words[count] = word;
+    ++count;
+  }
+  return count;
 }
 
 std::optional<uint64_t> ParseUint(std::string_view text) {

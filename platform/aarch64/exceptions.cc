@@ -5,11 +5,13 @@
 #include "lib/atomic.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/cpu_local.h"
+#include "platform/aarch64/direct_map.h"
 #include "platform/aarch64/entry_points.h"
 #include "platform/aarch64/exception_frame.h"
 #include "platform/aarch64/fatal.h"
 #include "platform/aarch64/gic.h"
 #include "platform/aarch64/image.h"
+#include "platform/aarch64/kstack.h"
 #include "platform/aarch64/mmu.h"
 #include "platform/aarch64/psci.h"
 #include "platform/aarch64/sysreg.h"
@@ -142,8 +144,26 @@ const char* KindName(ExceptionKind kind) {
   return "exception";
 }
 
+const char* TaskName() {
+  const char* name = CurrentTaskName();
+  return name != nullptr ? name : "?";
+}
+
+bool Mapped(uint64_t va) {
+  return (TranslateKernelRead(va) & kParFault) == 0;
+}
+
 // Which guard page (if any) holds `addr`: writes a description into `line`.
 bool DescribeGuard(uint64_t addr, console::LineBuffer& line) {
+  // A task stack's guard: unmapped, in the stack region, with the stack's lowest page just
+  // above it. The overflowing task is the one this CPU runs.
+  if (InTaskStackRegion(addr) && !Mapped(addr) && InTaskStackRegion(addr + LICHEN_PAGE_SIZE) &&
+      Mapped(addr + LICHEN_PAGE_SIZE)) {
+    Format(line,
+           "    {:#x} is in the guard page below the kernel stack of task \"{}\": stack overflow",
+           addr, TaskName());
+    return true;
+  }
   for (uint32_t cpu = 0; cpu < LICHEN_AARCH64_MAX_CPUS; ++cpu) {
     if (addr - BootStackGuard(cpu) < LICHEN_PAGE_SIZE) {
       Format(line, "    FAR is in the guard page below cpu{}'s boot stack: stack overflow", cpu);
@@ -157,21 +177,14 @@ bool DescribeGuard(uint64_t addr, console::LineBuffer& line) {
   return false;
 }
 
-// True if [addr, addr + 16) is mapped RAM outside the guard pages (safe to read in a report).
+// True if [addr, addr + 16) is mapped kernel memory that is not a device (safe to read in a
+// report): the image, the direct map of RAM, a task stack. Asks the MMU itself (AT S1E1R),
+// so unmapped guard pages and anything the tables lack are refused without a fault.
 bool SafeToRead(uint64_t addr) {
-  if (addr % 16 != 0) return false;
-  for (uint32_t cpu = 0; cpu < LICHEN_AARCH64_MAX_CPUS; ++cpu) {
-    if (addr - BootStackGuard(cpu) < LICHEN_PAGE_SIZE) return false;
-    if (addr - ExceptionStackGuard(cpu) < LICHEN_PAGE_SIZE) return false;
-  }
-  const uint64_t image_start = reinterpret_cast<uint64_t>(__data_start);
-  const uint64_t image_end = reinterpret_cast<uint64_t>(__kernel_end);
-  if (addr >= image_start && addr + 16 <= image_end) return true;
-  const BootInfo& info = TheBootInfo();
-  for (uint32_t i = 0; i < info.mem_count; ++i) {
-    if (info.mem[i].Contains(addr) && info.mem[i].Contains(addr + 15)) return true;
-  }
-  return false;
+  if (addr % 16 != 0 || addr < kDirectMapBase) return false;
+  const uint64_t par = TranslateKernelRead(addr);
+  if ((par & kParFault) != 0) return false;
+  return (par >> kParAttrShift) != LICHEN_MAIR_DEVICE_ATTR;
 }
 
 // The kernel's extra report section (SetFatalReportHook); read by the failing CPU.
@@ -181,14 +194,9 @@ void RunFatalReportHook() {
   if (FatalReportHook hook = g_fatal_report_hook.Load(std::memory_order_acquire)) hook();
 }
 
-const char* TaskName() {
-  const char* name = CurrentTaskName();
-  return name != nullptr ? name : "?";
-}
-
 // The full report of a fatal exception (first fault on this CPU).
 [[noreturn]] void ReportFatal(const ExceptionFrame& f, ExceptionKind kind) {
-  console::InitIfNeeded(kQemuVirtUartBase);
+  console::InitIfNeeded(PhysToVirt(kQemuVirtUartBase));
   console::EnterPanicMode();
   const ArchCpu& local = ThisArchCpu();
   const uint64_t ec = EsrClass(f.esr);
@@ -323,7 +331,7 @@ void PanicHandler(const char* file, int line, const char* message) {
     console::Print("*** PANIC while handling a fatal error on cpu{}: {}", local.cpu, message);
     PowerOff(ExitCode::kFatal);
   }
-  console::InitIfNeeded(kQemuVirtUartBase);
+  console::InitIfNeeded(PhysToVirt(kQemuVirtUartBase));
   console::EnterPanicMode();
   console::Print("*** PANIC on cpu{}, task \"{}\": {}", local.cpu, TaskName(), message);
   console::Print("    at {}:{}", file, line);

@@ -1,6 +1,7 @@
 #include "platform/aarch64/gic.h"
 
 #include "kernel/base/platform.h"
+#include "platform/aarch64/direct_map.h"
 #include "platform/aarch64/sysreg.h"
 #include "platform/aarch64/ticket_lock.h"
 
@@ -85,11 +86,12 @@ BootStatus FindRedistributor(const BootInfo& info, uint64_t mpidr, uintptr_t& ou
   const uint32_t want = PackedAffinity(mpidr);
   for (uint32_t r = 0; r < info.gicr_region_count; ++r) {
     const MemRange& region = info.gicr_regions[r];
-    uint64_t base = region.base;
-    while (base + kRedistributorSizeV3 <= region.end()) {
+    uint64_t base = PhysToVirt(region.base);
+    while (base + kRedistributorSizeV3 <= PhysToVirt(region.end())) {
       const uint32_t arch = (Read32(base + kGicrPidr2) >> 4) & 0xf;
       if (arch != 3 && arch != 4) {
-        return BootStatus::Error("GICv3: no redistributor where the device tree says", base);
+        return BootStatus::Error("GICv3: no redistributor where the device tree says",
+                                 VirtToPhys(base));
       }
       const uint64_t typer = Read64(base + kGicrTyper);
       if (static_cast<uint32_t>(typer >> 32) == want) {
@@ -108,7 +110,7 @@ BootStatus FindRedistributor(const BootInfo& info, uint64_t mpidr, uintptr_t& ou
 }  // namespace
 
 BootStatus InitDistributor(const BootInfo& info, uint64_t boot_mpidr) {
-  g_gicd = info.gicd_base;
+  g_gicd = PhysToVirt(info.gicd_base);
   const uint32_t arch = (Read32(g_gicd + kGicdPidr2) >> 4) & 0xf;
   if (arch != 3 && arch != 4) {
     return BootStatus::Error("GICv3: distributor is not GICv3/v4 (GICD_PIDR2.ArchRev)", arch);

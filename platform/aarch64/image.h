@@ -8,8 +8,10 @@
 #include "platform/aarch64/asm_defs.h"
 
 extern "C" {
-extern char __kernel_start[];  // first byte of the image (the load address)
-extern char __text_start[];    // .text: boot code, vectors, all code
+extern char __kernel_start[];     // first byte of the image (the load address)
+extern char __text_start[];       // .text: boot code, vectors, all code
+extern char __boot_text_start[];  // .text.boot (page-aligned): also identity-mapped at boot
+extern char __boot_text_end[];
 extern char __text_end[];
 extern char __rodata_start[];  // .rodata and .init_array (read-only after link)
 extern char __rodata_end[];

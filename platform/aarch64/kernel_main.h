@@ -26,6 +26,8 @@ enum class InitMode : uint8_t {
   kKtests,         // `ktests`: the in-kernel tests, ending in the KTESTS line
   kBenchParallel,  // `bench=parallel`: the speedup benchmark's fixed parallel work
   kWorkload,       // `workload=<name>`: one workload of workloads/workloads.h (./lichen trace)
+  kStackOverflow,  // `overflow-task`: a task overflows its kernel stack (the guard's report)
+  kUserInit,       // `init=PATH [-- args]`: process 1 from the initramfs; its exit ends the run
 };
 
 // The kernel command line (/chosen/bootargs), parsed. Words that are not listed here are
@@ -37,6 +39,12 @@ enum class InitMode : uint8_t {
 //   bench=parallel                                    the parallel benchmark
 //   seed=<n>  scale=<n>                               workload seed and size (default 1, 1)
 //   workload=<name>                                   run that one workload (trace_dump.cc)
+//   overflow-task                                     a task recurses off its kernel stack:
+//                                                     the fatal report must name it
+//   init=PATH [-- ARGS...]                            run PATH from the initramfs (QEMU's
+//                                                     -initrd) as process 1 with argv
+//                                                     {PATH, ARGS...}; the machine powers
+//                                                     off with its exit status
 //   trace=<file>  ftrace=<file>                       at the end, write the trace rings to
 //                                                     the host file (semihosting): Trace
 //                                                     Event JSON, ftrace text
@@ -48,6 +56,7 @@ struct KernelOptions {
   uint64_t seed = 1;
   uint32_t scale = 1;
   std::string_view workload;     // kWorkload: its name
+  std::string_view init_path;    // kUserInit: the program (its arguments follow "--")
   std::string_view trace_file;   // empty: no JSON trace dump
   std::string_view ftrace_file;  // empty: no ftrace text dump
 };

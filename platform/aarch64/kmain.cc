@@ -14,6 +14,9 @@
 #include "kernel/base/platform.h"
 #include "kernel/base/version.h"
 #include "kernel/kernel.h"
+#include "kernel/mm/kmem.h"
+#include "kernel/proc/loader.h"
+#include "kernel/proc/process.h"
 #include "kernel/sched/cpu.h"
 #include "kernel/sched/sched.h"
 #include "lib/assert.h"
@@ -21,6 +24,8 @@
 #include "platform/aarch64/burn.h"
 #include "platform/aarch64/cmdline.h"
 #include "platform/aarch64/console.h"
+#include "platform/aarch64/direct_map.h"
+#include "platform/aarch64/el0.h"
 #include "platform/aarch64/entry_points.h"
 #include "platform/aarch64/fatal.h"
 #include "platform/aarch64/kernel_main.h"
@@ -53,9 +58,86 @@ BootStatus ParseBool(std::string_view value, bool& out, const char* error) {
   return BootStatus::Ok();
 }
 
+// Recurses `depth` levels, each keeping a frame (the array and the addition after the call
+// stop the compiler from turning it into a loop).
+[[gnu::noinline]] uint64_t Recurse(volatile uint64_t* outer, uint64_t depth) {
+  volatile uint64_t frame[32];
+  frame[0] = outer != nullptr ? outer[0] + 1 : 0;
+  if (depth == 0) return frame[0];
+  return Recurse(frame, depth - 1) + frame[0];
+}
+
+void OverflowTask(void* /*arg*/) {
+  console::Print("lichen: task \"overflower\" recursing off its kernel stack");
+  // Far deeper than any stack: 2^64 levels of 256+ bytes.
+  (void)Recurse(nullptr, ~uint64_t{0});
+}
+
+// A task overflows its stack: ends in the fatal report (exit status 2), never returns.
+bool RunStackOverflow() {
+  sched::SpawnOptions options;
+  options.name = "overflower";
+  options.entry = &OverflowTask;
+  const Result<Task*> task = sched::Spawn(options);
+  if (!task.ok()) return false;
+  sched::Join(task.value());
+  console::Print("lichen: the overflowing task returned");
+  return false;
+}
+
+// Most arguments init gets after "--", and the bytes of their strings (with NULs).
+constexpr size_t kMaxInitArgs = 32;
+
+// init=PATH: process 1 from the initramfs, with argv {PATH, the words after "--"} and Linux's
+// environment for init. proc powers the machine off with its status when the last process has
+// exited; a program that cannot be started is a boot error.
+void StartUserInit(const KernelOptions& options) {
+  const BootInfo& info = TheBootInfo();
+  if (info.initrd.size == 0) {
+    FatalStatus("init", BootStatus::Error("init= needs an initramfs (QEMU -initrd): none found"),
+                ExitCode::kBootError);
+  }
+  std::string_view words[kMaxInitArgs];
+  const size_t count = CmdlineInitArgs(info.cmdline, words, kMaxInitArgs);
+  if (count > kMaxInitArgs) {
+    FatalStatus("init", BootStatus::Error("too many arguments after --", count),
+                ExitCode::kBootError);
+  }
+  // Every string of the command line fits in its own length plus a NUL each.
+  static char strings[BootInfo::kCmdlineMax + kMaxInitArgs + 2];
+  static const char* argv[kMaxInitArgs + 2];
+  size_t used = 0;
+  auto copy = [&](std::string_view word) {
+    char* s = &strings[used];
+    for (char c : word)
+      strings[used++] = c;
+    strings[used++] = '\0';
+    return s;
+  };
+  argv[0] = copy(options.init_path);
+  for (size_t i = 0; i < count; ++i)
+    argv[i + 1] = copy(words[i]);
+  argv[count + 1] = nullptr;
+  static const char* const envp[] = {"HOME=/", "TERM=linux", nullptr};
+  console::Print("lichen: init {} with {} argument{}, initramfs {:#x}-{:#x} ({} KiB)", argv[0],
+                 count, count == 1 ? "" : "s", info.initrd.base, info.initrd.end(),
+                 info.initrd.size >> 10);
+  const Result<void> started =
+      proc::StartInit(reinterpret_cast<const void*>(PhysToVirt(info.initrd.base)), info.initrd.size,
+                      argv[0], argv, envp);
+  if (!started.ok()) {
+    console::Print("lichen: cannot start init {}: {}", argv[0], started.error());
+    FatalStatus("init", BootStatus::Error("process 1 could not be started"), ExitCode::kBootError);
+  }
+}
+
 // The init task: runs the program the command line chose, then ends the machine.
 void InitTask(void* /*arg*/) {
   const KernelOptions& options = g_options;
+  if (options.mode == InitMode::kUserInit) {
+    StartUserInit(options);
+    return;  // the task ends; process 1 lives on, and its exit powers the machine off
+  }
   bool ok = false;
   switch (options.mode) {
     case InitMode::kKtests:
@@ -70,6 +152,11 @@ void InitTask(void* /*arg*/) {
     case InitMode::kWorkload:
       ok = RunOneWorkload(options);
       break;
+    case InitMode::kStackOverflow:
+      ok = RunStackOverflow();
+      break;
+    case InitMode::kUserInit:
+      break;  // handled above
   }
   ok = DumpTraces(options) && ok;
   console::Print("lichen: init finished ({}): powering off", ok ? "success" : "FAILURE");
@@ -120,6 +207,14 @@ BootStatus ParseKernelOptions(std::string_view cmdline, KernelOptions& options) 
     options.mode = InitMode::kWorkload;
     options.workload = *v;
   }
+  if (CmdlineOption(cmdline, "overflow-task")) options.mode = InitMode::kStackOverflow;
+  if (auto v = CmdlineOption(cmdline, "init")) {
+    if (v->empty() || (*v)[0] != '/') return BootStatus::Error("init= needs an absolute path");
+    if (options.mode != InitMode::kDemonstration)
+      return BootStatus::Error("init= excludes ktests, bench=, workload= and overflow-task");
+    options.mode = InitMode::kUserInit;
+    options.init_path = *v;
+  }
   if (auto v = CmdlineOption(cmdline, "trace")) options.trace_file = *v;
   if (auto v = CmdlineOption(cmdline, "ftrace")) options.ftrace_file = *v;
   if (auto v = CmdlineOption(cmdline, "seed")) {
@@ -154,10 +249,27 @@ void KernelMain(const BootInfo& info) {
 
   kernel::BootConfig boot;
   boot.sched = options.sched;
-  boot.memory_base = info.free_range.base;
+  boot.memory_base = aarch64::PhysToVirt(info.free_range.base);  // the direct map
   boot.memory_bytes = info.free_range.size;
   kernel::EarlyInit(boot);
+  uint64_t high_kib = 0;
+  if (info.free_range_high.size != 0) {
+    // The RAM above the initrd and the DTB: a second region of the page allocator.
+    const Result<size_t> added =
+        mm::Pages().AddRegion(PhysToVirt(info.free_range_high.base), info.free_range_high.size);
+    if (added.ok()) {
+      high_kib = info.free_range_high.size >> 10;
+    } else {
+      Print("lichen: warning: the RAM above the initrd is not used: {}", added.error());
+    }
+  }
   kernel::InitThisCpu(0);
+  if (options.mode == InitMode::kUserInit) {
+    // User space: the scheduler's switch hook moves address spaces and FP state, and the EL0
+    // vectors call the core's entry points.
+    proc::Init();
+    InstallCoreEl0Handlers();
+  }
   // From now on a panic also shows what every CPU was doing (lock-free: the panicking CPU may
   // hold any lock).
   SetFatalReportHook([] {
@@ -179,7 +291,7 @@ void KernelMain(const BootInfo& info) {
   Print(
       "lichen: core up: {} CPU{}, {} KiB for the page allocator, placement {}, steal {}, "
       "balance {}; Burn: {} loop iterations per ms",
-      info.cpu_count, info.cpu_count == 1 ? "" : "s", info.free_range.size >> 10,
+      info.cpu_count, info.cpu_count == 1 ? "" : "s", (info.free_range.size >> 10) + high_kib,
       sched::PlacementName(options.sched.placement), options.sched.steal ? "on" : "off",
       options.sched.periodic_balance ? "on" : "off", rate);
 

@@ -8,9 +8,12 @@
 #include "platform/aarch64/image.h"
 
 extern "C" {
-// The pool, page-aligned in .bss (zeroed by boot.S before any of this runs).
+// The pools, page-aligned in .bss (zeroed by boot.S before any of this runs).
 [[gnu::section(".bss.pagetables")]] alignas(LICHEN_PAGE_SIZE) uint64_t
     lichen_page_tables[lichen::aarch64::kPageTablePoolPages][512];
+[[gnu::section(".bss.pagetables")]] alignas(LICHEN_PAGE_SIZE) uint64_t
+    lichen_identity_tables[lichen::aarch64::kIdentityPoolPages][512];
+[[gnu::section(".bss.pagetables")]] alignas(LICHEN_PAGE_SIZE) uint64_t lichen_empty_table[512];
 }
 
 namespace lichen::aarch64 {
@@ -29,7 +32,8 @@ constexpr uint64_t kDescUxn = uint64_t{1} << 54;        // never executable at E
 constexpr uint64_t kDescAddressMask = 0x0000fffffffff000ULL;  // output address [47:12]
 
 constexpr uint64_t kPageSize = LICHEN_PAGE_SIZE;
-constexpr uint64_t kVaLimit = uint64_t{1} << (64 - LICHEN_TCR_T0SZ);  // 512 GiB
+constexpr uint64_t kOffset = LICHEN_KERNEL_VA_OFFSET;
+constexpr uint64_t kPaLimit = LICHEN_DIRECT_MAP_PA_LIMIT;
 
 constexpr uint64_t AlignDown(uint64_t v, uint64_t a) {
   return v & ~(a - 1);
@@ -56,87 +60,108 @@ constexpr uint64_t Attributes(MapKind kind) {
   return 0;
 }
 
-uint32_t g_pages_used = 0;  // pool pages handed out; page 0 is the root
+// A pool of table pages; page 0 is the root (level 0). The pages are found through a function
+// rather than a stored pointer: a pointer in a static initializer would hold the linked (high)
+// address, which is not mapped while this runs.
+struct Pool {
+  bool identity;
+  uint32_t count;
+  uint32_t used;
 
-uint64_t* Root() {
-  return lichen_page_tables[0];
-}
-
-void ClearPool() {
-  for (uint32_t p = 0; p < kPageTablePoolPages; ++p) {
-    for (uint32_t i = 0; i < 512; ++i)
-      lichen_page_tables[p][i] = 0;
+  uint64_t* Page(uint32_t i) const {
+    return identity ? lichen_identity_tables[i] : lichen_page_tables[i];
   }
-  g_pages_used = 1;
+  uint64_t* Root() const { return Page(0); }
+};
+
+Pool g_kernel{false, kPageTablePoolPages, 0};
+Pool g_identity{true, kIdentityPoolPages, 0};
+
+void Clear(Pool& pool) {
+  for (uint32_t p = 0; p < pool.count; ++p) {
+    uint64_t* page = pool.Page(p);
+    for (uint32_t i = 0; i < 512; ++i)
+      page[i] = 0;
+  }
+  pool.used = 1;
 }
 
 // Hands out a zeroed table page, or nullptr when the pool is exhausted.
-uint64_t* AllocTable() {
-  if (g_pages_used == kPageTablePoolPages) return nullptr;
-  return lichen_page_tables[g_pages_used++];
+uint64_t* AllocTable(Pool& pool) {
+  if (pool.used == pool.count) return nullptr;
+  return pool.Page(pool.used++);
 }
 
-// Maps [va, end) identically at `level` (1: 1 GiB entries, 2: 2 MiB, 3: 4 KiB). Uses a block
-// where one fits exactly and `pages_only` is false; otherwise descends into a next-level
-// table, creating it if needed. Existing mappings are never overwritten.
-BootStatus MapLevel(uint64_t* table, int level, uint64_t va, uint64_t end, uint64_t attrs,
-                    bool pages_only) {
+// Maps [va, end) to physical va - va_minus_pa at `level` (0: 512 GiB entries, never blocks;
+// 1: 1 GiB, 2: 2 MiB, 3: 4 KiB). Uses a block where one fits exactly and `pages_only` is
+// false; otherwise descends into a next-level table, creating it if needed. Existing mappings
+// are never overwritten. Runs with the MMU off: table addresses are physical.
+BootStatus MapLevel(Pool& pool, uint64_t* table, int level, uint64_t va, uint64_t end,
+                    uint64_t va_minus_pa, uint64_t attrs, bool pages_only) {
   const uint32_t shift = 39 - 9 * static_cast<uint32_t>(level);
   const uint64_t entry_size = uint64_t{1} << shift;
   while (va < end) {
     const uint64_t index = (va >> shift) & 511;
-    const uint64_t next =
-        AlignDown(va, entry_size) + entry_size < end ? AlignDown(va, entry_size) + entry_size : end;
+    const uint64_t entry_end = AlignDown(va, entry_size) + entry_size;
+    // entry_end wraps to 0 at the very top of the address space.
+    const uint64_t next = entry_end != 0 && entry_end < end ? entry_end : end;
     uint64_t& entry = table[index];
+    const uint64_t pa = va - va_minus_pa;
     if (level == 3) {
-      if (entry & kDescValid) return BootStatus::Error("page tables: overlapping mappings", va);
-      entry = va | attrs | kDescValid | kDescTableOrPage;
-    } else if (!pages_only && entry == 0 && va % entry_size == 0 && next - va == entry_size) {
-      entry = va | attrs | kDescValid;  // a block descriptor: bit 1 clear
+      if (entry & kDescValid) return BootStatus::Error("page tables: overlapping mappings", pa);
+      entry = pa | attrs | kDescValid | kDescTableOrPage;
+    } else if (!pages_only && level >= 1 && entry == 0 && va % entry_size == 0 &&
+               next - va == entry_size) {
+      entry = pa | attrs | kDescValid;  // a block descriptor: bit 1 clear
     } else {
       if (entry == 0) {
-        uint64_t* child = AllocTable();
+        uint64_t* child = AllocTable(pool);
         if (child == nullptr) {
-          return BootStatus::Error("page tables: table pool exhausted", kPageTablePoolPages);
+          return BootStatus::Error("page tables: table pool exhausted", pool.count);
         }
         entry = reinterpret_cast<uint64_t>(child) | kDescValid | kDescTableOrPage;
       } else if ((entry & (kDescValid | kDescTableOrPage)) != (kDescValid | kDescTableOrPage)) {
-        return BootStatus::Error("page tables: range overlaps an existing block mapping", va);
+        return BootStatus::Error("page tables: range overlaps an existing block mapping", pa);
       }
-      LICHEN_TRY_BOOT(MapLevel(reinterpret_cast<uint64_t*>(entry & kDescAddressMask), level + 1, va,
-                               next, attrs, pages_only));
+      LICHEN_TRY_BOOT(MapLevel(pool, reinterpret_cast<uint64_t*>(entry & kDescAddressMask),
+                               level + 1, va, next, va_minus_pa, attrs, pages_only));
     }
     va = next;
   }
   return BootStatus::Ok();
 }
 
-// Identity-maps the pages covering [base, base + size).
+// Maps the physical pages covering [base, base + size) into the kernel's direct map.
 BootStatus Map(uint64_t base, uint64_t size, MapKind kind, bool pages_only) {
   const uint64_t start = AlignDown(base, kPageSize);
   const uint64_t end = AlignUp(base + size, kPageSize);
   if (end <= start) return BootStatus::Ok();
-  if (end > kVaLimit)
-    return BootStatus::Error("page tables: address beyond the 39-bit VA space", end);
-  return MapLevel(Root(), 1, start, end, Attributes(kind), pages_only);
+  if (end > kPaLimit)
+    return BootStatus::Error("page tables: address beyond the direct map's 47 bits", end);
+  return MapLevel(g_kernel, g_kernel.Root(), 0, start + kOffset, end + kOffset, kOffset,
+                  Attributes(kind), pages_only);
 }
 
-// Identity-maps the whole pages inside [base, base + size) (RAM: partial pages stay unmapped).
+// Maps the whole pages inside [base, base + size) (RAM: partial pages stay unmapped).
 BootStatus MapInner(uint64_t base, uint64_t size, MapKind kind) {
   const uint64_t start = AlignUp(base, kPageSize);
   const uint64_t end = AlignDown(base + size, kPageSize);
   if (end <= start) return BootStatus::Ok();
-  if (end > kVaLimit) return BootStatus::Error("page tables: RAM beyond the 39-bit VA space", end);
-  return MapLevel(Root(), 1, start, end, Attributes(kind), false);
+  if (end > kPaLimit)
+    return BootStatus::Error("page tables: RAM beyond the direct map's 47 bits", end);
+  return MapLevel(g_kernel, g_kernel.Root(), 0, start + kOffset, end + kOffset, kOffset,
+                  Attributes(kind), false);
 }
 
-// Removes the 4 KiB page at `va`, which must be mapped by a level-3 page descriptor.
-BootStatus UnmapPage(uint64_t va) {
-  uint64_t* table = Root();
-  for (int level = 1; level < 3; ++level) {
+// Removes the 4 KiB page of the direct map at physical `pa`, which must be mapped by a
+// level-3 page descriptor.
+BootStatus UnmapPage(uint64_t pa) {
+  const uint64_t va = pa + kOffset;
+  uint64_t* table = g_kernel.Root();
+  for (int level = 0; level < 3; ++level) {
     const uint64_t entry = table[(va >> (39 - 9 * level)) & 511];
     if ((entry & (kDescValid | kDescTableOrPage)) != (kDescValid | kDescTableOrPage)) {
-      return BootStatus::Error("page tables: guard page not mapped with 4 KiB pages", va);
+      return BootStatus::Error("page tables: guard page not mapped with 4 KiB pages", pa);
     }
     table = reinterpret_cast<uint64_t*>(entry & kDescAddressMask);
   }
@@ -148,7 +173,8 @@ uint64_t Addr(const char* symbol) {
   return reinterpret_cast<uint64_t>(symbol);
 }
 
-// The kernel image with per-section permissions, and the unmapped stack guard pages.
+// The kernel image with per-section permissions, and the unmapped stack guard pages. Symbol
+// addresses are physical here: this runs with the MMU off, where adrp yields them.
 BootStatus MapImage() {
   LICHEN_TRY_BOOT(
       Map(Addr(__text_start), Addr(__text_end) - Addr(__text_start), MapKind::kText, true));
@@ -163,8 +189,16 @@ BootStatus MapImage() {
   return BootStatus::Ok();
 }
 
+// TTBR0's tables while the MMU comes on: .text.boot at its physical address, nothing else.
+void BuildIdentityMap() {
+  Clear(g_identity);
+  // Cannot fail: .text.boot is a few pages and the pool holds one table per level.
+  (void)MapLevel(g_identity, g_identity.Root(), 0, Addr(__boot_text_start), Addr(__boot_text_end),
+                 0, Attributes(MapKind::kText), true);
+}
+
 BootStatus BuildFull(const BootInfo& info) {
-  ClearPool();
+  Clear(g_kernel);
   LICHEN_TRY_BOOT(MapImage());
   // RAM, minus the image (already mapped page by page).
   const uint64_t image_start = Addr(__kernel_start);
@@ -193,7 +227,8 @@ BootStatus BuildFull(const BootInfo& info) {
 }  // namespace
 
 void BuildFallbackPageTables() {
-  ClearPool();
+  BuildIdentityMap();
+  Clear(g_kernel);
   // Neither can fail on an empty pool with the linker's layout; if they did, the MMU would
   // come up without a console and the boot CPU would fault into the exception stack.
   (void)MapImage();
@@ -201,13 +236,14 @@ void BuildFallbackPageTables() {
 }
 
 BootStatus BuildKernelPageTables(const BootInfo& info) {
+  BuildIdentityMap();
   const BootStatus status = BuildFull(info);
   if (!status.ok()) BuildFallbackPageTables();
   return status;
 }
 
 uint32_t PageTablePagesUsed() {
-  return g_pages_used;
+  return g_kernel.used;
 }
 
 }  // namespace lichen::aarch64

@@ -46,12 +46,41 @@ void* memmove(void* dst, const void* src, size_t n) {
   return dst;
 }
 
+namespace {
+
+// The bytes one DC ZVA zeroes (DCZID_EL0.BS: log2 of 4-byte words; 64 on a Cortex-A72), or 0
+// when it may not be used: DCZID_EL0.DZP set, or the MMU or the data cache off (DC ZVA on
+// Device memory, which all memory is before the MMU is on, is an alignment fault).
+size_t ZvaBlockBytes() {
+  uint64_t dczid;
+  uint64_t sctlr;
+  asm volatile("mrs %0, dczid_el0" : "=r"(dczid));
+  asm volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
+  constexpr uint64_t kMmuOn = uint64_t{1} << 0;
+  constexpr uint64_t kCacheOn = uint64_t{1} << 2;
+  if ((dczid & 0x10) != 0 || (sctlr & (kMmuOn | kCacheOn)) != (kMmuOn | kCacheOn)) return 0;
+  return size_t{4} << (dczid & 0xf);
+}
+
+}  // namespace
+
 void* memset(void* dst, int value, size_t n) {
   auto* d = static_cast<uint8_t*>(dst);
   const uint8_t byte = static_cast<uint8_t>(value);
   for (; n > 0 && (reinterpret_cast<uintptr_t>(d) & 7) != 0; --n)
     *d++ = byte;
   const uint64_t word = byte * 0x0101010101010101ULL;
+  // Zeroing a page (every first touch of user memory, every page table) a block per
+  // instruction instead of 8 bytes per store: the page fault cost 2 100 guest instructions
+  // against Linux's 1 230 (docs/perf.md), most of them this loop.
+  if (byte == 0 && n >= 256) {
+    if (const size_t block = ZvaBlockBytes(); block != 0) {
+      for (; n >= 8 && (reinterpret_cast<uintptr_t>(d) & (block - 1)) != 0; n -= 8, d += 8)
+        *reinterpret_cast<uint64_t*>(d) = 0;
+      for (; n >= block; n -= block, d += block)
+        asm volatile("dc zva, %0" : : "r"(d) : "memory");
+    }
+  }
   for (; n >= 8; n -= 8, d += 8)
     *reinterpret_cast<uint64_t*>(d) = word;
   for (; n > 0; --n)

@@ -11,6 +11,7 @@
 #include "platform/aarch64/cmdline.h"
 #include "platform/aarch64/console.h"
 #include "platform/aarch64/cpu_local.h"
+#include "platform/aarch64/direct_map.h"
 #include "platform/aarch64/entry_points.h"
 #include "platform/aarch64/fatal.h"
 #include "platform/aarch64/fdt.h"
@@ -101,6 +102,36 @@ BootStatus ComputeFreeRange(BootInfo& info) {
   clip(MemRange{info.dtb_address, info.dtb_size});
   clip(info.initrd);
   info.free_range = base < end ? MemRange{base, end - base} : MemRange{base, 0};
+  // Above the obstacle that ended the free range: the largest gap between the obstacles up to
+  // the end of the RAM range. Each round steps over whatever covers `cur`, then takes the gap
+  // up to the next obstacle; every round moves past one obstacle, so there are few.
+  const uint64_t ram_end = AlignDown(ram->end());
+  auto obstacles = [&](auto&& visit) {
+    for (uint32_t i = 0; i < info.reserved_count; ++i)
+      visit(info.reserved[i]);
+    visit(MemRange{info.dtb_address, info.dtb_size});
+    visit(info.initrd);
+  };
+  info.free_range_high = MemRange{};
+  uint64_t cur = end;
+  for (uint32_t round = 0; round < BootInfo::kMaxReserved + 3 && cur < ram_end; ++round) {
+    for (bool moved = true; moved;) {
+      moved = false;
+      obstacles([&](const MemRange& r) {
+        if (r.size != 0 && r.base <= cur && cur < r.end()) {
+          cur = AlignUp(r.end());
+          moved = true;
+        }
+      });
+    }
+    uint64_t gap_end = ram_end;
+    obstacles([&](const MemRange& r) {
+      if (r.size != 0 && r.base >= cur && r.base < gap_end) gap_end = AlignDown(r.base);
+    });
+    if (cur < gap_end && gap_end - cur > info.free_range_high.size)
+      info.free_range_high = MemRange{cur, gap_end - cur};
+    cur = gap_end;
+  }
   if (info.free_range.size < kMinFreeRam) {
     return BootStatus::Error("less than 1 MiB of free RAM after the kernel image (bytes)",
                              info.free_range.size);
@@ -155,6 +186,14 @@ void PrintBootInfo(const BootInfo& info) {
   console::Print("lichen: kernel image {:#x}-{:#x}, free RAM {:#x}-{:#x} ({} KiB)",
                  info.kernel_image.base, info.kernel_image.end(), info.free_range.base,
                  info.free_range.end(), info.free_range.size >> 10);
+  if (info.initrd.size != 0) {
+    console::Print("lichen: initrd {:#x}-{:#x} ({} KiB)", info.initrd.base, info.initrd.end(),
+                   info.initrd.size >> 10);
+  }
+  if (info.free_range_high.size != 0) {
+    console::Print("lichen: free RAM above it {:#x}-{:#x} ({} KiB)", info.free_range_high.base,
+                   info.free_range_high.end(), info.free_range_high.size >> 10);
+  }
   console::LineBuffer line;
   Format(line, "lichen: GICv3 distributor {:#x}, redistributors", info.gicd_base);
   for (uint32_t i = 0; i < info.gicr_region_count; ++i) {
@@ -200,8 +239,9 @@ uint32_t StartSecondaries(BootInfo& info, uint64_t boot_mpidr) {
     local.fatal_depth = 0;
     local.online.Store(0, std::memory_order_relaxed);
     CleanToPoC(&local, sizeof(local));  // read by the secondary's vectors before its MMU is on
-    const BootStatus on =
-        psci::CpuOn(mpidr, reinterpret_cast<uintptr_t>(&lichen_secondary_entry), online);
+    // The secondary starts with its MMU off: at the entry's physical address.
+    const BootStatus on = psci::CpuOn(
+        mpidr, VirtToPhys(reinterpret_cast<uintptr_t>(&lichen_secondary_entry)), online);
     if (!on.ok()) {
       console::Print("lichen: warning: CPU with mpidr {:#x} did not start: {}", mpidr,
                      on.message());
@@ -271,14 +311,28 @@ extern "C" void LichenBootEarly(uint64_t dtb_hint, uint64_t entry_el) {
   }
 }
 
-// Boot CPU, MMU and caches on.
+namespace {
+
+// A status made before the MMU was on points at its message's physical address.
+BootStatus RebasedStatus(const BootStatus& status) {
+  return status.ok() ? status : BootStatus::Error(Rebased(status.message()), status.detail());
+}
+
+}  // namespace
+
+// Boot CPU, MMU and caches on, at the linked addresses, TTBR0 empty.
 extern "C" [[noreturn]] void LichenBootMain() {
+  // The pointers LichenBootEarly stored were physical, and the identity map is gone.
+  g_dtb_source = Rebased(g_dtb_source);
+  g_dt_status = RebasedStatus(g_dt_status);
+  g_mmu_status = RebasedStatus(g_mmu_status);
   RunStaticConstructors();
   lichen::SetPanicHandler(&PanicHandler);
   lichen::BootInfo& info = g_info;
   // The fallback page tables (any boot error) map only QEMU's UART: the device tree's may be
   // unmapped then.
-  console::Init(g_dt_status.ok() && g_mmu_status.ok() ? info.uart_base : kQemuVirtUartBase);
+  console::Init(
+      PhysToVirt(g_dt_status.ok() && g_mmu_status.ok() ? info.uart_base : kQemuVirtUartBase));
   lichen::SetLogWriter(&console::LogWriter);
   UnmaskSError();
   console::Print("");

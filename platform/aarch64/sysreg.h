@@ -65,6 +65,26 @@ inline uint64_t ReadDaif() {
   return v;
 }
 
+// --- Address translation queries ---------------------------------------------------------------
+
+// PAR_EL1 after an AT instruction: F (bit 0) set when the walk faulted; otherwise ATTR (the
+// MAIR encoding of the memory type) in [63:56] and the output address in [47:12].
+inline constexpr uint64_t kParFault = 1;
+inline constexpr uint64_t kParAttrShift = 56;
+inline constexpr uint64_t kParAddressMask = 0x0000fffffffff000ULL;
+
+// Asks this CPU's MMU how an EL1 read of `va` translates (AT S1E1R), without touching it.
+// IRQs are masked around the query so that no handler's own query replaces PAR_EL1 between
+// the AT and the read.
+inline uint64_t TranslateKernelRead(uint64_t va) {
+  const uint64_t daif = ReadDaif();
+  MaskIrqs();
+  uint64_t par;
+  asm volatile("at s1e1r, %1\n\tisb\n\tmrs %0, par_el1" : "=r"(par) : "r"(va) : "memory");
+  asm volatile("msr daif, %0" ::"r"(daif) : "memory");
+  return par;
+}
+
 // MPIDR_EL1 affinity fields (Aff3 at [39:32], Aff2..Aff0 at [23:0]); drops U, MT and RES1.
 inline constexpr uint64_t kMpidrAffinityMask = 0xff00ffffffULL;
 

@@ -69,8 +69,15 @@ BootStatus Init(uint32_t intid) {
   return gic::RegisterHandler(intid, OnTimerInterrupt, nullptr);
 }
 
+// CNTKCTL_EL1.EL0VCTEN (bit 1): EL0 reads of CNTVCT_EL0 and CNTFRQ_EL0 do not trap.
+constexpr uint64_t kCntkctlEl0Vcten = uint64_t{1} << 1;
+
 void InitCpu() {
   LICHEN_WRITE_SYSREG(cntv_ctl_el0, 0);
+  // EL0 may read the virtual counter and CNTFRQ_EL0 (EL0VCTEN), as on Linux, where programs
+  // read them directly (the vDSO, benchmarks); nothing else of the timers (the physical
+  // counter, both timers' registers) is EL0's.
+  LICHEN_WRITE_SYSREG(cntkctl_el1, kCntkctlEl0Vcten);
   Isb();
   gic::EnablePrivate(g_intid);
 }

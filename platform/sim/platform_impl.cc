@@ -1,6 +1,8 @@
 // kernel/base/platform.h for the simulator: the CPU, IRQ, timer, IPI, context and time functions
 // the kernel core calls, on top of the machine (machine.cc).
 #include "kernel/base/platform.h"
+#include "kernel/base/platform_stack.h"
+#include "kernel/mm/kmem.h"
 
 #include "lib/assert.h"
 #include "platform/sim/machine.h"
@@ -82,6 +84,29 @@ void SendIpi(CpuMask targets) {
 
 void InitContext(Context& ctx, void* stack_base, size_t stack_size, ContextEntry entry, void* arg) {
   sim::FiberInit(ctx, stack_base, stack_size, entry, arg);
+}
+
+// Task stacks (kernel/base/platform_stack.h): one block of the core's page allocator, as the
+// scheduler allocated them before the platform owned them. No guard page: the host's
+// sanitizers watch the simulated stacks (fiber.cc annotates every switch). Here rather than
+// in a file of its own so that the static library's link always pulls it in with the rest.
+namespace {
+uint32_t StackOrder(size_t bytes) {
+  uint32_t order = 0;
+  while ((size_t{4096} << order) < bytes)
+    ++order;
+  return order;
+}
+}  // namespace
+
+Result<void*> AllocTaskStack(size_t bytes) {
+  if (bytes != TaskStackBytes(bytes)) return Error::kInvalidArgument;
+  const uintptr_t stack = LICHEN_TRY(mm::Pages().AllocPages(StackOrder(bytes)));
+  return reinterpret_cast<void*>(stack);
+}
+
+void FreeTaskStack(void* base, size_t bytes) {
+  mm::Pages().FreePages(reinterpret_cast<uintptr_t>(base), StackOrder(bytes));
 }
 
 void SwitchContext(Context& save, const Context& load) {

@@ -44,5 +44,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (lichen::ParseUint(cmdline) != lichen::test::RefParseUint(cmdline))
     Fail("ParseUint of the whole line differs", cmdline, key);
+  std::string_view words[8];
+  const size_t n = lichen::CmdlineInitArgs(cmdline, words, 8);
+  const auto want_args = lichen::test::RefInitArgs(cmdline);
+  if (n != want_args.size()) Fail("init argument count differs", cmdline, key);
+  for (size_t i = 0; i < n && i < 8; ++i) {
+    if (words[i] != want_args[i]) Fail("init argument differs", cmdline, key);
+  }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lichen::test {
 
@@ -15,26 +16,41 @@ inline bool RefIsSpace(char c) {
   return std::string_view(" \t\n\r\v\f").find(c) != std::string_view::npos;
 }
 
-// The value of the last word `key` or `key=value`; "" for a bare key; nullopt if none.
-inline std::optional<std::string> RefCmdlineOption(std::string_view cmdline, std::string_view key) {
-  std::optional<std::string> found;
+// Every word of the command line, in order.
+inline std::vector<std::string> RefWords(std::string_view cmdline) {
+  std::vector<std::string> words;
   std::string word;
-  auto flush = [&] {
-    if (!word.empty()) {
-      const size_t eq = word.find('=');
-      if (word.substr(0, eq) == key) found = eq == std::string::npos ? "" : word.substr(eq + 1);
-    }
-    word.clear();
-  };
   for (char c : cmdline) {
     if (RefIsSpace(c)) {
-      flush();
+      if (!word.empty()) words.push_back(word);
+      word.clear();
     } else {
       word += c;
     }
   }
-  flush();
+  if (!word.empty()) words.push_back(word);
+  return words;
+}
+
+// The value of the last word `key` or `key=value` before a "--" word; "" for a bare key;
+// nullopt if none.
+inline std::optional<std::string> RefCmdlineOption(std::string_view cmdline, std::string_view key) {
+  std::optional<std::string> found;
+  for (const std::string& word : RefWords(cmdline)) {
+    if (word == "--") break;
+    const size_t eq = word.find('=');
+    if (word.substr(0, eq) == key) found = eq == std::string::npos ? "" : word.substr(eq + 1);
+  }
   return found;
+}
+
+// The words after the first "--" word (init's arguments).
+inline std::vector<std::string> RefInitArgs(std::string_view cmdline) {
+  const std::vector<std::string> words = RefWords(cmdline);
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (words[i] == "--") return std::vector<std::string>(words.begin() + i + 1, words.end());
+  }
+  return {};
 }
 
 // Decimal, or hexadecimal after "0x"/"0X"; the whole text must be the number.

@@ -38,6 +38,40 @@ TEST(CmdlineOption, AnyWhiteSpaceSeparatesWords) {
   EXPECT_EQ(CmdlineOption("a=1\r\nb=2", "b"), "2");
 }
 
+TEST(CmdlineOption, StopsAtTheEndOfOptions) {
+  // Words after "--" are init's arguments, not kernel options.
+  EXPECT_EQ(CmdlineOption("init=/bin/t -- ktests", "ktests"), std::nullopt);
+  EXPECT_EQ(CmdlineOption("init=/bin/t -- init=/x", "init"), "/bin/t");
+  EXPECT_EQ(CmdlineOption("a=1 -- a=2", "a"), "1");
+  EXPECT_EQ(CmdlineOption("a=1 --x a=2", "a"), "2");  // only the whole word "--"
+  EXPECT_EQ(CmdlineOption("-- a=2", "a"), std::nullopt);
+  EXPECT_EQ(CmdlineOption("a=1 --", "a"), "1");
+}
+
+std::vector<std::string> InitArgs(std::string_view cmdline, size_t max = 8) {
+  std::string_view words[8];
+  const size_t n = CmdlineInitArgs(cmdline, words, max);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n && i < max; ++i)
+    out.emplace_back(words[i]);
+  if (n > max) out.emplace_back("<" + std::to_string(n - max) + " more>");
+  return out;
+}
+
+TEST(CmdlineInitArgs, WordsAfterTheFirstDoubleDash) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(InitArgs("init=/bin/usertest -- -v 3"), (V{"-v", "3"}));
+  EXPECT_EQ(InitArgs("init=/bin/usertest"), V{});
+  EXPECT_EQ(InitArgs("init=/bin/usertest --"), V{});
+  EXPECT_EQ(InitArgs("init=/bin/usertest -- "), V{});
+  EXPECT_EQ(InitArgs("--"), V{});
+  EXPECT_EQ(InitArgs(""), V{});
+  EXPECT_EQ(InitArgs("a -- b -- c"), (V{"b", "--", "c"}));  // only the first one separates
+  EXPECT_EQ(InitArgs("a --\tb\n\tc\n"), (V{"b", "c"}));
+  EXPECT_EQ(InitArgs("a --b c"), V{});  // "--b" is an ordinary word
+  EXPECT_EQ(InitArgs("-- 1 2 3", 2), (V{"1", "2", "<1 more>"}));
+}
+
 TEST(ParseUint, DecimalAndHex) {
   EXPECT_EQ(ParseUint("0"), 0u);
   EXPECT_EQ(ParseUint("42"), 42u);
@@ -57,6 +91,7 @@ TEST(ParseUint, Refusals) {
 }
 
 using test::RefCmdlineOption;
+using test::RefInitArgs;
 using test::RefParseUint;
 
 TEST(CmdlineProperty, MatchesTheReferenceModel) {
@@ -79,7 +114,9 @@ TEST(CmdlineProperty, MatchesTheReferenceModel) {
                                            "-",
                                            "0",
                                            "18446744073709551615",
-                                           "ff"};
+                                           "ff",
+                                           "--",
+                                           " -- "};
   test::ForEachSeed("cmdline-vs-reference", 2000, [&](uint64_t seed) {
     Rng rng(seed);
     std::string cmdline;
@@ -96,6 +133,12 @@ TEST(CmdlineProperty, MatchesTheReferenceModel) {
       }
     }
     ASSERT_EQ(ParseUint(cmdline), RefParseUint(cmdline)) << '"' << cmdline << '"';
+    std::string_view words[4];
+    const size_t count = CmdlineInitArgs(cmdline, words, 4);
+    const std::vector<std::string> want = RefInitArgs(cmdline);
+    ASSERT_EQ(count, want.size()) << '"' << cmdline << '"';
+    for (size_t i = 0; i < count && i < 4; ++i)
+      ASSERT_EQ(std::string(words[i]), want[i]) << '"' << cmdline << "\" word " << i;
   });
 }
 
