@@ -1,5 +1,6 @@
 // Cases about scheduling from user space: sched_yield, affinity and getcpu, nice.
 #define _GNU_SOURCE
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -10,7 +11,7 @@
 
 // --- sched_yield: a storm of yields, and hand-offs that only yields make progress ----------
 
-enum { kYielders = 8, kYields = 1000, kHandoffs = 300 };
+enum { kYielders = 8, kYields = 1000, kHandoffs = 300, kRemoteHandoffs = 50 };
 static atomic_long yields_done;
 static volatile int handoff_turn;
 
@@ -35,6 +36,40 @@ static void* handoff_thread(void* p) {
   return NULL;
 }
 
+// A turn passed to a thread on another CPU that sleeps in FUTEX_WAIT for it; the passer waits
+// for it to come back by yielding, alone on its CPU (how bench.c's futex ping-pong ends). The
+// yields switch to nothing, so only the other CPU's wakeup ends the wait. Under QEMU -icount
+// (aarch64-usertest-icount-sched-yield) a yield that left no trace in the machine kept QEMU
+// on the yielding vCPU, and the woken one never ran.
+static volatile uint32_t remote_turn;
+
+static void* remote_handoff_thread(void* p) {
+  UT_TCHECK(ut_pin_self((int)(intptr_t)p));
+  for (int i = 0; i < kRemoteHandoffs; i++) {
+    uint32_t v;
+    while ((v = __atomic_load_n(&remote_turn, __ATOMIC_ACQUIRE)) != 1)
+      ut_futex(&remote_turn, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
+    __atomic_store_n(&remote_turn, 0, __ATOMIC_RELEASE);
+  }
+  return NULL;
+}
+
+static int remote_handoffs(void) {
+  UT_CHECK(ut_pin_self(ut_cpu(0)));
+  remote_turn = 0;
+  pthread_t t;
+  UT_CHECK(pthread_create(&t, NULL, remote_handoff_thread, (void*)(intptr_t)ut_cpu(1)) == 0);
+  for (int i = 0; i < kRemoteHandoffs; i++) {
+    __atomic_store_n(&remote_turn, 1, __ATOMIC_RELEASE);
+    ut_futex(&remote_turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    while (__atomic_load_n(&remote_turn, __ATOMIC_ACQUIRE) != 0)
+      UT_CHECK(sched_yield() == 0);
+  }
+  UT_CHECK(pthread_join(t, NULL) == 0);
+  UT_CHECK(ut_unpin_self());
+  return 0;
+}
+
 int case_sched_yield(void) {
   atomic_store(&yields_done, 0);
   pthread_t t[kYielders];
@@ -52,6 +87,7 @@ int case_sched_yield(void) {
   for (int i = 0; i < 2; i++)
     UT_CHECK(pthread_join(h[i], NULL) == 0);
   UT_CHECK(handoff_turn == 0);
+  if (ut_ncpus > 1 && remote_handoffs() != 0) return 1;
   return 0;
 }
 

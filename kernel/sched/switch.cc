@@ -285,16 +285,28 @@ void Schedule() {
 }
 
 void Yield() {
-  IrqGuard guard;
-  if (LICHEN_FAULT(yield_holds_sched_lock)) {
-    YieldWithSchedLockForFault(guard.token());
-    return;
-  }
+  bool alone = false;
   {
-    auto cpu = ThisCpuLocal(guard.token());
-    if (!cpu->current->is_idle) cpu->rq.YieldCurrent(platform::Now());
+    IrqGuard guard;
+    if (LICHEN_FAULT(yield_holds_sched_lock)) {
+      YieldWithSchedLockForFault(guard.token());
+      return;
+    }
+    {
+      auto cpu = ThisCpuLocal(guard.token());
+      if (!cpu->current->is_idle) cpu->rq.YieldCurrent(platform::Now());
+      alone = cpu->rq.NrQueued() <= 1;
+    }
+    ScheduleLocked(guard.token(), SwitchReason::kVoluntary);
   }
-  ScheduleLocked(guard.token(), SwitchReason::kVoluntary);
+  // Nothing else to run here: the caller is spin-waiting for another CPU (a user thread's
+  // sched_yield loop), so say so to the machine. Without the hint nothing in the yield is
+  // visible to it: QEMU -icount, which runs the vCPUs in turn in one thread, then stays on
+  // this one until a timer deadline ends its turn, and a CPU alone on its queue arms none
+  // (tick-free). The CPU whose task it woke never ran: bench's futex ping-pong hung with the
+  // wakeup's IPI pending. Arm's YIELD ends the turn there, as it tells SMT and hypervisors to
+  // run someone else; in the simulator it marks this CPU as spinning.
+  if (alone) platform::CpuRelax();
 }
 
 // ---- Who runs -------------------------------------------------------------------------------
