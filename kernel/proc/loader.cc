@@ -1,6 +1,8 @@
 // The ELF loader, the initial stack, and process 1.
 #include "kernel/proc/loader.h"
 
+#include "kernel/proc/files.h"
+
 #include "kernel/base/platform_user.h"
 #include "kernel/proc/random.h"
 #include "kernel/proc/usermem.h"
@@ -190,26 +192,21 @@ Result<LoadedImage> LoadImage(vm::AddressSpace& as, const uint8_t* file,
 
 Result<Process*> Exec(const char* path, const char* const* argv, const char* const* envp,
                       Process* parent) {
-  const exec::CpioArchive* archive = Initramfs();
-  if (archive == nullptr) return Error::kNotFound;
-  Result<exec::CpioEntry> entry = archive->Lookup(path);
-  // One level of symlink (/init -> /bin/usertest), relative to the root.
-  if (entry.ok() && entry.value().IsSymlink())
-    entry = archive->Lookup(entry.value().SymlinkTarget());
-  if (!entry.ok() || !entry.value().IsRegular()) {
+  ProgramImage program;
+  if (FindProgram(parent, path, program) != 0) {
     LICHEN_LOG_WARN("exec {}: not a file in the initramfs", path);
     return Error::kNotFound;
   }
   exec::ElfImage image;
   exec::Rejection why;
-  Result<void> parsed = exec::ParseElf(entry.value().data, image, &why);
+  Result<void> parsed = exec::ParseElf({program.data, program.size}, image, &why);
   if (!parsed.ok()) {
     LICHEN_LOG_WARN("exec {}: {} at offset {}", path, why.reason != nullptr ? why.reason : "?",
                     why.offset);
     return parsed.error();
   }
   vm::AddressSpace* as = LICHEN_TRY(vm::AddressSpace::Create());
-  Result<LoadedImage> loaded = LoadImage(*as, entry.value().data.data(), image, argv, envp, path);
+  Result<LoadedImage> loaded = LoadImage(*as, program.data, image, argv, envp, path);
   if (!loaded.ok()) {
     as->Put();
     return loaded.error();

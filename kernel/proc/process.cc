@@ -139,6 +139,10 @@ Result<Process*> CreateProcess(vm::AddressSpace* as, Process* parent, const char
   p->pid = NewId();
   p->parent = parent;
   p->as = as;
+  p->pgid.Store(parent != nullptr ? parent->pgid.Load(std::memory_order_relaxed) : p->pid,
+                std::memory_order_relaxed);
+  p->sid.Store(parent != nullptr ? parent->sid.Load(std::memory_order_relaxed) : p->pid,
+               std::memory_order_relaxed);
   CopyName(p->exe, sizeof(p->exe), exe);
   {
     LockGuard<SpinLock> guard(p->lock);
@@ -279,6 +283,25 @@ Process* FindProcess(uint32_t pid) {
     }
   }
   return nullptr;
+}
+
+size_t ListPids(uint32_t after, uint32_t* out, size_t cap) {
+  // The list is in creation order, which is almost pid order (two creators may push in the
+  // other order than they drew their ids): keep the `cap` smallest ids above `after`, sorted,
+  // by insertion.
+  size_t n = 0;
+  LockGuard<SpinLock> guard(g_table->lock);
+  for (Process* p = g_table->all.Front(); p != nullptr; p = g_table->all.Next(*p)) {
+    if (p->pid <= after || cap == 0) continue;
+    if (n == cap && p->pid >= out[n - 1]) continue;
+    size_t i = n < cap ? n++ : n - 1;
+    while (i > 0 && out[i - 1] > p->pid) {
+      out[i] = out[i - 1];
+      --i;
+    }
+    out[i] = p->pid;
+  }
+  return n;
 }
 
 uint32_t LiveProcesses() {

@@ -207,6 +207,10 @@ struct Thread {
 struct Process {
   uint32_t pid = 0;
   Process* parent = nullptr;  // null for init
+  // Process group and session (setpgid, setsid; job control). A new process inherits its
+  // parent's; init's are its pid. Atomic: kill(-pgid) and the terminal read them from any CPU.
+  Atomic<uint32_t> pgid{0};
+  Atomic<uint32_t> sid{0};
   vm::AddressSpace* as = nullptr;
 
   // Guards the lists, the counts, the files, the actions, the limits and the status.
@@ -228,6 +232,9 @@ struct Process {
   bool zombie TA_GUARDED(lock) = false;
   int status TA_GUARDED(lock) = 0;
   Task* reaper TA_GUARDED(lock) = nullptr;  // waiting in WaitExit
+  // Job control: a stop or continue the parent has not collected yet with wait4 (WUNTRACED,
+  // WCONTINUED): 0 for none, else the wait status (0x7f | sig << 8 stopped, 0xffff continued).
+  int stop_report TA_GUARDED(lock) = 0;
 
   // CPU time of threads already gone, for times(2) and getrusage(2).
   uint64_t dead_runtime_ns TA_GUARDED(lock) = 0;
@@ -322,6 +329,11 @@ bool MustExit(const Thread& t);
 // The initramfs (StartInit sets it): what openat looks files up in.
 const exec::CpioArchive* Initramfs();
 void SetInitramfs(const exec::CpioArchive* archive);
+
+// The pids of live (not yet reaped) processes greater than `after`, in increasing order, at
+// most `cap` of them, into `out`; returns how many. For /proc's listing: call again with the
+// last pid returned to go on.
+size_t ListPids(uint32_t after, uint32_t* out, size_t cap);
 
 // Number of processes alive (not yet reaped), for tests and power-off.
 uint32_t LiveProcesses();

@@ -32,6 +32,49 @@ TEST(ProcSim, AProcessWritesToTheConsoleAndItsExitCodeIsItsStatus) {
   });
 }
 
+// ---- The process table as /proc lists it ---------------------------------------------------
+
+void ExitAtOnce(UserRegs& regs) {
+  sim::UserSyscall(regs, sys::kExitGroup, 0);
+  sim::Fail("exit_group returned");
+}
+
+TEST(ProcSim, ListPidsPagesThroughLiveProcessesInPidOrder) {
+  RunProcSeeds("proc-list-pids", 3, {2}, [](uint64_t, uint32_t) {
+    constexpr size_t kCount = 7;
+    proc::Process* ps[kCount];
+    for (size_t i = 0; i < kCount; ++i)
+      ps[i] = StartProcess(&ExitAtOnce, 0);
+    // Two at a time from 0, then everything: the same ascending list, each pid once.
+    uint32_t paged[kCount + 1] = {};
+    size_t n = 0;
+    uint32_t after = 0;
+    for (;;) {
+      uint32_t two[2];
+      const size_t got = proc::ListPids(after, two, 2);
+      if (got == 0) break;
+      LICHEN_ASSERT(got == 2 || n + got == kCount, "short page of {} at {}", got, n);
+      for (size_t i = 0; i < got; ++i)
+        paged[n++] = two[i];
+      after = two[got - 1];
+    }
+    LICHEN_ASSERT(n == kCount, "{} pids listed of {}", n, kCount);
+    for (size_t i = 0; i < kCount; ++i) {
+      LICHEN_ASSERT(paged[i] == ps[i]->pid, "pid {} at {} is {}", ps[i]->pid, i, paged[i]);
+      // Each is its own group and session leader (no parent to inherit them from).
+      LICHEN_ASSERT(ps[i]->pgid.Load(std::memory_order_relaxed) == ps[i]->pid &&
+                        ps[i]->sid.Load(std::memory_order_relaxed) == ps[i]->pid,
+                    "pid {}: pgid {} sid {}", ps[i]->pid,
+                    ps[i]->pgid.Load(std::memory_order_relaxed),
+                    ps[i]->sid.Load(std::memory_order_relaxed));
+    }
+    for (size_t i = 0; i < kCount; ++i)
+      (void)proc::WaitExit(ps[i]);
+    uint32_t none[1];
+    LICHEN_ASSERT(proc::ListPids(0, none, 1) == 0, "reaped processes still listed");
+  });
+}
+
 // ---- Threads: clone, CHILD_CLEARTID join, TLS ----------------------------------------------
 
 constexpr uint32_t kJoinThreads = 4;
