@@ -34,6 +34,10 @@ struct Faults {
   // Not from the seed, found by the simulator: an owner that gives a task to a thief does not
   // wake the next idle CPU, so a pile of waiting tasks is shared with one thief only.
   bool no_steal_chain_kick = false;
+  // Found by the simulator after steal_from_busy_cpu (balance off) hung under QEMU: a running
+  // task that is preempted and now waits, movable, bumps no enqueue generation and kicks
+  // nobody, so a thief refused while it ran sleeps beside it on a stale memo.
+  bool no_kick_for_preempted_task = false;
 
   // Found by the simulator's message-waiting-with-no-IPI invariant: Kick() unmasks IRQs
   // between setting ipi_pending and sending the IPI, so a sender preempted there leaves the

@@ -107,6 +107,17 @@ void CommitSwitch(CpuLocal& cpu, Task* prev, Task* next, const SettledPrev& sett
     prev->state.CompareExchange(running, TaskState::kRunnable, std::memory_order_relaxed,
                                 std::memory_order_relaxed);
     if (reason == SwitchReason::kPreempt) shared.counters.preemptions.AddRelaxedOwner(1);
+    if (prev != next && !LICHEN_FAULT(no_kick_for_preempted_task)) {
+      // It waits now, and may run elsewhere: the waiting set changed as much as by an enqueue.
+      // A thief refused while it ran remembers the old generation and would not ask again
+      // (a running task is never given away, and being widened while running bumps nothing),
+      // so bump it and wake an idle CPU that may take it.
+      const CpuMask elsewhere = prev->Affinity() & OnlineCpus();
+      if (elsewhere.bits() != CpuMask::Single(cpu.id).bits()) {
+        shared.enqueue_generation.AddRelaxedOwner(1);
+        KickIdleCpu(cpu, elsewhere);
+      }
+    }
   }
   shared.counters.context_switches.AddRelaxedOwner(1);
   if (!next->is_idle) {
