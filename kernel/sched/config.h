@@ -37,6 +37,15 @@ struct Config {
   uint64_t balance_interval_ns = 4 * kMs;
   // A task migrated by the balancer stays put at least this long (anti ping-pong).
   uint64_t migration_cooldown_ns = 8 * kMs;
+  // 0: a CPU with one runnable task takes no timer interrupt (tick-free). Otherwise such a CPU
+  // arms a timer every busy_tick_ns while it runs the task. Nothing in the kernel needs it;
+  // it exists for QEMU's -icount, where one host thread runs the vCPUs in turn and ends a
+  // vCPU's turn only at the next timer deadline of the machine or a 100 ms (virtual) kick:
+  // a thread spinning in user code alone on its CPU would otherwise hold the whole machine
+  // for 100 ms per turn while the thread it waits for cannot run. The harness asks for Linux's
+  // HZ=250 tick (`tick=4` on the command line, tools/qemu/run-kernel --icount) so that both
+  // kernels are measured with the same turns.
+  uint64_t busy_tick_ns = 0;
 };
 
 // The active configuration.

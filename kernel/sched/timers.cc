@@ -31,8 +31,18 @@ void ProgramTimer(CpuLocal& cpu) {
 void ArmSliceTimer(CpuLocal& cpu, uint64_t now_ns) {
   // A slice timer only matters when another task could go first: with one runnable task the
   // CPU runs it tick-free until something is enqueued (EnqueueLocal re-arms then).
-  if (cpu.current->is_idle || cpu.rq.NrQueued() < 2) {
+  if (cpu.current->is_idle) {
     cpu.timers.Cancel(cpu.slice_timer);
+    return;
+  }
+  if (cpu.rq.NrQueued() < 2) {
+    // Alone: tick-free, unless a busy tick was asked for (Config::busy_tick_ns). The slice
+    // timer stands in for it: its expiry re-picks the same task and arms it again.
+    if (config().busy_tick_ns == 0) {
+      cpu.timers.Cancel(cpu.slice_timer);
+    } else if (!cpu.slice_timer.queued) {
+      cpu.timers.Add(cpu.slice_timer, now_ns + config().busy_tick_ns);
+    }
     return;
   }
   // The next moment the pick can change: the running task's deadline, or earlier, when a task

@@ -183,6 +183,13 @@ BootStatus ParseKernelOptions(std::string_view cmdline, KernelOptions& options) 
   if (auto v = CmdlineOption(cmdline, "balance")) {
     LICHEN_TRY_BOOT(ParseBool(*v, options.sched.periodic_balance, "balance= must be 0 or 1"));
   }
+  if (auto v = CmdlineOption(cmdline, "tick")) {
+    // Milliseconds between timer interrupts on a CPU running one task; 0 (the default) is
+    // tick-free. For QEMU -icount runs (sched::Config::busy_tick_ns says why).
+    const auto n = ParseUint(*v);
+    if (!n || *n > 1000) return BootStatus::Error("tick= must be 0..1000 (ms)", n.value_or(0));
+    options.sched.busy_tick_ns = *n * kMs;
+  }
   if (CmdlineOption(cmdline, "ktests")) options.mode = InitMode::kKtests;
   if (auto v = CmdlineOption(cmdline, "ktest")) {
     options.mode = InitMode::kKtests;

@@ -676,6 +676,40 @@ TEST(Stealing, EachStealWakesTheNextIdleCpu) {
   });
 }
 
+// ---- The busy tick (Config::busy_tick_ns, for QEMU -icount) --------------------------------
+// A CPU alone with one task is tick-free: no timer interrupt at all while the task computes.
+// With a busy tick it takes one every busy_tick_ns, and nothing else changes.
+
+uint64_t TimerInterruptsWhileAlone(uint64_t busy_tick_ns, uint64_t seed) {
+  sim::Options options;
+  options.sched.busy_tick_ns = busy_tick_ns;
+  uint64_t before = 0;
+  uint64_t after = 0;
+  const sim::Outcome result = RunOn(
+      2,
+      [&] {
+        auto body = [&] {
+          before = Shared(1).counters.timer_interrupts.Load(std::memory_order_relaxed);
+          sim::Compute(40 * kMs);
+          after = Shared(1).counters.timer_interrupts.Load(std::memory_order_relaxed);
+        };
+        sched::Join(test::SpawnBody("alone", body, CpuMask::Single(1)));
+      },
+      seed, options);
+  EXPECT_TRUE(result.ok) << test::Explain(result);
+  return after - before;
+}
+
+TEST(BusyTick, ALoneTaskTakesNoTimerInterruptUnlessATickIsAskedFor) {
+  test::ForEachSeed("busy-tick", 5, [](uint64_t seed) {
+    EXPECT_EQ(TimerInterruptsWhileAlone(0, seed), 0u) << "tick-free by default";
+    // 40 ms at 4 ms: ten, give or take the edges (the task's first and last microseconds).
+    const uint64_t ticks = TimerInterruptsWhileAlone(4 * kMs, seed);
+    EXPECT_GE(ticks, 9u);
+    EXPECT_LE(ticks, 11u);
+  });
+}
+
 TEST(Balancing, BusyCpusPushWorkWithoutStealing) {
   sim::Options options;
   options.sched.steal = false;  // only the periodic balance can move them
